@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/* Expected vs observed, recorded for every check. */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expect.h"
+
+static struct lab_expect *add(struct lab_expects *x, const char *what, bool ok)
+{
+	struct lab_expect *grown = realloc(x->v, (x->n + 1) * sizeof(*x->v)), *e;
+
+	if (!grown)
+		abort(); /* a lost expectation would be a silent pass */
+	x->v = grown;
+	e = &x->v[x->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->what, sizeof(e->what), "%s", what);
+	e->ok = ok;
+	return e;
+}
+
+bool lab_expect_int(struct lab_expects *x, const char *what, enum lab_cmp cmp, int64_t expected,
+		    int64_t observed)
+{
+	static const char *const ops[] = { "", ">= ", "<= ", "> " };
+	bool ok = cmp == LAB_EQ ? observed == expected :
+		  cmp == LAB_GE ? observed >= expected :
+		  cmp == LAB_LE ? observed <= expected :
+				  observed > expected;
+	struct lab_expect *e = add(x, what, ok);
+
+	snprintf(e->expected, sizeof(e->expected), "%s%" PRId64, ops[cmp], expected);
+	snprintf(e->observed, sizeof(e->observed), "%" PRId64, observed);
+	return ok;
+}
+
+bool lab_expect_str(struct lab_expects *x, const char *what, const char *expected,
+		    const char *observed)
+{
+	bool ok = !strcmp(expected, observed);
+	struct lab_expect *e = add(x, what, ok);
+
+	snprintf(e->expected, sizeof(e->expected), "%s", expected);
+	snprintf(e->observed, sizeof(e->observed), "%s", observed[0] ? observed : "(nothing)");
+	return ok;
+}
+
+bool lab_expect_window(struct lab_expects *x, const char *what, const struct lab_window *w,
+		       int64_t observed_us)
+{
+	bool ok = lab_window_holds(w, observed_us);
+	struct lab_expect *e = add(x, what, ok);
+
+	snprintf(e->expected, sizeof(e->expected), "%.1f ms (%.1f..%.1f)", w->expected_us / 1e3,
+		 w->lo_us / 1e3, w->hi_us / 1e3);
+	snprintf(e->observed, sizeof(e->observed), "%.1f ms", observed_us / 1e3);
+	return ok;
+}
+
+bool lab_expects_all_ok(const struct lab_expects *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		if (!x->v[i].ok)
+			return false;
+	return x->n > 0; /* no expectation checked is no evidence */
+}
+
+void lab_expects_free(struct lab_expects *x)
+{
+	free(x->v);
+	x->v = NULL;
+	x->n = 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_LADDER_H
+#define LAB_LADDER_H
+
+#include <stdio.h>
+
+#include "event.h"
+#include "trace.h"
+
+/*
+ * The ladder: one line per packet (time, direction, flags, seq/ack, length), interleaved with
+ * the programs' socket calls and the states the harness observed, client on the left.
+ * Packets are placed at their departure time: client->server from @client_side, server->client
+ * from @server_side (or everything from @client_side when @server_side is NULL).
+ */
+struct lab_ladder {
+	const struct lab_trace *client_side, *server_side;
+	struct in_addr client; /* 0.0.0.0: the sender of the first SYN (or first packet) */
+	const struct lab_event *events;
+	size_t n_events;
+	int64_t t0_us; /* 0: the earliest row */
+};
+
+void lab_ladder_write(FILE *out, const struct lab_ladder *l);
+
+#endif

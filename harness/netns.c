@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/* Namespaces as fds: create with unshare() on this thread, keep the fd, step back at once. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "netns.h"
+
+static int open_current(void)
+{
+	return open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+int lab_netns_enter(const struct lab_netns *ns, int *saved)
+{
+	*saved = open_current();
+	if (*saved < 0)
+		return lab_fail(-errno, "open current netns");
+	if (setns(ns->fd, CLONE_NEWNET) < 0) {
+		int err = -errno;
+
+		close(*saved);
+		*saved = -1;
+		return lab_fail(err, "setns(%s)", ns->name);
+	}
+	return 0;
+}
+
+int lab_netns_leave(int *saved)
+{
+	int err = 0;
+
+	if (*saved < 0)
+		return 0;
+	if (setns(*saved, CLONE_NEWNET) < 0)
+		err = lab_fail(-errno, "setns(back)");
+	close(*saved);
+	*saved = -1;
+	return err;
+}
+
+int lab_netns_new(struct lab_netns *ns, const char *name)
+{
+	int saved, err = 0;
+
+	snprintf(ns->name, sizeof(ns->name), "%s", name);
+	saved = open_current();
+	if (saved < 0)
+		return lab_fail(-errno, "open current netns");
+	if (unshare(CLONE_NEWNET) < 0) {
+		err = lab_fail(-errno, "unshare(CLONE_NEWNET) for %s", name);
+		goto out;
+	}
+	ns->fd = open_current();
+	if (ns->fd < 0)
+		err = lab_fail(-errno, "open netns %s", name);
+	if (setns(saved, CLONE_NEWNET) < 0 && !err)
+		err = lab_fail(-errno, "setns(back) after creating %s", name);
+out:
+	close(saved);
+	return err;
+}
+
+void lab_netns_close(struct lab_netns *ns)
+{
+	if (ns->fd >= 0)
+		close(ns->fd);
+	ns->fd = -1;
+}
+
+int lab_netns_pin(const struct lab_netns *ns, const char *path)
+{
+	char target[128], source[64];
+	int fd;
+
+	if (mkdir("/run/netns", 0755) < 0 && errno != EEXIST)
+		return lab_fail(-errno, "mkdir /run/netns");
+	snprintf(target, sizeof(target), "/run/netns/%s", path);
+	fd = open(target, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return lab_fail(-errno, "create %s", target);
+	close(fd);
+	snprintf(source, sizeof(source), "/proc/self/fd/%d", ns->fd);
+	if (mount(source, target, "none", MS_BIND, NULL) < 0) {
+		int err = lab_fail(-errno, "bind-mount %s", target);
+
+		unlink(target);
+		return err;
+	}
+	return 0;
+}
+
+int lab_netns_probe(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWNET) < 0 ? errno : 0);
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (!WIFEXITED(status))
+		return -ECHILD;
+	return -WEXITSTATUS(status);
+}

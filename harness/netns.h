@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_NETNS_H
+#define LAB_NETNS_H
+
+/*
+ * Network namespaces held as file descriptors. Anonymous by default: a namespace lives as long
+ * as its fd or a process inside it, so nothing outlives the run, even after kill -9.
+ */
+struct lab_netns {
+	char name[16];
+	int fd;
+};
+
+#define LAB_NETNS_INIT { .name = "", .fd = -1 }
+
+/* lab_netns_new() - create an anonymous namespace without leaving the current one */
+int lab_netns_new(struct lab_netns *ns, const char *name);
+void lab_netns_close(struct lab_netns *ns);
+
+/*
+ * lab_netns_enter() - move the calling thread into @ns; *saved receives an fd of the namespace
+ * it was in, for lab_netns_leave(). Sockets and /proc/sys files opened in between belong to @ns.
+ */
+int lab_netns_enter(const struct lab_netns *ns, int *saved);
+int lab_netns_leave(int *saved);
+
+/* lab_netns_pin() - bind-mount @ns at /run/netns/@path so "ip netns exec" finds it */
+int lab_netns_pin(const struct lab_netns *ns, const char *path);
+
+/* lab_netns_probe() - 0 if this process may create namespaces, else -errno (no side effects) */
+int lab_netns_probe(void);
+
+#endif

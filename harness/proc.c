@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/* Programs inside namespaces: fork, setns, exec; pidfd + poll for exit, output and deadlines. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "event.h"
+#include "proc.h"
+
+#define READY_FD 3
+
+static void child(const struct lab_netns *ns, char *const argv[], int out[2], int err[2],
+		  int ready[2], pid_t parent)
+{
+	char *args[64];
+	int i;
+
+	/* die with the harness, even on kill -9: nothing may keep the namespace alive */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	if (setns(ns->fd, CLONE_NEWNET) < 0)
+		_exit(126);
+	dup2(out[1], STDOUT_FILENO);
+	dup2(err[1], STDERR_FILENO);
+	if (ready[1] >= 0)
+		dup2(ready[1], READY_FD);
+	for (i = 0; argv[i] && i < 63; i++)
+		args[i] = strcmp(argv[i], "{ready_fd}") ? argv[i] : "3";
+	args[i] = NULL;
+	signal(SIGPIPE, SIG_DFL);
+	execvp(args[0], args);
+	fprintf(stderr, "cannot run %s: %s\n", args[0], strerror(errno));
+	_exit(127);
+}
+
+int lab_proc_spawn(struct lab_proc *p, const char *name, const struct lab_netns *ns,
+		   char *const argv[], bool ready)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rdy[2] = { -1, -1 }, ret = 0;
+	pid_t parent = getpid();
+
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    (ready && pipe2(rdy, O_CLOEXEC) < 0)) {
+		ret = lab_fail(-errno, "pipe for %s", name);
+		goto out;
+	}
+	fcntl(out[0], F_SETPIPE_SZ, 1 << 20);
+	p->pid = fork();
+	if (p->pid < 0) {
+		ret = lab_fail(-errno, "fork %s", name);
+		goto out;
+	}
+	if (p->pid == 0)
+		child(ns, argv, out, err, rdy, parent);
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	if (p->pidfd < 0) {
+		ret = lab_fail(-errno, "pidfd_open(%s)", name);
+		lab_proc_kill(p);
+		goto out;
+	}
+	p->out_fd = out[0];
+	p->err_fd = err[0];
+	p->ready_fd = rdy[0];
+	out[0] = err[0] = rdy[0] = -1;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+		if (rdy[i] >= 0)
+			close(rdy[i]);
+	}
+	return ret;
+}
+
+/* append what is readable on *fd to the buffer; close the fd at EOF */
+static void slurp(int *fd, char **buf, size_t *len)
+{
+	char chunk[8192];
+	ssize_t n = read(*fd, chunk, sizeof(chunk));
+	char *grown;
+
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	grown = realloc(*buf, *len + (size_t)n + 1);
+	if (!grown)
+		return;
+	*buf = grown;
+	memcpy(*buf + *len, chunk, (size_t)n);
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+}
+
+static void reap(struct lab_proc *p)
+{
+	siginfo_t si = { 0 };
+
+	if (p->exited || waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0 || !si.si_pid)
+		return;
+	p->exited = true;
+	p->status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
+}
+
+/* one round of waiting: output, readiness, exit; returns poll()'s count */
+static int pump(struct lab_proc *p, int64_t deadline_us, bool want_ready, bool *ready)
+{
+	struct pollfd fds[4];
+	int64_t left = deadline_us - lab_mono_us();
+	int n = 0, ret, i;
+
+	if (left < 0)
+		left = 0;
+	fds[n++] = (struct pollfd){ .fd = p->out_fd, .events = POLLIN };
+	fds[n++] = (struct pollfd){ .fd = p->err_fd, .events = POLLIN };
+	fds[n++] = (struct pollfd){ .fd = p->exited ? -1 : p->pidfd, .events = POLLIN };
+	fds[n++] = (struct pollfd){ .fd = want_ready ? p->ready_fd : -1, .events = POLLIN };
+	ret = poll(fds, (nfds_t)n, (int)((left + 999) / 1000));
+	if (ret <= 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (!fds[i].revents)
+			continue;
+		if (i == 0)
+			slurp(&p->out_fd, &p->out, &p->out_len);
+		else if (i == 1)
+			slurp(&p->err_fd, &p->err, &p->err_len);
+		else if (i == 2)
+			reap(p);
+		else {
+			char c[8];
+
+			*ready = read(p->ready_fd, c, sizeof(c)) > 0;
+			close(p->ready_fd);
+			p->ready_fd = -1;
+			if (!*ready)
+				return -1; /* closed without a word: it died or exec failed */
+		}
+	}
+	return ret;
+}
+
+int lab_proc_wait_ready(struct lab_proc *p, int64_t deadline_us)
+{
+	bool ready = false;
+
+	while (!ready) {
+		if (p->ready_fd < 0 || pump(p, deadline_us, true, &ready) < 0)
+			return -ECHILD;
+		if (!ready && lab_mono_us() >= deadline_us)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+int lab_proc_wait(struct lab_proc *p, int64_t deadline_us)
+{
+	bool ready;
+
+	while (!p->exited || p->out_fd >= 0 || p->err_fd >= 0) {
+		if (!p->exited && lab_mono_us() >= deadline_us) {
+			p->timed_out = true;
+			lab_proc_kill(p);
+			return -ETIMEDOUT;
+		}
+		/* after exit, pipes close at once unless a grandchild holds them: bound that too */
+		if (pump(p, p->exited ? lab_mono_us() + 100000 : deadline_us, false, &ready) == 0 &&
+		    p->exited)
+			break;
+	}
+	return 0;
+}
+
+void lab_proc_outcome(const struct lab_proc *p, char *buf, size_t len)
+{
+	if (p->timed_out)
+		snprintf(buf, len, "timed out (killed)");
+	else if (!p->exited)
+		snprintf(buf, len, "still running");
+	else if (WIFEXITED(p->status))
+		snprintf(buf, len, "exit %d", WEXITSTATUS(p->status));
+	else
+		snprintf(buf, len, "killed by SIG%s", sigabbrev_np(p->status & 0x7f) ?: "?");
+}
+
+void lab_proc_kill(struct lab_proc *p)
+{
+	siginfo_t si;
+
+	if (p->pid <= 0 || p->exited)
+		return;
+	kill(p->pid, SIGKILL);
+	if (p->pidfd >= 0 && waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED) == 0) {
+		p->exited = true;
+		p->status = SIGKILL;
+	} else {
+		waitpid(p->pid, NULL, 0);
+		p->exited = true;
+	}
+}
+
+void lab_proc_free(struct lab_proc *p)
+{
+	int *fds[] = { &p->pidfd, &p->out_fd, &p->err_fd, &p->ready_fd };
+	size_t i;
+
+	lab_proc_kill(p);
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+	free(p->out);
+	free(p->err);
+	p->out = p->err = NULL;
+	p->out_len = p->err_len = 0;
+	p->pid = -1;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_PROC_H
+#define LAB_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "netns.h"
+
+/*
+ * A program started inside a namespace. It dies with the harness (PR_SET_PDEATHSIG), its
+ * readiness arrives on a pipe (no sleeping), and it is bounded by a deadline.
+ */
+struct lab_proc {
+	char name[16];
+	pid_t pid;
+	int pidfd;
+	int out_fd;   /* its stdout: event lines */
+	int err_fd;   /* its stderr */
+	int ready_fd; /* read end of the readiness pipe, or -1 */
+	char *out, *err; /* what it printed so far, NUL-terminated */
+	size_t out_len, err_len;
+	bool exited;
+	int status; /* wait status once exited */
+	bool timed_out;
+};
+
+#define LAB_PROC_INIT { .pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1, .ready_fd = -1 }
+
+/*
+ * lab_proc_spawn() - run @argv inside @ns. With @ready, fd 3 of the child is a pipe and the
+ * string "{ready_fd}" in any argument is replaced by "3".
+ */
+int lab_proc_spawn(struct lab_proc *p, const char *name, const struct lab_netns *ns,
+		   char *const argv[], bool ready);
+
+/* lab_proc_wait_ready() - 0 once the program wrote to its ready fd; -ETIMEDOUT; -ECHILD if it died */
+int lab_proc_wait_ready(struct lab_proc *p, int64_t deadline_us);
+
+/* lab_proc_wait() - wait for exit until the monotonic @deadline_us, then kill: -ETIMEDOUT */
+int lab_proc_wait(struct lab_proc *p, int64_t deadline_us);
+
+/* lab_proc_outcome() - "exit 0", "killed by SIGSEGV", "timed out" ... */
+void lab_proc_outcome(const struct lab_proc *p, char *buf, size_t len);
+
+void lab_proc_kill(struct lab_proc *p);
+void lab_proc_free(struct lab_proc *p);
+
+#endif

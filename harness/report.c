@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/* What a run leaves: report.json, ladder.txt, the programs' logs, and the summary on screen. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ladder.h"
+#include "report.h"
+
+static struct json_object *params_json(const struct lab_run *run)
+{
+	struct json_object *o = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < run->sc->n_params; i++)
+		json_object_object_add(o, run->sc->params[i].name,
+				       json_object_new_int64(run->param[i]));
+	return o;
+}
+
+static struct json_object *kernel_json(const struct lab_run *run)
+{
+	struct json_object *o = json_object_new_object(), *sys = json_object_new_object();
+	size_t i;
+
+	json_object_object_add(o, "release", json_object_new_string(run->kernel.release));
+	json_object_object_add(o, "hz", run->kernel.hz ? json_object_new_int(run->kernel.hz) : NULL);
+	json_object_object_add(o, "netem", run->kernel.netem < 0 ?
+						   NULL :
+						   json_object_new_boolean(run->kernel.netem));
+	for (i = 0; i < run->topo.n_sysctl; i++) {
+		const struct lab_sysctl_rec *r = &run->topo.sysctl[i];
+		struct json_object *host;
+
+		if (!json_object_object_get_ex(sys, r->host, &host)) {
+			host = json_object_new_object();
+			json_object_object_add(sys, r->host, host);
+		}
+		json_object_object_add(host, r->key, json_object_new_string(r->value));
+	}
+	json_object_object_add(o, "sysctl", sys);
+	return o;
+}
+
+static struct json_object *expectations_json(const struct lab_run *run)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < run->ex.n; i++) {
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "what", json_object_new_string(run->ex.v[i].what));
+		json_object_object_add(e, "expected", json_object_new_string(run->ex.v[i].expected));
+		json_object_object_add(e, "observed", json_object_new_string(run->ex.v[i].observed));
+		json_object_object_add(e, "ok", json_object_new_boolean(run->ex.v[i].ok));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
+static struct json_object *events_json(const struct lab_run *run)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < run->n_events; i++) {
+		const struct lab_event *ev = &run->events[i];
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "t_us", json_object_new_int64(ev->t_us));
+		json_object_object_add(e, "who", json_object_new_string(ev->who));
+		json_object_object_add(e, "call", json_object_new_string(ev->call));
+		json_object_object_add(e, "ret", json_object_new_int64(ev->ret));
+		json_object_object_add(e, "errno", ev->err[0] ? json_object_new_string(ev->err) : NULL);
+		if (ev->detail[0])
+			json_object_object_add(e, "detail", json_object_new_string(ev->detail));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
+/* harness cost vs the time the scenario's own protocol events took */
+static struct json_object *timings_json(const struct lab_run *run)
+{
+	struct json_object *o = json_object_new_object();
+	int64_t first = 0, last = 0;
+	size_t i, h;
+
+	for (i = 0; i < run->n_events; i++) {
+		int64_t t = run->events[i].t_us;
+
+		first = !first || t < first ? t : first;
+		last = t > last ? t : last;
+	}
+	for (h = 0; h < LAB_NHOSTS; h++)
+		for (i = 0; i < run->trace[h].n; i++) {
+			int64_t t = run->trace[h].v[i].t_us;
+
+			first = !first || t < first ? t : first;
+			last = t > last ? t : last;
+		}
+	json_object_object_add(o, "setup_ms",
+			       json_object_new_double((run->t_ready_us - run->t_start_us) / 1e3));
+	json_object_object_add(o, "play_ms",
+			       json_object_new_double((run->t_played_us - run->t_ready_us) / 1e3));
+	json_object_object_add(o, "protocol_ms", json_object_new_double((last - first) / 1e3));
+	json_object_object_add(o, "total_ms",
+			       json_object_new_double((run->t_end_us - run->t_start_us) / 1e3));
+	return o;
+}
+
+static int write_text(const struct lab_run *run, const char *name, const char *text)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", run->dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(text ? text : "", f);
+	return fclose(f) ? -errno : 0;
+}
+
+static int write_log(const struct lab_run *run, const struct lab_proc *p)
+{
+	char name[32], *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	fprintf(m, "# stdout (events)\n%s# stderr\n%s", p->out ? p->out : "", p->err ? p->err : "");
+	fclose(m);
+	snprintf(name, sizeof(name), "%s.log", p->name);
+	err = write_text(run, name, text);
+	free(text);
+	return err;
+}
+
+void lab_report_ladder(FILE *out, const struct lab_run *run)
+{
+	struct lab_ladder l = {
+		.client_side = &run->trace[LAB_CLIENT],
+		.server_side = &run->trace[LAB_SERVER],
+		.client = lab_addr(LAB_CLIENT_ADDR),
+		.events = run->events,
+		.n_events = run->n_events,
+	};
+
+	lab_ladder_write(out, &l);
+}
+
+int lab_report_write(const struct lab_run *run, const char *verdict)
+{
+	struct json_object *o = json_object_new_object();
+	char path[PATH_MAX + 32], *text = NULL;
+	size_t len = 0;
+	FILE *m;
+	int err;
+
+	json_object_object_add(o, "scenario", json_object_new_string(run->sc->name));
+	json_object_object_add(o, "variant", json_object_new_string(run->variant->name));
+	json_object_object_add(o, "judged_as", json_object_new_string(run->expect_as->name));
+	json_object_object_add(o, "params", params_json(run));
+	json_object_object_add(o, "kernel", kernel_json(run));
+	json_object_object_add(o, "verdict", json_object_new_string(verdict));
+	json_object_object_add(o, "error", run->error[0] ? json_object_new_string(run->error) : NULL);
+	json_object_object_add(o, "expectations", expectations_json(run));
+	json_object_object_add(o, "events", events_json(run));
+	json_object_object_add(o, "timings", timings_json(run));
+	snprintf(path, sizeof(path), "%s/report.json", run->dir);
+	err = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
+	json_object_put(o);
+	m = open_memstream(&text, &len);
+	if (m) {
+		lab_report_ladder(m, run);
+		fclose(m);
+		if (!err)
+			err = write_text(run, "ladder.txt", text);
+		free(text);
+	}
+	if (!err && run->server.pid != -1)
+		err = write_log(run, &run->server);
+	if (!err && run->client.pid != -1)
+		err = write_log(run, &run->client);
+	if (err)
+		fprintf(stderr, "tcplab: cannot write the results in %s: %s\n", run->dir,
+			strerror(err < 0 ? -err : err));
+	return err;
+}
+
+void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict)
+{
+	size_t i, ok = 0;
+
+	if (out) {
+		fprintf(out, "== %s, variant %s: %s\n", run->sc->name, run->variant->name,
+			run->variant->summary);
+		if (run->expect_as != run->variant)
+			fprintf(out, "   judged by the expectations of variant %s\n",
+				run->expect_as->name);
+		fputc('\n', out);
+		lab_report_ladder(out, run);
+		fputc('\n', out);
+	} else {
+		out = stdout;
+	}
+	if (run->ex.n)
+		fprintf(out, "%-4s  %-44s  %-26s  %s\n", "", "expectation", "expected", "observed");
+	for (i = 0; i < run->ex.n; i++) {
+		const struct lab_expect *e = &run->ex.v[i];
+
+		ok += e->ok;
+		fprintf(out, "%-4s  %-44s  %-26s  %s\n", e->ok ? "ok" : "FAIL", e->what, e->expected,
+			e->observed);
+	}
+	if (run->error[0])
+		fprintf(stderr, "tcplab: ERROR (the lab itself broke, not TCP): %s\n", run->error);
+	fprintf(out, "\nverdict: %s (%zu of %zu expectations hold)\n", verdict, ok, run->ex.n);
+	if (run->dir[0])
+		fprintf(out, "results: %s/\n", run->dir);
+}

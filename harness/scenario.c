@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: MIT
+/* The runner: names and parameters, the lab's lifetime, programs, observations, verdict. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "report.h"
+#include "scenario.h"
+#include "tcpdiag.h"
+
+#ifndef LAB_BUILD_ROOT
+#define LAB_BUILD_ROOT "."
+#endif
+
+const struct lab_scenario *lab_scenario_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < lab_n_scenarios; i++)
+		if (!strcmp(lab_scenarios[i]->name, name))
+			return lab_scenarios[i];
+	return NULL;
+}
+
+const struct lab_variant *lab_variant_find(const struct lab_scenario *sc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n_variants; i++)
+		if (!strcmp(sc->variants[i].name, name))
+			return &sc->variants[i];
+	return NULL;
+}
+
+struct in_addr lab_addr(const char *text)
+{
+	struct in_addr a = { 0 };
+
+	inet_pton(AF_INET, text, &a);
+	return a;
+}
+
+static int find_param(const struct lab_scenario *sc, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n_params; i++)
+		if (strlen(sc->params[i].name) == len && !strncmp(sc->params[i].name, name, len))
+			return (int)i;
+	return -1;
+}
+
+static void known_list(const struct lab_scenario *sc, char *buf, size_t len, bool variants)
+{
+	size_t i, n = variants ? sc->n_variants : sc->n_params, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+				      variants ? sc->variants[i].name : sc->params[i].name);
+}
+
+static int set_param(struct lab_run *run, const char *set, char *why, size_t len)
+{
+	const char *eq = strchr(set, '=');
+	char known[256], *end;
+	const struct lab_param *p;
+	long v;
+	int i;
+
+	if (!eq || eq == set) {
+		snprintf(why, len, "--set wants KEY=VALUE, not '%s'", set);
+		return LAB_EXIT_USAGE;
+	}
+	i = find_param(run->sc, set, (size_t)(eq - set));
+	if (i < 0) {
+		known_list(run->sc, known, sizeof(known), false);
+		snprintf(why, len, "unknown parameter '%.*s' for %s (known: %s)", (int)(eq - set), set,
+			 run->sc->name, known[0] ? known : "none");
+		return LAB_EXIT_USAGE;
+	}
+	p = &run->sc->params[i];
+	errno = 0;
+	v = strtol(eq + 1, &end, 10);
+	if (errno || end == eq + 1 || *end) {
+		snprintf(why, len, "%s: '%s' is not a whole number", p->name, eq + 1);
+		return LAB_EXIT_USAGE;
+	}
+	if (v < p->min || v > p->max) {
+		snprintf(why, len, "%s=%ld is out of range (%ld..%ld %s)", p->name, v, p->min, p->max,
+			 p->unit);
+		return LAB_EXIT_USAGE;
+	}
+	run->param[i] = v;
+	return 0;
+}
+
+int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *why, size_t len)
+{
+	char known[256];
+	size_t i;
+	int ret;
+
+	run->opts = opts;
+	run->sc = lab_scenario_find(opts->scenario);
+	if (!run->sc) {
+		snprintf(why, len, "unknown scenario '%s' (see: tcplab list)", opts->scenario);
+		return LAB_EXIT_USAGE;
+	}
+	run->variant = lab_variant_find(run->sc, opts->variant ? opts->variant : "default");
+	run->expect_as = opts->expect_as ? lab_variant_find(run->sc, opts->expect_as) : run->variant;
+	if (!run->variant || !run->expect_as) {
+		known_list(run->sc, known, sizeof(known), true);
+		snprintf(why, len, "unknown variant '%s' for %s (known: %s)",
+			 !run->variant ? opts->variant : opts->expect_as, run->sc->name, known);
+		return LAB_EXIT_USAGE;
+	}
+	for (i = 0; i < run->sc->n_params; i++)
+		run->param[i] = run->sc->params[i].def;
+	for (i = 0; i < opts->n_sets; i++) {
+		ret = set_param(run, opts->sets[i], why, len);
+		if (ret)
+			return ret;
+	}
+	run->scale = lab_tolerance_scale(getenv(LAB_TOLERANCE_ENV));
+	if (run->scale < 0) {
+		snprintf(why, len, "%s must be a number from 1 to 100", LAB_TOLERANCE_ENV);
+		return LAB_EXIT_USAGE;
+	}
+	return 0;
+}
+
+long lab_param(const struct lab_run *run, const char *name)
+{
+	int i = find_param(run->sc, name, strlen(name));
+
+	if (i < 0)
+		abort(); /* a scenario asking for a parameter it did not declare is a bug */
+	return run->param[i];
+}
+
+int lab_run_error(struct lab_run *run, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(run->error, sizeof(run->error), fmt, ap);
+	va_end(ap);
+	return err < 0 ? err : -EIO;
+}
+
+const char *lab_program(const char *name, char *buf, size_t len)
+{
+	const char *dir = getenv("TCPLAB_PROGRAMS");
+	const char *kind = strstr(name, "server") ? "servers" : "clients";
+
+	if (dir)
+		snprintf(buf, len, "%s/%s", dir, name);
+	else
+		snprintf(buf, len, "%s/%s/%s", LAB_BUILD_ROOT, kind, name);
+	return buf;
+}
+
+static void add_event(struct lab_run *run, const struct lab_event *ev)
+{
+	struct lab_event *grown = realloc(run->events, (run->n_events + 1) * sizeof(*grown));
+
+	if (!grown)
+		return;
+	run->events = grown;
+	run->events[run->n_events++] = *ev;
+}
+
+void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail)
+{
+	struct lab_event ev = { .t_us = lab_now_us() };
+
+	snprintf(ev.who, sizeof(ev.who), "%s", who);
+	snprintf(ev.call, sizeof(ev.call), "%s", call);
+	snprintf(ev.detail, sizeof(ev.detail), "%s", detail);
+	add_event(run, &ev);
+}
+
+static int start(struct lab_run *run, struct lab_proc *p, const char *name, enum lab_host host,
+		 char *const argv[], bool ready)
+{
+	int err = lab_proc_spawn(p, name, &run->topo.ns[host], argv, ready);
+
+	if (err)
+		return lab_run_error(run, err, "cannot start %s (%s)", name, argv[0]);
+	if (!ready)
+		return 0;
+	err = lab_proc_wait_ready(p, run->deadline_us);
+	if (err) {
+		char outcome[64];
+
+		lab_proc_wait(p, lab_mono_us() + 200000);
+		lab_proc_outcome(p, outcome, sizeof(outcome));
+		return lab_run_error(run, err, "%s never became ready (%s)%s%s", name,
+				     err == -ETIMEDOUT ? "timed out" : outcome, p->err ? ": " : "",
+				     p->err ? p->err : "");
+	}
+	return 0;
+}
+
+int lab_run_start_server(struct lab_run *run, char *const argv[])
+{
+	return start(run, &run->server, "server", LAB_SERVER, argv, true);
+}
+
+int lab_run_start_client(struct lab_run *run, char *const argv[])
+{
+	return start(run, &run->client, "client", LAB_CLIENT, argv, false);
+}
+
+/* the program's event lines become the run's events, tagged with who said them */
+static void collect_events(struct lab_run *run, const struct lab_proc *p)
+{
+	char *copy = p->out ? strdup(p->out) : NULL, *save = NULL, *line;
+	struct lab_event ev;
+
+	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (lab_event_parse(line, &ev))
+			continue;
+		snprintf(ev.who, sizeof(ev.who), "%s", p->name);
+		add_event(run, &ev);
+	}
+	free(copy);
+}
+
+int lab_run_finish(struct lab_run *run, struct lab_proc *p)
+{
+	char outcome[64];
+	int err = lab_proc_wait(p, run->deadline_us);
+
+	collect_events(run, p);
+	lab_proc_outcome(p, outcome, sizeof(outcome));
+	lab_run_note(run, p->name, "note", outcome);
+	if (err == -ETIMEDOUT)
+		return lab_run_error(run, err, "%s did not finish within the scenario's %d s budget",
+				     p->name, run->sc->budget_s);
+	if (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0)
+		return lab_run_error(run, -ECHILD, "%s ended badly (%s)%s%s", p->name, outcome,
+				     p->err ? ": " : "", p->err ? p->err : "");
+	return 0;
+}
+
+int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out)
+{
+	char detail[96], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	size_t i, n = 0;
+	int err = lab_tcpdiag_dump(&run->topo.ns[host], LAB_TCPF_ALL, out);
+
+	if (err)
+		return lab_run_error(run, err, "inet_diag in %s", lab_host_name(host));
+	for (i = 0; i < out->n; i++) {
+		const struct lab_sock *sk = &out->v[i];
+
+		if (sk->lport != LAB_PORT && sk->rport != LAB_PORT)
+			continue;
+		inet_ntop(AF_INET, &sk->local, a, sizeof(a));
+		inet_ntop(AF_INET, &sk->remote, b, sizeof(b));
+		snprintf(detail, sizeof(detail), "%s %s:%u-%s:%u", lab_tcp_state_name(sk->state), a,
+			 sk->lport, b, sk->rport);
+		lab_run_note(run, lab_host_name(host), "state", detail);
+		n++;
+	}
+	if (!n)
+		lab_run_note(run, lab_host_name(host), "state", "no socket on the lab port");
+	return 0;
+}
+
+int64_t lab_run_counter(const struct lab_run *run, enum lab_host host, const char *name)
+{
+	return lab_nstat_delta(&run->before[host], &run->after[host], name);
+}
+
+static bool named(const char *call, const char *const *calls)
+{
+	for (; *calls; calls++)
+		if (!strcmp(call, *calls))
+			return true;
+	return false;
+}
+
+void lab_run_calls(const struct lab_run *run, const char *who, const char *const *calls,
+		   char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < run->n_events && o < len; i++) {
+		const struct lab_event *ev = &run->events[i];
+
+		if (strcmp(ev->who, who) || !named(ev->call, calls))
+			continue;
+		if (ev->ret < 0)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s=%s", o ? " " : "", ev->call,
+					      ev->err);
+		else
+			o += (size_t)snprintf(buf + o, len - o, "%s%s=%ld", o ? " " : "", ev->call,
+					      ev->ret);
+	}
+}
+
+size_t lab_run_count_calls(const struct lab_run *run, const char *who, const char *call,
+			   const char *detail)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < run->n_events; i++)
+		n += !strcmp(run->events[i].who, who) && !strcmp(run->events[i].call, call) &&
+		     (!detail || !strcmp(run->events[i].detail, detail));
+	return n;
+}
+
+const struct lab_event *lab_run_event(const struct lab_run *run, const char *who,
+				      const char *call, size_t nth)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_events; i++)
+		if (!strcmp(run->events[i].who, who) && !strcmp(run->events[i].call, call) &&
+		    nth-- == 0)
+			return &run->events[i];
+	return NULL;
+}
+
+static int mkdirs(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -errno;
+		}
+		*p = '/';
+	}
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int make_dir(struct lab_run *run)
+{
+	const char *base = run->opts->results ? run->opts->results : "results";
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int err;
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(run->dir, sizeof(run->dir), "%s/%s/%s-%s-%d", base, run->sc->name, stamp,
+		 run->variant->name, (int)getpid());
+	err = mkdirs(run->dir);
+	return err ? lab_run_error(run, err, "cannot create %s: %s", run->dir, strerror(-err)) : 0;
+}
+
+static int start_lab(struct lab_run *run)
+{
+	char cpath[PATH_MAX + 16], spath[PATH_MAX + 16];
+	struct lab_capture_point pts[2] = {
+		{ &run->topo.ns[LAB_CLIENT], LAB_CLIENT_IF, cpath },
+		{ &run->topo.ns[LAB_SERVER], LAB_SERVER_IF, spath },
+	};
+	int err;
+
+	err = lab_topo_new(&run->topo, 0);
+	if (err)
+		return lab_run_error(run, err, "cannot build the lab topology: %s", strerror(-err));
+	snprintf(cpath, sizeof(cpath), "%s/client.pcap", run->dir);
+	snprintf(spath, sizeof(spath), "%s/server.pcap", run->dir);
+	err = lab_capture_start(&run->cap, pts, 2);
+	if (err)
+		return lab_run_error(run, err, "cannot start the captures: %s", strerror(-err));
+	err = lab_nstat_read(&run->before[LAB_CLIENT], &run->topo.ns[LAB_CLIENT]);
+	if (!err)
+		err = lab_nstat_read(&run->before[LAB_SERVER], &run->topo.ns[LAB_SERVER]);
+	return err ? lab_run_error(run, err, "cannot read kernel counters") : 0;
+}
+
+static void read_traces(struct lab_run *run)
+{
+	static const char *const files[] = { "client.pcap", "server.pcap" };
+	enum lab_host hosts[] = { LAB_CLIENT, LAB_SERVER };
+	char path[PATH_MAX + 16], why[256];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", run->dir, files[i]);
+		if (lab_trace_read(&run->trace[hosts[i]], path, why, sizeof(why)))
+			lab_run_error(run, -EIO, "cannot read back %s", why);
+	}
+	lab_trace_mark_lost(&run->trace[LAB_CLIENT], &run->trace[LAB_SERVER],
+			    lab_addr(LAB_CLIENT_ADDR));
+	lab_trace_mark_lost(&run->trace[LAB_SERVER], &run->trace[LAB_CLIENT],
+			    lab_addr(LAB_SERVER_ADDR));
+}
+
+static void free_run(struct lab_run *run)
+{
+	enum lab_host h;
+
+	lab_proc_free(&run->client);
+	lab_proc_free(&run->server);
+	lab_capture_stop(&run->cap);
+	lab_topo_free(&run->topo);
+	for (h = 0; h < LAB_NHOSTS; h++) {
+		lab_trace_free(&run->trace[h]);
+		lab_nstat_free(&run->before[h]);
+		lab_nstat_free(&run->after[h]);
+	}
+	free(run->events);
+	free(run->obs);
+	lab_expects_free(&run->ex);
+}
+
+int lab_run_main(const struct lab_run_opts *opts)
+{
+	struct lab_run run = { .topo = LAB_TOPO_INIT, .cap = LAB_CAPTURE_INIT,
+			       .server = LAB_PROC_INIT, .client = LAB_PROC_INIT };
+	const char *verdict;
+	char why[512];
+	int ret, err;
+
+	ret = lab_run_setup(&run, opts, why, sizeof(why));
+	if (ret) {
+		fprintf(stderr, "tcplab: %s\n", why);
+		return ret;
+	}
+	err = lab_netns_probe();
+	if (err) {
+		fprintf(stderr, "tcplab: cannot create network namespaces (%s): run as root, or with "
+				"CAP_SYS_ADMIN and CAP_NET_ADMIN\n", strerror(-err));
+		return LAB_EXIT_SKIP;
+	}
+	lab_kernel_probe(&run.kernel);
+	run.t_start_us = lab_mono_us();
+	run.deadline_us = run.t_start_us + (int64_t)run.sc->budget_s * 1000000;
+	err = make_dir(&run);
+	if (!err)
+		err = start_lab(&run);
+	run.t_ready_us = lab_mono_us();
+	if (!err)
+		err = run.sc->play(&run);
+	run.t_played_us = lab_mono_us();
+	if (!err) {
+		err = lab_nstat_read(&run.after[LAB_CLIENT], &run.topo.ns[LAB_CLIENT]);
+		if (!err)
+			err = lab_nstat_read(&run.after[LAB_SERVER], &run.topo.ns[LAB_SERVER]);
+		if (err)
+			lab_run_error(&run, err, "cannot read kernel counters");
+	}
+	lab_proc_kill(&run.client);
+	lab_proc_kill(&run.server);
+	lab_capture_stop(&run.cap);
+	if (run.dir[0])
+		read_traces(&run);
+	if (!err && !run.error[0])
+		run.sc->judge(&run);
+	lab_topo_free(&run.topo);
+	run.t_end_us = lab_mono_us();
+	if (run.error[0]) {
+		verdict = "error";
+		ret = LAB_EXIT_ERROR;
+	} else if (lab_expects_all_ok(&run.ex)) {
+		verdict = "as documented";
+		ret = LAB_EXIT_AS_DOCUMENTED;
+	} else {
+		verdict = "not as documented";
+		ret = LAB_EXIT_NOT_AS_DOCUMENTED;
+	}
+	if (run.dir[0] && lab_report_write(&run, verdict) && ret == LAB_EXIT_AS_DOCUMENTED)
+		ret = LAB_EXIT_ERROR;
+	lab_report_print(opts->quiet ? NULL : stdout, &run, verdict);
+	free_run(&run);
+	return ret;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_SOCKOPS_H
+#define LAB_SOCKOPS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * The tiny script the lab's server and client run on their socket, e.g.
+ *   "accept,recv:10,close"  or  "send:200,recv,recv,send:10"
+ * Every step reports an event line (see event.h). Steps:
+ *   accept                 accept one connection (server)
+ *   recv[:BUF]             one recv() with a BUF-byte buffer (default 65536)
+ *   drain[:N]              recv() until N bytes in all (0 or absent: until EOF or error)
+ *   send:N                 one send() of N bytes (MSG_NOSIGNAL: EPIPE is reported, no signal)
+ *   close | shutdown:wr|rd|rdwr
+ *   rcvlowat:N             SO_RCVLOWAT: recv() waits for N bytes ("the reader is busy")
+ *   msgs:COUNT:SIZE        COUNT messages of SIZE bytes, one send() each, no framing
+ *   fmsgs:COUNT:SIZE       the same with a 4-byte big-endian length prefix
+ *   naive:COUNT:SIZE[:BUF] read COUNT*SIZE bytes taking each recv() as one message (the bug)
+ *   framed:COUNT           read COUNT length-prefixed messages, reassembling across recv()s
+ */
+enum sockop_kind {
+	SOCKOP_ACCEPT,
+	SOCKOP_RECV,
+	SOCKOP_DRAIN,
+	SOCKOP_SEND,
+	SOCKOP_CLOSE,
+	SOCKOP_SHUTDOWN,
+	SOCKOP_RCVLOWAT,
+	SOCKOP_MSGS,
+	SOCKOP_FMSGS,
+	SOCKOP_NAIVE,
+	SOCKOP_FRAMED,
+};
+
+#define SOCKOPS_MAX 64
+#define SOCKOPS_MAX_MSG (16L << 20)
+
+struct sockop {
+	enum sockop_kind kind;
+	long arg[3];
+};
+
+/* sockops_parse() - number of steps, or -1 with a one-line reason in @why */
+int sockops_parse(const char *script, struct sockop *ops, size_t max, char *why, size_t whylen);
+
+/* sockops_run() - run the steps on @fd (listening for a server); 0, or 1 if a step failed hard */
+int sockops_run(const struct sockop *ops, int n, int fd, FILE *events);
+
+/* the byte at offset @off of message @index: lets a reader tell a whole message from a piece */
+unsigned char sockops_pattern(long index, long off);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_TCPDIAG_H
+#define LAB_TCPDIAG_H
+
+#include <netinet/tcp.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netns.h"
+
+/*
+ * TCP sockets of a namespace through inet_diag: every state, including the ones TCP_INFO
+ * cannot see (TIME_WAIT, orphaned FIN_WAIT/LAST_ACK, SYN_RECV request sockets).
+ */
+struct lab_sock {
+	uint8_t state; /* TCP_ESTABLISHED ... (netinet/tcp.h numbering) */
+	struct in_addr local, remote;
+	uint16_t lport, rport;
+	uint32_t rqueue, wqueue; /* LISTEN: accept queue length and backlog */
+	uint8_t timer;		 /* 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe */
+	uint32_t timer_ms;
+	uint8_t retrans;
+	bool has_info;
+	struct tcp_info info;
+};
+
+struct lab_socks {
+	struct lab_sock *v;
+	size_t n;
+};
+
+#define LAB_SOCKS_INIT { .v = NULL, .n = 0 }
+#define LAB_TCPF_ALL 0xfff
+
+const char *lab_tcp_state_name(int state);
+
+/* lab_tcpdiag_dump() - the TCP sockets of @ns whose state is in @state_mask (1 << state) */
+int lab_tcpdiag_dump(const struct lab_netns *ns, uint32_t state_mask, struct lab_socks *out);
+void lab_socks_free(struct lab_socks *s);
+
+/* sockets on @port (local or remote; 0 = any) in @state (-1 = any) */
+size_t lab_socks_count(const struct lab_socks *s, uint16_t port, int state);
+const struct lab_sock *lab_socks_find(const struct lab_socks *s, uint16_t port, int state);
+
+/*
+ * lab_tcpdiag_wait() - poll until @ns has a socket on @port in @state, or the monotonic
+ * @deadline_us passes (-ETIMEDOUT). The state-polling helper the kernel's tcp_ao FIXME asks for.
+ */
+int lab_tcpdiag_wait(const struct lab_netns *ns, uint16_t port, int state, int64_t deadline_us);
+
+/*
+ * lab_tcpdiag_wait_settled() - poll until no socket on @port is in a transient state (anything
+ * but LISTEN, ESTABLISHED, CLOSE_WAIT, TIME_WAIT): the moment to read final states and counters.
+ */
+int lab_tcpdiag_wait_settled(const struct lab_netns *ns, uint16_t port, int64_t deadline_us);
+
+#endif

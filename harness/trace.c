@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+/* Reading captures back: link layer -> IPv4 -> TCP, every length checked against caplen. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* offset of the IPv4 header, 1 for "not IPv4", -EINVAL for too short */
+static long link_offset(int linktype, const uint8_t *d, size_t len)
+{
+	size_t off;
+	uint16_t proto;
+
+	switch (linktype) {
+	case DLT_EN10MB:
+		if (len < 14)
+			return -EINVAL;
+		off = 12;
+		proto = be16(d + off);
+		while ((proto == 0x8100 || proto == 0x88a8) && off + 6 <= len) {
+			off += 4;
+			proto = be16(d + off);
+		}
+		off += 2;
+		break;
+	case DLT_LINUX_SLL:
+		if (len < 16)
+			return -EINVAL;
+		proto = be16(d + 14);
+		off = 16;
+		break;
+	case DLT_LINUX_SLL2:
+		if (len < 20)
+			return -EINVAL;
+		proto = be16(d);
+		off = 20;
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+		return len && (d[0] >> 4) == 4 ? 0 : 1;
+	case DLT_NULL:
+		if (len < 4)
+			return -EINVAL;
+		return (d[0] == 2 || d[3] == 2) ? 4 : 1; /* AF_INET in either byte order */
+	default:
+		return 1;
+	}
+	if (off > len)
+		return -EINVAL;
+	return proto == 0x0800 ? (long)off : 1;
+}
+
+static void parse_options(const uint8_t *opt, size_t len, struct lab_pkt *pkt)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint8_t kind = opt[i], olen;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			break;
+		olen = opt[i + 1];
+		if (olen < 2 || i + olen > len)
+			break;
+		if (kind == 2 && olen == 4)
+			pkt->mss = be16(opt + i + 2);
+		else if (kind == 3 && olen == 3)
+			pkt->wscale = (int8_t)(opt[i + 2] > 14 ? 14 : opt[i + 2]);
+		i += olen;
+	}
+}
+
+int lab_trace_parse(int linktype, const uint8_t *d, size_t caplen, struct lab_pkt *pkt)
+{
+	long off = link_offset(linktype, d, caplen);
+	size_t ihl, ip_total, thl, ip_end;
+	const uint8_t *ip, *tcp;
+
+	if (off == 1)
+		return 1;
+	if (off < 0)
+		return -EINVAL;
+	if ((size_t)off + 20 > caplen)
+		return -EINVAL;
+	ip = d + off;
+	if ((ip[0] >> 4) != 4)
+		return 1;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	ip_total = be16(ip + 2);
+	if (ihl < 20 || ip_total < ihl || (size_t)off + ihl > caplen)
+		return -EINVAL;
+	if (ip[9] != IPPROTO_TCP)
+		return 1;
+	if (be16(ip + 6) & 0x1fff) /* a later fragment carries no TCP header */
+		return 1;
+	tcp = ip + ihl;
+	if ((size_t)off + ihl + 20 > caplen || ip_total < ihl + 20)
+		return -EINVAL;
+	thl = (size_t)(tcp[12] >> 4) * 4;
+	if (thl < 20 || ip_total < ihl + thl)
+		return -EINVAL;
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->wscale = -1;
+	memcpy(&pkt->src, ip + 12, 4);
+	memcpy(&pkt->dst, ip + 16, 4);
+	pkt->ip_id = be16(ip + 4);
+	pkt->sport = be16(tcp);
+	pkt->dport = be16(tcp + 2);
+	pkt->seq = be32(tcp + 4);
+	pkt->ack = be32(tcp + 8);
+	pkt->flags = tcp[13];
+	pkt->win = be16(tcp + 14);
+	pkt->len = (uint32_t)(ip_total - ihl - thl); /* from the IP header: snaplen may cut */
+	ip_end = (size_t)off + ihl + thl;
+	if (ip_end <= caplen)
+		parse_options(tcp + 20, thl - 20, pkt);
+	return 0;
+}
+
+int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whylen)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *p;
+	int ret;
+
+	p = pcap_open_offline(path, errbuf);
+	if (!p) {
+		snprintf(why, whylen, "%s: %s", path, errbuf);
+		return -EINVAL;
+	}
+	t->linktype = pcap_datalink(p);
+	while ((ret = pcap_next_ex(p, &h, &data)) == 1) {
+		struct lab_pkt pkt, *grown;
+		int r = lab_trace_parse(t->linktype, data, h->caplen, &pkt);
+
+		if (r < 0) {
+			t->bad++;
+			continue;
+		}
+		if (r > 0) {
+			t->other++;
+			continue;
+		}
+		pkt.t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		grown = realloc(t->v, (t->n + 1) * sizeof(*t->v));
+		if (!grown) {
+			pcap_close(p);
+			snprintf(why, whylen, "%s: out of memory", path);
+			return -ENOMEM;
+		}
+		t->v = grown;
+		t->v[t->n++] = pkt;
+	}
+	if (ret == -1) {
+		/* a truncated file still gives what came before the cut */
+		snprintf(why, whylen, "%s: %s", path, pcap_geterr(p));
+		t->bad++;
+	}
+	pcap_close(p);
+	lab_trace_annotate(t);
+	return 0;
+}
+
+/* the two directions of a trace, by the first packet's endpoints */
+struct flow {
+	struct in_addr src;
+	uint16_t sport;
+	uint32_t isn, next;
+	bool seen;
+};
+
+static struct flow *flow_of(struct flow *f, size_t *nf, size_t max, const struct lab_pkt *p)
+{
+	size_t i;
+
+	for (i = 0; i < *nf; i++)
+		if (f[i].src.s_addr == p->src.s_addr && f[i].sport == p->sport)
+			return &f[i];
+	if (*nf == max)
+		return NULL;
+	f[*nf] = (struct flow){ .src = p->src, .sport = p->sport };
+	return &f[(*nf)++];
+}
+
+static struct flow *peer_of(struct flow *f, size_t nf, const struct lab_pkt *p)
+{
+	size_t i;
+
+	for (i = 0; i < nf; i++)
+		if (f[i].src.s_addr == p->dst.s_addr && f[i].sport == p->dport)
+			return &f[i];
+	return NULL;
+}
+
+void lab_trace_annotate(struct lab_trace *t)
+{
+	struct flow flows[64];
+	size_t nf = 0, i;
+
+	for (i = 0; i < t->n; i++) {
+		struct lab_pkt *p = &t->v[i];
+		struct flow *f = flow_of(flows, &nf, 64, p), *peer;
+		uint32_t span = p->len + !!(p->flags & LAB_TH_SYN) + !!(p->flags & LAB_TH_FIN);
+
+		if (!f)
+			continue;
+		if (!f->seen) {
+			f->isn = p->seq;
+			f->next = p->seq;
+			f->seen = true;
+		}
+		p->rseq = p->seq - f->isn;
+		peer = peer_of(flows, nf, p);
+		p->rack = (p->flags & LAB_TH_ACK) && peer && peer->seen ? p->ack - peer->isn : p->ack;
+		if (span && (int32_t)(p->seq + span - f->next) <= 0 && !(p->flags & LAB_TH_RST))
+			p->retrans = true;
+		if ((int32_t)(p->seq + span - f->next) > 0)
+			f->next = p->seq + span;
+	}
+}
+
+static bool same_packet(const struct lab_pkt *a, const struct lab_pkt *b)
+{
+	return a->ip_id == b->ip_id && a->seq == b->seq && a->ack == b->ack &&
+	       a->flags == b->flags && a->len == b->len && a->sport == b->sport &&
+	       a->dport == b->dport;
+}
+
+void lab_trace_mark_lost(struct lab_trace *sent, const struct lab_trace *received,
+			 struct in_addr src)
+{
+	size_t i, j = 0, k;
+
+	for (i = 0; i < sent->n; i++) {
+		struct lab_pkt *p = &sent->v[i];
+
+		if (p->src.s_addr != src.s_addr)
+			continue;
+		for (k = j; k < received->n && !same_packet(p, &received->v[k]); k++)
+			;
+		if (k == received->n) {
+			p->lost = true;
+			continue;
+		}
+		j = k + 1; /* order is kept on a wire without reordering */
+	}
+}
+
+size_t lab_trace_count(const struct lab_trace *t, struct in_addr src, uint8_t flags, bool data)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->n; i++) {
+		const struct lab_pkt *p = &t->v[i];
+
+		n += (!src.s_addr || p->src.s_addr == src.s_addr) && (p->flags & flags) == flags &&
+		     (!data || p->len > 0);
+	}
+	return n;
+}
+
+size_t lab_trace_count_retrans(const struct lab_trace *t, struct in_addr src)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->n; i++)
+		n += t->v[i].retrans && (!src.s_addr || t->v[i].src.s_addr == src.s_addr);
+	return n;
+}
+
+void lab_tcp_flags_str(uint8_t flags, char *buf, size_t len)
+{
+	static const struct {
+		uint8_t bit;
+		char c;
+	} names[] = { { LAB_TH_SYN, 'S' }, { LAB_TH_FIN, 'F' }, { LAB_TH_RST, 'R' },
+		      { LAB_TH_PSH, 'P' }, { LAB_TH_URG, 'U' }, { LAB_TH_ECE, 'E' },
+		      { LAB_TH_CWR, 'W' }, { LAB_TH_ACK, '.' } };
+	size_t i, o = 0;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && o + 1 < len; i++)
+		if (flags & names[i].bit)
+			buf[o++] = names[i].c;
+	if (!o && len > 1)
+		buf[o++] = 'x'; /* no flag at all: a null scan, worth seeing */
+	buf[o] = '\0';
+}
+
+void lab_trace_free(struct lab_trace *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_TRACE_H
+#define LAB_TRACE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Packets read back from a capture (ours or anyone's): IPv4/TCP facts per packet, plus
+ * per-direction annotations (relative sequence numbers, retransmissions).
+ */
+#define LAB_TH_FIN 0x01
+#define LAB_TH_SYN 0x02
+#define LAB_TH_RST 0x04
+#define LAB_TH_PSH 0x08
+#define LAB_TH_ACK 0x10
+#define LAB_TH_URG 0x20
+#define LAB_TH_ECE 0x40
+#define LAB_TH_CWR 0x80
+
+struct lab_pkt {
+	int64_t t_us;
+	struct in_addr src, dst;
+	uint16_t sport, dport;
+	uint8_t flags;
+	uint32_t seq, ack; /* absolute */
+	uint32_t rseq, rack; /* relative to each side's first sequence number */
+	uint16_t win;
+	uint32_t len; /* TCP payload bytes */
+	uint16_t ip_id;
+	uint16_t mss;	    /* 0: no MSS option */
+	int8_t wscale;	    /* -1: no window-scale option */
+	bool retrans;	    /* data, SYN or FIN whose sequence space was sent before */
+	bool lost;	    /* seen leaving one side, never seen at the other (set by matching) */
+};
+
+struct lab_trace {
+	struct lab_pkt *v;
+	size_t n;
+	size_t other; /* frames that were not IPv4/TCP (ARP, IPv6, UDP ...) */
+	size_t bad;   /* frames too short or malformed to parse */
+	int linktype;
+};
+
+#define LAB_TRACE_INIT { .v = NULL, .n = 0 }
+
+/* lab_trace_read() - 0, or -errno with a one-line reason in @why (never crashes on bad files) */
+int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whylen);
+
+/* lab_trace_parse() - 0 a TCP packet, 1 something else, -EINVAL malformed */
+int lab_trace_parse(int linktype, const uint8_t *data, size_t caplen, struct lab_pkt *pkt);
+
+/* lab_trace_annotate() - relative sequence numbers and retransmission marks, in place */
+void lab_trace_annotate(struct lab_trace *t);
+
+/*
+ * lab_trace_mark_lost() - packets from @src seen in @sent but never in @received are marked lost
+ * (matched on IP id, sequence, ack, flags and length, in order).
+ */
+void lab_trace_mark_lost(struct lab_trace *sent, const struct lab_trace *received,
+			 struct in_addr src);
+
+/* packets from @src (0.0.0.0 = any) with every bit of @flags set, and payload if @data */
+size_t lab_trace_count(const struct lab_trace *t, struct in_addr src, uint8_t flags, bool data);
+size_t lab_trace_count_retrans(const struct lab_trace *t, struct in_addr src);
+
+/* "S.", "F.", "R", "P." ... tcpdump's notation */
+void lab_tcp_flags_str(uint8_t flags, char *buf, size_t len);
+
+void lab_trace_free(struct lab_trace *t);
+
+#endif

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+/* Shared steps of the byte-stream scenarios (sticky-packets, split-packets). */
+#define _GNU_SOURCE
+#include <stdio.h>
+
+#include "framing.h"
+
+int framing_play(struct lab_run *run, const char *server_ops, const char *client_ops, long rcvbuf)
+{
+	char srv[PATH_MAX], cli[PATH_MAX], rcv[24];
+	int err;
+
+	snprintf(rcv, sizeof(rcv), "%ld", rcvbuf);
+	char *server[] = { (char *)lab_program("tcplab-server", srv, sizeof(srv)),
+			   "--listen",
+			   "0.0.0.0:5000",
+			   "--ready-fd",
+			   "{ready_fd}",
+			   "--ops",
+			   (char *)server_ops,
+			   rcvbuf > 0 ? "--rcvbuf" : NULL,
+			   rcv,
+			   NULL };
+	char *client[] = { (char *)lab_program("tcplab-client", cli, sizeof(cli)), "--connect",
+			   LAB_SERVER_ADDR ":5000", "--ops", (char *)client_ops, NULL };
+
+	err = lab_run_start_server(run, server);
+	if (!err)
+		err = lab_run_start_client(run, client);
+	if (!err)
+		err = lab_run_finish(run, &run->client);
+	if (!err)
+		err = lab_run_finish(run, &run->server);
+	return err;
+}
+
+void framing_observe(const struct lab_run *run, struct framing_obs *obs)
+{
+	const struct lab_event *first_recv = lab_run_event(run, "server", "recv", 0);
+	const struct lab_event *first_msg = lab_run_event(run, "server", "msg", 0);
+
+	obs->recv_calls = lab_run_count_calls(run, "server", "recv", NULL);
+	/* the final recv() = 0 is the end of the stream, not a piece of it */
+	if (obs->recv_calls && lab_run_event(run, "server", "recv", obs->recv_calls - 1)->ret == 0)
+		obs->recv_calls--;
+	obs->messages = lab_run_count_calls(run, "server", "msg", NULL);
+	obs->whole = lab_run_count_calls(run, "server", "msg", "whole");
+	obs->first_recv = first_recv ? first_recv->ret : -1;
+	obs->first_message = first_msg ? first_msg->ret : -1;
+}

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+/* Every scenario tcplab knows, in the order `tcplab list` shows them. */
+#include "scenario.h"
+
+extern const struct lab_scenario lab_sc_rst_on_close;
+extern const struct lab_scenario lab_sc_sticky_packets;
+extern const struct lab_scenario lab_sc_split_packets;
+
+const struct lab_scenario *const lab_scenarios[] = {
+	&lab_sc_rst_on_close,
+	&lab_sc_sticky_packets,
+	&lab_sc_split_packets,
+};
+
+const size_t lab_n_scenarios = sizeof(lab_scenarios) / sizeof(lab_scenarios[0]);

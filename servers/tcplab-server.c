@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tcplab-server - listen, then run a step script on the socket, reporting every call.
+ *
+ * By hand:  ip netns exec srv tcplab-server --listen 0.0.0.0:5000 --ops accept,recv:10,close
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "sockops.h"
+
+static const char usage[] =
+	"usage: tcplab-server [--listen ADDR:PORT] [--backlog N] [--rcvbuf BYTES]\n"
+	"                     [--ready-fd FD] [--ops STEPS]\n"
+	"Listens on ADDR:PORT (default 0.0.0.0:5000), then runs STEPS on the socket\n"
+	"(default accept,drain,close). Each socket call is reported on stdout as a JSON line.\n"
+	"  --backlog N      listen() backlog (default 128)\n"
+	"  --rcvbuf BYTES   SO_RCVBUF set before listen(), inherited by accepted sockets\n"
+	"  --ready-fd FD    write \"ready\" to FD once listening, then close it\n"
+	"Steps: accept recv[:BUF] drain[:N] send:N close shutdown:wr|rd|rdwr rcvlowat:N\n"
+	"       msgs:COUNT:SIZE fmsgs:COUNT:SIZE naive:COUNT:SIZE[:BUF] framed:COUNT\n";
+
+static void die(int code, const char *what)
+{
+	fprintf(stderr, "tcplab-server: %s%s%s\n", what, errno ? ": " : "", errno ? strerror(errno) : "");
+	exit(code);
+}
+
+/* one event for a call that returns 0 or -1 with errno */
+static void report(const char *call, int ret)
+{
+	lab_event_emit(stdout, call, ret, ret < 0 ? errno : 0, NULL);
+}
+
+static long number(const char *text, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < 0 || v > (1L << 30)) {
+		fprintf(stderr, "tcplab-server: %s: bad number '%s'\n%s", what, text, usage);
+		exit(2);
+	}
+	return v;
+}
+
+static void parse_addr(const char *text, struct sockaddr_in *sin)
+{
+	char host[64];
+	const char *colon = strrchr(text, ':');
+
+	if (!colon || (size_t)(colon - text) >= sizeof(host)) {
+		fprintf(stderr, "tcplab-server: --listen wants ADDR:PORT, not '%s'\n", text);
+		exit(2);
+	}
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)number(colon + 1, "port"));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+		fprintf(stderr, "tcplab-server: bad IPv4 address '%s'\n", host);
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' }, { "backlog", required_argument, NULL, 'b' },
+		{ "rcvbuf", required_argument, NULL, 'r' }, { "ready-fd", required_argument, NULL, 'R' },
+		{ "ops", required_argument, NULL, 'o' },    { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(5000) };
+	const char *script = "accept,drain,close";
+	long backlog = 128, rcvbuf = 0, ready_fd = -1;
+	struct sockop ops[SOCKOPS_MAX];
+	char why[128];
+	int c, fd, n;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			parse_addr(optarg, &addr);
+			break;
+		case 'b':
+			backlog = number(optarg, "--backlog");
+			break;
+		case 'r':
+			rcvbuf = number(optarg, "--rcvbuf");
+			break;
+		case 'R':
+			ready_fd = number(optarg, "--ready-fd");
+			break;
+		case 'o':
+			script = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "tcplab-server: unexpected argument '%s'\n%s", argv[optind], usage);
+		return 2;
+	}
+	n = sockops_parse(script, ops, SOCKOPS_MAX, why, sizeof(why));
+	if (n < 0) {
+		fprintf(stderr, "tcplab-server: --ops: %s\n", why);
+		return 2;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die(1, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	/* before listen(): accepted sockets inherit it and the window is sized from it */
+	if (rcvbuf)
+		report("setsockopt(SO_RCVBUF)", setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf }, sizeof(int)));
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		die(1, "bind");
+	if (listen(fd, (int)backlog) < 0)
+		die(1, "listen");
+	lab_event_emit(stdout, "listen", 0, 0, NULL);
+	if (ready_fd >= 0) {
+		if (write((int)ready_fd, "ready\n", 6) != 6)
+			die(1, "write ready fd");
+		close((int)ready_fd);
+	}
+	return sockops_run(ops, n, fd, stdout);
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/* tcplab - make TCP failures happen on purpose, the same way every time, and prove it. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+
+static const char usage[] =
+	"usage: tcplab list\n"
+	"       tcplab explain NAME\n"
+	"       tcplab run NAME [--variant V] [--set KEY=VALUE]... [--results DIR]\n"
+	"                       [--expect-as V] [--quiet]\n"
+	"\n"
+	"  list      the scenarios, their variants and what each shows\n"
+	"  explain   the story: symptom, kernel mechanism, capture, remedy, parameters\n"
+	"  run       build a lab (client -- wire -- server namespaces), run the scenario, check it\n"
+	"            --variant V     which variant (default: default)\n"
+	"            --set K=V       change a parameter (see explain); bounds are checked\n"
+	"            --results DIR   where DIR/NAME/RUN-ID/ goes (default: results)\n"
+	"            --expect-as V   judge the run by variant V's expectations (to show that\n"
+	"                            they can fail: a remedy judged as the failure must fail)\n"
+	"            --quiet         no ladder, only the expectations and the verdict\n"
+	"\n"
+	"exit: 0 behaved as documented, 1 did not, 2 usage error, 77 cannot run here\n"
+	"      (e.g. not root), 99 the lab itself broke\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("tcplab: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see: tcplab --help)\n", stderr);
+	return LAB_EXIT_USAGE;
+}
+
+static int cmd_list(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < lab_n_scenarios; i++) {
+		const struct lab_scenario *sc = lab_scenarios[i];
+		char variants[128] = "";
+		size_t o = 0;
+
+		for (j = 0; j < sc->n_variants; j++)
+			o += (size_t)snprintf(variants + o, sizeof(variants) - o, "%s%s",
+					      j ? "," : "", sc->variants[j].name);
+		printf("%-16s %-18s %s\n", sc->name, variants, sc->summary);
+	}
+	return 0;
+}
+
+/* print @text wrapped at 78 columns with @indent */
+static void wrap(const char *text, int indent)
+{
+	int col = indent;
+	const char *p = text;
+
+	printf("%*s", indent, "");
+	while (*p) {
+		size_t word = strcspn(p, " \n");
+
+		if (col > indent && col + (int)word > 78) {
+			printf("\n%*s", indent, "");
+			col = indent;
+		}
+		printf("%.*s", (int)word, p);
+		col += (int)word;
+		p += word;
+		if (*p == '\n') {
+			printf("\n%*s", indent, "");
+			col = indent;
+			p++;
+		} else if (*p == ' ') {
+			if (col > indent) {
+				putchar(' ');
+				col++;
+			}
+			p++;
+		}
+	}
+	putchar('\n');
+}
+
+static int cmd_explain(const char *name)
+{
+	const struct lab_scenario *sc = lab_scenario_find(name);
+	size_t i;
+
+	if (!sc)
+		return usage_error("unknown scenario '%s'", name);
+	printf("%s: %s\n\n", sc->name, sc->summary);
+	printf("SYMPTOM\n");
+	wrap(sc->symptom, 2);
+	printf("\nMECHANISM\n");
+	wrap(sc->mechanism, 2);
+	printf("\nIN THE CAPTURE\n");
+	wrap(sc->capture, 2);
+	printf("\nREMEDY\n");
+	wrap(sc->remedy, 2);
+	printf("\nVARIANTS\n");
+	for (i = 0; i < sc->n_variants; i++)
+		printf("  %-10s %s\n", sc->variants[i].name, sc->variants[i].summary);
+	printf("\nPARAMETERS (--set KEY=VALUE)\n");
+	for (i = 0; i < sc->n_params; i++) {
+		const struct lab_param *p = &sc->params[i];
+
+		printf("  %-16s default %-8ld range %ld..%ld %s\n", p->name, p->def, p->min, p->max,
+		       p->unit);
+		wrap(p->help, 20);
+	}
+	printf("\nBY HAND (the same programs, in namespaces you make)\n");
+	wrap(sc->by_hand, 2);
+	printf("\nRUN IT\n  tcplab run %s\n  tcplab run %s --variant %s\n", sc->name, sc->name,
+	       sc->n_variants > 1 ? sc->variants[1].name : "default");
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "variant", required_argument, NULL, 'v' }, { "set", required_argument, NULL, 's' },
+		{ "results", required_argument, NULL, 'r' }, { "expect-as", required_argument, NULL, 'e' },
+		{ "quiet", no_argument, NULL, 'q' },	     { NULL, 0, NULL, 0 }
+	};
+	struct lab_run_opts o = { 0 };
+	const char **sets = calloc((size_t)argc, sizeof(*sets));
+	int c, ret;
+
+	if (!sets)
+		return LAB_EXIT_ERROR;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			o.variant = optarg;
+			break;
+		case 's':
+			sets[o.n_sets++] = optarg;
+			break;
+		case 'r':
+			o.results = optarg;
+			break;
+		case 'e':
+			o.expect_as = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		default:
+			free(sets);
+			return usage_error("%s: bad option for run", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc) {
+		free(sets);
+		return usage_error("%s", optind == argc ? "run needs a scenario name" :
+							  "run takes one scenario name");
+	}
+	o.scenario = argv[optind];
+	o.sets = sets;
+	ret = lab_run_main(&o);
+	free(sets);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("%s", "no command");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "list") && argc == 2)
+		return cmd_list();
+	if (!strcmp(argv[1], "explain") && argc == 3)
+		return cmd_explain(argv[2]);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "explain"))
+		return usage_error("%s: wrong number of arguments", argv[1]);
+	return usage_error("unknown command '%s'", argv[1]);
+}
