@@ -132,7 +132,7 @@ static int cmd_run(int argc, char **argv)
 	if (!sets)
 		return LAB_EXIT_ERROR;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			o.variant = optarg;
