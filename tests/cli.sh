@@ -1,0 +1,43 @@
+#!/bin/sh
+# The command line's contract: bad input gets one clear line and exit 2, nothing is created.
+# Needs no root: every check here fails before a lab is built.
+set -u
+tcplab=$1
+fail=0
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+expect() { # expect CODE PATTERN ARGS...
+	code=$1 pattern=$2
+	shift 2
+	out=$("$tcplab" "$@" 2>&1)
+	rc=$?
+	if [ "$rc" != "$code" ] || ! printf '%s' "$out" | grep -q -- "$pattern"; then
+		echo "FAIL: tcplab $*: exit $rc (want $code), output: $out"
+		fail=1
+	else
+		echo "ok: tcplab $* -> $rc"
+	fi
+}
+
+expect 0 "rst-on-close" list
+expect 0 "MECHANISM" explain rst-on-close
+expect 0 "read_bytes" explain rst-on-close
+expect 2 "unknown scenario 'nope'" explain nope
+expect 2 "unknown scenario 'nope'" run nope --results "$results"
+expect 2 "unknown variant 'x'" run rst-on-close --variant x --results "$results"
+expect 2 "unknown parameter 'foo'" run rst-on-close --set foo=1 --results "$results"
+expect 2 "out of range" run rst-on-close --set request_bytes=0 --results "$results"
+expect 2 "not a whole number" run rst-on-close --set request_bytes=ten --results "$results"
+expect 2 "KEY=VALUE" run rst-on-close --set request_bytes --results "$results"
+expect 2 "needs a scenario" run
+expect 2 "bad option" run rst-on-close --bogus
+expect 2 "unknown command" frobnicate
+expect 2 "no command"
+TCPLAB_TOLERANCE_SCALE=0.1 expect 2 "TCPLAB_TOLERANCE_SCALE" run rst-on-close --results "$results"
+if [ -n "$(ls -A "$results")" ]; then
+	echo "FAIL: a usage error left files in $results"
+	fail=1
+fi
+[ "$fail" = 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
+exit "$fail"

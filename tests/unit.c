@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the harness: fast, no root, no network. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "expect.h"
+#include "nstat.h"
+#include "scenario.h"
+#include "sockops.h"
+#include "timing.h"
+#include "trace.h"
+
+/* ---- counters ---------------------------------------------------------------------------- */
+
+START_TEST(nstat_parses_pairs)
+{
+	struct lab_nstat s = LAB_NSTAT_INIT;
+	int64_t v;
+
+	ck_assert_int_eq(lab_nstat_parse(&s, "TcpExt: SyncookiesSent TCPAbortOnClose\n"
+					     "TcpExt: 3 7\n"
+					     "Tcp: RtoAlgorithm MaxConn\n"
+					     "Tcp: 1 -1\n"), 0);
+	ck_assert(lab_nstat_get(&s, "TcpExtTCPAbortOnClose", &v));
+	ck_assert_int_eq(v, 7);
+	ck_assert(lab_nstat_get(&s, "TcpMaxConn", &v));
+	ck_assert_int_eq(v, -1);
+	ck_assert(!lab_nstat_get(&s, "TcpExtNothing", &v));
+	lab_nstat_free(&s);
+}
+END_TEST
+
+START_TEST(nstat_rejects_malformed)
+{
+	struct lab_nstat s = LAB_NSTAT_INIT;
+
+	ck_assert_int_eq(lab_nstat_parse(&s, "TcpExt: A B\nTcp: 1 2\n"), -EINVAL);
+	ck_assert_int_eq(lab_nstat_parse(&s, "TcpExt: A B\nTcpExt: 1\n"), -EINVAL);
+	ck_assert_int_eq(lab_nstat_parse(&s, "TcpExt: A B\nTcpExt: 1 x\n"), -EINVAL);
+	ck_assert_int_eq(lab_nstat_parse(&s, "TcpExt: A B\n"), -EINVAL);
+	lab_nstat_free(&s);
+}
+END_TEST
+
+START_TEST(nstat_delta)
+{
+	struct lab_nstat a = LAB_NSTAT_INIT, b = LAB_NSTAT_INIT;
+
+	lab_nstat_parse(&a, "TcpExt: X Y\nTcpExt: 5 1\n");
+	lab_nstat_parse(&b, "TcpExt: X Y\nTcpExt: 9 1\n");
+	ck_assert_int_eq(lab_nstat_delta(&a, &b, "TcpExtX"), 4);
+	ck_assert_int_eq(lab_nstat_delta(&a, &b, "TcpExtY"), 0);
+	ck_assert_int_eq(lab_nstat_delta(&a, &b, "TcpExtMissing"), 0);
+	lab_nstat_free(&a);
+	lab_nstat_free(&b);
+}
+END_TEST
+
+/* ---- tolerance maths ------------------------------------------------------------------- */
+
+START_TEST(tolerance_floor_and_percentage)
+{
+	ck_assert_int_eq(lab_tolerance_us(10000, 1.0), 4000);	 /* floor */
+	ck_assert_int_eq(lab_tolerance_us(40000, 1.0), 5000);	 /* 12.5 % */
+	ck_assert_int_eq(lab_tolerance_us(1000000, 1.0), 125000);
+	ck_assert_int_eq(lab_tolerance_us(40000, 2.0), 10000); /* widened only by the scale */
+}
+END_TEST
+
+START_TEST(tolerance_window_edges)
+{
+	struct lab_window w = lab_window(40000, 1.0);
+
+	ck_assert(lab_window_holds(&w, 35000));
+	ck_assert(lab_window_holds(&w, 45000));
+	ck_assert(!lab_window_holds(&w, 34999));
+	ck_assert(!lab_window_holds(&w, 45001));
+}
+END_TEST
+
+START_TEST(tolerance_scale_from_env)
+{
+	ck_assert(lab_tolerance_scale(NULL) == 1.0);
+	ck_assert(lab_tolerance_scale("") == 1.0);
+	ck_assert(lab_tolerance_scale("2.5") == 2.5);
+	ck_assert(lab_tolerance_scale("0.5") < 0); /* tighter than packetdrill: refused */
+	ck_assert(lab_tolerance_scale("abc") < 0);
+	ck_assert(lab_tolerance_scale("1e9") < 0);
+}
+END_TEST
+
+START_TEST(expect_records_both_sides)
+{
+	struct lab_expects x = LAB_EXPECTS_INIT;
+	struct lab_window w = lab_window(44000, 1.0);
+
+	ck_assert(!lab_expects_all_ok(&x)); /* nothing checked is no evidence */
+	ck_assert(lab_expect_int(&x, "a", LAB_EQ, 1, 1));
+	ck_assert(!lab_expect_int(&x, "b", LAB_GT, 1, 1));
+	ck_assert(lab_expect_window(&x, "c", &w, 43000));
+	ck_assert_str_eq(x.v[1].expected, "> 1");
+	ck_assert_str_eq(x.v[1].observed, "1");
+	ck_assert_str_eq(x.v[2].expected, "44.0 ms (38.5..49.5)");
+	ck_assert(!lab_expects_all_ok(&x));
+	lab_expects_free(&x);
+}
+END_TEST
+
+/* ---- pcap reading ------------------------------------------------------------------------ */
+
+/* an Ethernet + IPv4 + TCP frame; returns its length */
+static size_t frame(uint8_t *f, uint32_t seq, uint8_t flags, uint16_t payload, bool mss)
+{
+	size_t thl = mss ? 24 : 20, ip_total = 20 + thl + payload;
+
+	memset(f, 0, 14 + ip_total);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[16] = (uint8_t)(ip_total >> 8);
+	f[17] = (uint8_t)ip_total;
+	f[18] = 0x12; /* ip id */
+	f[23] = 6;
+	memcpy(f + 26, (uint8_t[]){ 192, 0, 2, 1, 198, 51, 100, 1 }, 8);
+	f[34] = 0x9c; /* sport 40000 */
+	f[35] = 0x40;
+	f[36] = 0x13; /* dport 5000 */
+	f[37] = 0x88;
+	f[38] = (uint8_t)(seq >> 24);
+	f[39] = (uint8_t)(seq >> 16);
+	f[40] = (uint8_t)(seq >> 8);
+	f[41] = (uint8_t)seq;
+	f[46] = (uint8_t)((thl / 4) << 4);
+	f[47] = flags;
+	f[48] = 0xfa;
+	if (mss)
+		memcpy(f + 54, (uint8_t[]){ 2, 4, 0x05, 0xb4 }, 4);
+	return 14 + ip_total;
+}
+
+START_TEST(trace_parses_tcp)
+{
+	uint8_t f[256];
+	struct lab_pkt p;
+	size_t len = frame(f, 1000, LAB_TH_SYN, 0, true);
+
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, f, len, &p), 0);
+	ck_assert_int_eq(p.sport, 40000);
+	ck_assert_int_eq(p.dport, 5000);
+	ck_assert_int_eq(p.seq, 1000);
+	ck_assert_int_eq(p.mss, 1460);
+	ck_assert_int_eq(p.flags, LAB_TH_SYN);
+	len = frame(f, 1001, LAB_TH_ACK | LAB_TH_PSH, 100, false);
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, f, len, &p), 0);
+	ck_assert_int_eq(p.len, 100);
+	ck_assert_int_eq(p.mss, 0);
+}
+END_TEST
+
+START_TEST(trace_survives_truncation)
+{
+	uint8_t f[256];
+	struct lab_pkt p;
+	size_t len = frame(f, 1, LAB_TH_SYN, 0, true), cut;
+
+	for (cut = 0; cut < 14 + 40; cut++)
+		ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, f, cut, &p), -EINVAL);
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, f, len, &p), 0);
+	f[23] = 17; /* UDP: not ours, not an error */
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, f, len, &p), 1);
+	f[12] = 0x08;
+	f[13] = 0x06; /* ARP */
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, f, len, &p), 1);
+}
+END_TEST
+
+static void write_pcap(const char *path, const uint32_t *seqs, const uint8_t *flags,
+		       const uint16_t *lens, size_t n)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(dead, path);
+	uint8_t f[2048];
+	size_t i;
+
+	ck_assert(d);
+	for (i = 0; i < n; i++) {
+		struct pcap_pkthdr h = { .ts = { .tv_sec = 100, .tv_usec = (long)i * 1000 } };
+
+		h.caplen = h.len = (bpf_u_int32)frame(f, seqs[i], flags[i], lens[i], false);
+		pcap_dump((u_char *)d, &h, f);
+	}
+	pcap_dump_close(d);
+	pcap_close(dead);
+}
+
+START_TEST(trace_reads_file_and_marks_retransmissions)
+{
+	char path[] = "/tmp/tcplab-unit-XXXXXX";
+	uint32_t seqs[] = { 100, 101, 201, 101, 301 };
+	uint8_t flags[] = { LAB_TH_SYN, LAB_TH_ACK, LAB_TH_ACK, LAB_TH_ACK, LAB_TH_ACK | LAB_TH_FIN };
+	uint16_t lens[] = { 0, 100, 100, 100, 0 };
+	struct lab_trace t = LAB_TRACE_INIT;
+	char why[256] = "";
+	int fd = mkstemp(path);
+
+	ck_assert(fd >= 0);
+	close(fd);
+	write_pcap(path, seqs, flags, lens, 5);
+	ck_assert_int_eq(lab_trace_read(&t, path, why, sizeof(why)), 0);
+	unlink(path);
+	ck_assert_int_eq(t.n, 5);
+	ck_assert_int_eq(t.v[1].rseq, 1);
+	ck_assert(!t.v[2].retrans);
+	ck_assert(t.v[3].retrans);
+	ck_assert_int_eq(lab_trace_count_retrans(&t, (struct in_addr){ 0 }), 1);
+	ck_assert_int_eq(lab_trace_count(&t, (struct in_addr){ 0 }, LAB_TH_FIN, false), 1);
+	ck_assert_int_eq(lab_trace_count(&t, (struct in_addr){ 0 }, 0, true), 3);
+	ck_assert_int_eq(t.v[4].t_us - t.v[0].t_us, 4000);
+	lab_trace_free(&t);
+}
+END_TEST
+
+START_TEST(trace_rejects_garbage_with_a_reason)
+{
+	char path[] = "/tmp/tcplab-unit-XXXXXX";
+	struct lab_trace t = LAB_TRACE_INIT;
+	char why[256] = "";
+	int fd = mkstemp(path);
+
+	ck_assert(fd >= 0);
+	ck_assert_int_eq(write(fd, "this is not a capture file at all", 33), 33);
+	close(fd);
+	ck_assert_int_lt(lab_trace_read(&t, path, why, sizeof(why)), 0);
+	ck_assert_msg(strstr(why, path) != NULL, "reason names the file: %s", why);
+	unlink(path);
+	lab_trace_free(&t);
+}
+END_TEST
+
+START_TEST(trace_keeps_packets_before_a_cut)
+{
+	char path[] = "/tmp/tcplab-unit-XXXXXX";
+	uint32_t seqs[] = { 1, 2, 3 };
+	uint8_t flags[] = { LAB_TH_SYN, LAB_TH_ACK, LAB_TH_ACK };
+	uint16_t lens[] = { 0, 0, 500 };
+	struct lab_trace t = LAB_TRACE_INIT;
+	char why[256] = "";
+	int fd = mkstemp(path);
+
+	ck_assert(fd >= 0);
+	close(fd);
+	write_pcap(path, seqs, flags, lens, 3);
+	ck_assert_int_eq(truncate(path, 24 + 2 * (16 + 54) + 16 + 100), 0); /* mid third packet */
+	ck_assert_int_eq(lab_trace_read(&t, path, why, sizeof(why)), 0);
+	unlink(path);
+	ck_assert_int_eq(t.n, 2);
+	ck_assert_int_eq(t.bad, 1);
+	lab_trace_free(&t);
+}
+END_TEST
+
+START_TEST(flags_in_tcpdump_notation)
+{
+	char b[12];
+
+	lab_tcp_flags_str(LAB_TH_SYN | LAB_TH_ACK, b, sizeof(b));
+	ck_assert_str_eq(b, "S.");
+	lab_tcp_flags_str(LAB_TH_RST | LAB_TH_ACK, b, sizeof(b));
+	ck_assert_str_eq(b, "R.");
+	lab_tcp_flags_str(LAB_TH_FIN | LAB_TH_PSH | LAB_TH_ACK, b, sizeof(b));
+	ck_assert_str_eq(b, "FP.");
+}
+END_TEST
+
+/* ---- programs' step language and event lines ---------------------------------------------- */
+
+START_TEST(sockops_parse_good_and_bad)
+{
+	struct sockop ops[SOCKOPS_MAX];
+	char why[128];
+
+	ck_assert_int_eq(sockops_parse("accept,recv:10,close", ops, SOCKOPS_MAX, why, 128), 3);
+	ck_assert_int_eq(ops[1].kind, SOCKOP_RECV);
+	ck_assert_int_eq(ops[1].arg[0], 10);
+	ck_assert_int_eq(sockops_parse("naive:5:10:4096", ops, SOCKOPS_MAX, why, 128), 1);
+	ck_assert_int_eq(ops[0].arg[2], 4096);
+	ck_assert_int_eq(sockops_parse("accept,fly", ops, SOCKOPS_MAX, why, 128), -1);
+	ck_assert_str_eq(why, "unknown step 'fly'");
+	ck_assert_int_eq(sockops_parse("send", ops, SOCKOPS_MAX, why, 128), -1);
+	ck_assert_int_eq(sockops_parse("send:-1", ops, SOCKOPS_MAX, why, 128), -1);
+	ck_assert_int_eq(sockops_parse("send:99999999999", ops, SOCKOPS_MAX, why, 128), -1);
+	ck_assert_int_eq(sockops_parse("close:1", ops, SOCKOPS_MAX, why, 128), -1);
+}
+END_TEST
+
+START_TEST(event_round_trip)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	struct lab_event ev;
+
+	lab_event_emit(m, "recv", -1, ECONNRESET, NULL);
+	fclose(m);
+	ck_assert_int_eq(lab_event_parse(text, &ev), 0);
+	ck_assert_str_eq(ev.call, "recv");
+	ck_assert_int_eq(ev.ret, -1);
+	ck_assert_str_eq(ev.err, "ECONNRESET");
+	ck_assert_int_eq(lab_event_parse("not json", &ev), -EINVAL);
+	ck_assert_int_eq(lab_event_parse("{\"call\":\"recv\"}", &ev), -EINVAL);
+	free(text);
+}
+END_TEST
+
+/* ---- option parsing ---------------------------------------------------------------------- */
+
+static int setup(const char *scenario, const char *variant, const char *set, char *why)
+{
+	const char *sets[] = { set };
+	struct lab_run_opts o = { .scenario = scenario, .variant = variant, .sets = sets,
+				  .n_sets = set ? 1 : 0 };
+	struct lab_run run = { 0 };
+
+	return lab_run_setup(&run, &o, why, 256);
+}
+
+START_TEST(options_are_checked)
+{
+	char why[256];
+
+	ck_assert_int_eq(setup("rst-on-close", NULL, NULL, why), 0);
+	ck_assert_int_eq(setup("rst-on-close", "drain", "read_bytes=20", why), 0);
+	ck_assert_int_eq(setup("no-such", NULL, NULL, why), LAB_EXIT_USAGE);
+	ck_assert_msg(strstr(why, "unknown scenario 'no-such'"), "%s", why);
+	ck_assert_int_eq(setup("rst-on-close", "nope", NULL, why), LAB_EXIT_USAGE);
+	ck_assert_msg(strstr(why, "known: default, drain"), "%s", why);
+	ck_assert_int_eq(setup("rst-on-close", NULL, "bogus=1", why), LAB_EXIT_USAGE);
+	ck_assert_msg(strstr(why, "unknown parameter 'bogus'"), "%s", why);
+	ck_assert_int_eq(setup("rst-on-close", NULL, "request_bytes=0", why), LAB_EXIT_USAGE);
+	ck_assert_msg(strstr(why, "out of range (1..60000"), "%s", why);
+	ck_assert_int_eq(setup("rst-on-close", NULL, "request_bytes=12x", why), LAB_EXIT_USAGE);
+	ck_assert_int_eq(setup("rst-on-close", NULL, "request_bytes", why), LAB_EXIT_USAGE);
+	ck_assert_int_eq(setup("rst-on-close", NULL, "=5", why), LAB_EXIT_USAGE);
+}
+END_TEST
+
+/* every variant runs under meson, and every remedy is also judged as the failure */
+START_TEST(every_variant_has_a_test)
+{
+	FILE *f = fopen("tests/scenario-cases.txt", "r");
+	char line[256], want[160];
+	size_t i, j;
+	char *all = calloc(1, 1 << 16);
+
+	ck_assert(f && all);
+	while (fgets(line, sizeof(line), f))
+		strcat(all, line);
+	fclose(f);
+	for (i = 0; i < lab_n_scenarios; i++) {
+		const struct lab_scenario *sc = lab_scenarios[i];
+
+		ck_assert_msg(sc->n_variants >= 2, "%s has no contrast variant", sc->name);
+		for (j = 0; j < sc->n_variants; j++) {
+			const char *v = sc->variants[j].name;
+
+			snprintf(want, sizeof(want), "%s %s %s 0\n", sc->name, v, v);
+			ck_assert_msg(strstr(all, want), "missing case: %s", want);
+			if (j == 0)
+				continue;
+			snprintf(want, sizeof(want), "%s %s default 1\n", sc->name, v);
+			ck_assert_msg(strstr(all, want), "missing case: %s", want);
+		}
+	}
+	free(all);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("harness");
+	TCase *tc;
+	SRunner *sr;
+	int failed;
+
+	tc = tcase_create("nstat");
+	tcase_add_test(tc, nstat_parses_pairs);
+	tcase_add_test(tc, nstat_rejects_malformed);
+	tcase_add_test(tc, nstat_delta);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("timing");
+	tcase_add_test(tc, tolerance_floor_and_percentage);
+	tcase_add_test(tc, tolerance_window_edges);
+	tcase_add_test(tc, tolerance_scale_from_env);
+	tcase_add_test(tc, expect_records_both_sides);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("trace");
+	tcase_add_test(tc, trace_parses_tcp);
+	tcase_add_test(tc, trace_survives_truncation);
+	tcase_add_test(tc, trace_reads_file_and_marks_retransmissions);
+	tcase_add_test(tc, trace_rejects_garbage_with_a_reason);
+	tcase_add_test(tc, trace_keeps_packets_before_a_cut);
+	tcase_add_test(tc, flags_in_tcpdump_notation);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("programs");
+	tcase_add_test(tc, sockops_parse_good_and_bad);
+	tcase_add_test(tc, event_round_trip);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("options");
+	tcase_add_test(tc, options_are_checked);
+	tcase_add_test(tc, every_variant_has_a_test);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
