@@ -12,6 +12,7 @@
 #include "error.h"
 
 #define SNAPLEN 65535
+#define BUFFER_BYTES (512 << 10)
 
 static void write_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -51,7 +52,7 @@ static void *capture_thread(void *arg)
 	return NULL;
 }
 
-static int open_point(struct lab_capture *c, const struct lab_capture_point *pt)
+static int open_point(const struct lab_capture_point *pt, void **pcap, void **dumper)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p;
@@ -68,6 +69,7 @@ static int open_point(struct lab_capture *c, const struct lab_capture_point *pt)
 	pcap_set_snaplen(p, SNAPLEN);
 	pcap_set_immediate_mode(p, 1);
 	pcap_set_timeout(p, 1);
+	pcap_set_buffer_size(p, BUFFER_BYTES); /* a small ring: set-up and teardown cost ms */
 	ret = pcap_activate(p); /* the AF_PACKET socket is bound in this namespace, for good */
 	if (ret < 0) {
 		err = lab_fail(-EIO, "pcap_activate(%s/%s): %s", pt->ns->name, pt->ifname,
@@ -76,20 +78,63 @@ static int open_point(struct lab_capture *c, const struct lab_capture_point *pt)
 		goto out;
 	}
 	pcap_setnonblock(p, 1, errbuf);
-	c->dumper[c->n] = pcap_dump_open(p, pt->path);
-	if (!c->dumper[c->n]) {
+	*dumper = pcap_dump_open(p, pt->path);
+	if (!*dumper) {
 		err = lab_fail(-EIO, "pcap_dump_open(%s): %s", pt->path, pcap_geterr(p));
 		pcap_close(p);
 		goto out;
 	}
-	c->pcap[c->n++] = p;
+	*pcap = p;
 out:
 	lab_netns_leave(&saved);
 	return err;
 }
 
+/*
+ * Opening and closing an AF_PACKET socket with a ring each wait for an RCU grace period
+ * (synchronize_net() in packet_set_ring() and packet_release()), ~10-25 ms here. Waiters that
+ * overlap share a grace period, so every capture point is opened and closed on its own thread.
+ */
+struct point_job {
+	pthread_t thread;
+	const struct lab_capture_point *pt;
+	void *pcap, *dumper;
+	int err;
+};
+
+static void *open_job(void *arg)
+{
+	struct point_job *job = arg;
+
+	job->err = open_point(job->pt, &job->pcap, &job->dumper);
+	return NULL;
+}
+
+static void *close_job(void *arg)
+{
+	struct point_job *job = arg;
+
+	pcap_dump_close(job->dumper);
+	pcap_close(job->pcap);
+	return NULL;
+}
+
+/* run @fn for every job, each on its own thread (inline if a thread cannot be had) */
+static void run_jobs(struct point_job *jobs, size_t n, void *(*fn)(void *))
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pthread_create(&jobs[i].thread, NULL, fn, &jobs[i]))
+			jobs[i].thread = 0, fn(&jobs[i]);
+	for (i = 0; i < n; i++)
+		if (jobs[i].thread)
+			pthread_join(jobs[i].thread, NULL);
+}
+
 int lab_capture_start(struct lab_capture *c, const struct lab_capture_point *pts, size_t n)
 {
+	struct point_job jobs[LAB_CAPTURE_MAX] = { 0 };
 	size_t i;
 	int err = 0;
 
@@ -98,8 +143,17 @@ int lab_capture_start(struct lab_capture *c, const struct lab_capture_point *pts
 	c->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (c->stop_fd < 0)
 		return lab_fail(-errno, "eventfd");
-	for (i = 0; i < n && !err; i++)
-		err = open_point(c, &pts[i]);
+	for (i = 0; i < n; i++)
+		jobs[i].pt = &pts[i];
+	run_jobs(jobs, n, open_job);
+	for (i = 0; i < n; i++) {
+		if (jobs[i].err) {
+			err = err ? err : jobs[i].err;
+			continue;
+		}
+		c->pcap[c->n] = jobs[i].pcap;
+		c->dumper[c->n++] = jobs[i].dumper;
+	}
 	if (!err) {
 		err = -pthread_create(&c->thread, NULL, capture_thread, c);
 		if (err)
@@ -113,6 +167,7 @@ int lab_capture_start(struct lab_capture *c, const struct lab_capture_point *pts
 
 void lab_capture_stop(struct lab_capture *c)
 {
+	struct point_job jobs[LAB_CAPTURE_MAX];
 	size_t i;
 
 	if (c->running) {
@@ -122,10 +177,9 @@ void lab_capture_stop(struct lab_capture *c)
 			pthread_join(c->thread, NULL);
 		c->running = false;
 	}
-	for (i = 0; i < c->n; i++) {
-		pcap_dump_close(c->dumper[i]);
-		pcap_close(c->pcap[i]);
-	}
+	for (i = 0; i < c->n; i++)
+		jobs[i] = (struct point_job){ .pcap = c->pcap[i], .dumper = c->dumper[i] };
+	run_jobs(jobs, c->n, close_job);
 	c->n = 0;
 	if (c->stop_fd >= 0)
 		close(c->stop_fd);

@@ -87,27 +87,11 @@ static struct json_object *events_json(const struct lab_run *run)
 static struct json_object *timings_json(const struct lab_run *run)
 {
 	struct json_object *o = json_object_new_object();
-	int64_t first = 0, last = 0;
-	size_t i, h;
-
-	for (i = 0; i < run->n_events; i++) {
-		int64_t t = run->events[i].t_us;
-
-		first = !first || t < first ? t : first;
-		last = t > last ? t : last;
-	}
-	for (h = 0; h < LAB_NHOSTS; h++)
-		for (i = 0; i < run->trace[h].n; i++) {
-			int64_t t = run->trace[h].v[i].t_us;
-
-			first = !first || t < first ? t : first;
-			last = t > last ? t : last;
-		}
 	json_object_object_add(o, "setup_ms",
 			       json_object_new_double((run->t_ready_us - run->t_start_us) / 1e3));
 	json_object_object_add(o, "play_ms",
 			       json_object_new_double((run->t_played_us - run->t_ready_us) / 1e3));
-	json_object_object_add(o, "protocol_ms", json_object_new_double((last - first) / 1e3));
+	json_object_object_add(o, "protocol_ms", json_object_new_double(lab_run_protocol_us(run) / 1e3));
 	json_object_object_add(o, "total_ms",
 			       json_object_new_double((run->t_end_us - run->t_start_us) / 1e3));
 	return o;

@@ -284,6 +284,27 @@ int64_t lab_run_counter(const struct lab_run *run, enum lab_host host, const cha
 	return lab_nstat_delta(&run->before[host], &run->after[host], name);
 }
 
+int64_t lab_run_protocol_us(const struct lab_run *run)
+{
+	int64_t first = 0, last = 0;
+	size_t i, h;
+
+	for (i = 0; i < run->n_events; i++) {
+		int64_t t = run->events[i].t_us;
+
+		first = !first || t < first ? t : first;
+		last = t > last ? t : last;
+	}
+	for (h = 0; h < LAB_NHOSTS; h++)
+		for (i = 0; i < run->trace[h].n; i++) {
+			int64_t t = run->trace[h].v[i].t_us;
+
+			first = !first || t < first ? t : first;
+			last = t > last ? t : last;
+		}
+	return last - first;
+}
+
 static bool named(const char *call, const char *const *calls)
 {
 	for (; *calls; calls++)
@@ -485,6 +506,12 @@ int lab_run_main(const struct lab_run_opts *opts)
 	if (run.dir[0] && lab_report_write(&run, verdict) && ret == LAB_EXIT_AS_DOCUMENTED)
 		ret = LAB_EXIT_ERROR;
 	lab_report_print(opts->quiet ? NULL : stdout, &run, verdict);
+	if (opts->timing)
+		*opts->timing = (struct lab_run_timing){
+			.setup_us = run.t_ready_us - run.t_start_us,
+			.total_us = run.t_end_us - run.t_start_us,
+			.protocol_us = lab_run_protocol_us(&run),
+		};
 	free_run(&run);
 	return ret;
 }

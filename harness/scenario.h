@@ -60,6 +60,11 @@ struct lab_run_opts {
 	const char *const *sets; /* "KEY=VALUE" */
 	size_t n_sets;
 	bool quiet; /* no ladder and table on stdout */
+	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
+};
+
+struct lab_run_timing {
+	int64_t setup_us, total_us, protocol_us; /* protocol: first to last packet or event */
 };
 
 struct lab_run {
@@ -118,6 +123,9 @@ void lab_run_note(struct lab_run *run, const char *who, const char *call, const 
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);
 /* a program's path: servers/NAME or clients/NAME in the build tree */
 const char *lab_program(const char *name, char *buf, size_t len);
+
+/* lab_run_protocol_us() - time from the first to the last packet or program event */
+int64_t lab_run_protocol_us(const struct lab_run *run);
 
 /* for judge(): what the run saw */
 int64_t lab_run_counter(const struct lab_run *run, enum lab_host host, const char *name);

@@ -42,6 +42,8 @@ static const char *const profile[][2] = {
 	{ "net.core.somaxconn", "4096" },
 };
 
+_Static_assert(sizeof(profile) / sizeof(profile[0]) == LAB_PROFILE_SIZE, "profile size");
+
 const char *lab_host_name(enum lab_host host)
 {
 	static const char *const names[] = { "client", "wire", "server" };
