@@ -48,10 +48,13 @@ static int bench_topology(size_t n)
 	}
 	wall = lab_mono_us() - wall;
 	printf("topology (3 namespaces, 2 veth pairs, addresses, routes, offloads, %d sysctls), "
-	       "%zu cycles\n", LAB_PROFILE_SIZE, n);
-	printf("  up            median %6.2f ms   p90 %6.2f ms\n", pct(up, n, 0.5), pct(up, n, 0.9));
+	       "%zu cycles\n",
+	       LAB_PROFILE_SIZE, n);
+	printf("  up            median %6.2f ms   p90 %6.2f ms\n", pct(up, n, 0.5),
+	       pct(up, n, 0.9));
 	printf("  down          median %6.2f ms   p90 %6.2f ms   (fd close; the kernel frees the "
-	       "namespaces asynchronously)\n", pct(down, n, 0.5), pct(down, n, 0.9));
+	       "namespaces asynchronously)\n",
+	       pct(down, n, 0.5), pct(down, n, 0.9));
 	printf("  up + down     median %6.2f ms   p90 %6.2f ms   target <= 15 ms\n",
 	       pct(both, n, 0.5), pct(both, n, 0.9));
 	printf("  sustained     %6.2f ms per cycle over %zu back-to-back cycles\n",

@@ -69,11 +69,12 @@ static void parse_addr(const char *text, struct sockaddr_in *sin)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "connect", required_argument, NULL, 'c' }, { "rcvbuf", required_argument, NULL, 'r' },
-		{ "nodelay", no_argument, NULL, 'n' },       { "ops", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "connect", required_argument, NULL, 'c' },
+					      { "rcvbuf", required_argument, NULL, 'r' },
+					      { "nodelay", no_argument, NULL, 'n' },
+					      { "ops", required_argument, NULL, 'o' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	struct sockaddr_in addr = { 0 };
 	const char *script = "send:100,drain,close";
 	struct sockop ops[SOCKOPS_MAX];
@@ -119,9 +120,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (rcvbuf)
-		report("setsockopt(SO_RCVBUF)", setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf }, sizeof(int)));
+		report("setsockopt(SO_RCVBUF)",
+		       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf }, sizeof(int)));
 	if (nodelay)
-		report("setsockopt(TCP_NODELAY)", setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)));
+		report("setsockopt(TCP_NODELAY)",
+		       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)));
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		lab_event_emit(stdout, "connect", -1, errno, NULL);
 		return 1;

@@ -35,7 +35,8 @@ static void *capture_thread(void *arg)
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
-		fds[i] = (struct pollfd){ .fd = pcap_get_selectable_fd(c->pcap[i]), .events = POLLIN };
+		fds[i] = (struct pollfd){ .fd = pcap_get_selectable_fd(c->pcap[i]),
+					  .events = POLLIN };
 	fds[c->n] = (struct pollfd){ .fd = c->stop_fd, .events = POLLIN };
 	for (;;) {
 		if (poll(fds, c->n + 1, -1) < 0)

@@ -22,7 +22,7 @@ struct lab_capture_point {
 };
 
 struct lab_capture {
-	void *pcap[LAB_CAPTURE_MAX];   /* pcap_t */
+	void *pcap[LAB_CAPTURE_MAX]; /* pcap_t */
 	void *dumper[LAB_CAPTURE_MAX]; /* pcap_dumper_t */
 	unsigned long packets[LAB_CAPTURE_MAX];
 	size_t n;
@@ -31,7 +31,10 @@ struct lab_capture {
 	bool running;
 };
 
-#define LAB_CAPTURE_INIT { .n = 0, .stop_fd = -1, .running = false }
+#define LAB_CAPTURE_INIT                                \
+	{                                               \
+		.n = 0, .stop_fd = -1, .running = false \
+	}
 
 int lab_capture_start(struct lab_capture *c, const struct lab_capture_point *pts, size_t n);
 

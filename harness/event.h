@@ -19,8 +19,8 @@ struct lab_event {
 	char detail[96];
 };
 
-int64_t lab_now_us(void);	/* CLOCK_REALTIME in microseconds */
-int64_t lab_mono_us(void);	/* CLOCK_MONOTONIC in microseconds */
+int64_t lab_now_us(void); /* CLOCK_REALTIME in microseconds */
+int64_t lab_mono_us(void); /* CLOCK_MONOTONIC in microseconds */
 
 /* lab_event_emit() - write one event line and flush; @err is a positive errno or 0 */
 void lab_event_emit(FILE *out, const char *call, long ret, int err, const char *detail);

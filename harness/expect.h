@@ -24,7 +24,10 @@ struct lab_expects {
 	size_t n;
 };
 
-#define LAB_EXPECTS_INIT { .v = NULL, .n = 0 }
+#define LAB_EXPECTS_INIT          \
+	{                         \
+		.v = NULL, .n = 0 \
+	}
 
 enum lab_cmp { LAB_EQ, LAB_GE, LAB_LE, LAB_GT };
 

@@ -17,7 +17,10 @@ struct lab_rtnl {
 	unsigned int portid;
 };
 
-#define LAB_RTNL_INIT { .nl = NULL }
+#define LAB_RTNL_INIT      \
+	{                  \
+		.nl = NULL \
+	}
 
 int lab_rtnl_open(struct lab_rtnl *r);
 void lab_rtnl_close(struct lab_rtnl *r);

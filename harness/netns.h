@@ -11,7 +11,10 @@ struct lab_netns {
 	int fd;
 };
 
-#define LAB_NETNS_INIT { .name = "", .fd = -1 }
+#define LAB_NETNS_INIT               \
+	{                            \
+		.name = "", .fd = -1 \
+	}
 
 /* lab_netns_new() - create an anonymous namespace without leaving the current one */
 int lab_netns_new(struct lab_netns *ns, const char *name);

@@ -15,8 +15,8 @@
 #include "error.h"
 #include "nstat.h"
 
-static int add(struct lab_nstat *s, const char *prefix, size_t plen, const char *field,
-	       size_t flen, int64_t value)
+static int add(struct lab_nstat *s, const char *prefix, size_t plen, const char *field, size_t flen,
+	       int64_t value)
 {
 	struct lab_counter *grown;
 

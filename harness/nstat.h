@@ -22,7 +22,10 @@ struct lab_nstat {
 	size_t n;
 };
 
-#define LAB_NSTAT_INIT { .v = NULL, .n = 0 }
+#define LAB_NSTAT_INIT            \
+	{                         \
+		.v = NULL, .n = 0 \
+	}
 
 /* lab_nstat_parse() - add the counters in @text (netstat/snmp format); -EINVAL if malformed */
 int lab_nstat_parse(struct lab_nstat *s, const char *text);

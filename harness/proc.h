@@ -17,8 +17,8 @@ struct lab_proc {
 	char name[16];
 	pid_t pid;
 	int pidfd;
-	int out_fd;   /* its stdout: event lines */
-	int err_fd;   /* its stderr */
+	int out_fd; /* its stdout: event lines */
+	int err_fd; /* its stderr */
 	int ready_fd; /* read end of the readiness pipe, or -1 */
 	char *out, *err; /* what it printed so far, NUL-terminated */
 	size_t out_len, err_len;
@@ -27,7 +27,10 @@ struct lab_proc {
 	bool timed_out;
 };
 
-#define LAB_PROC_INIT { .pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1, .ready_fd = -1 }
+#define LAB_PROC_INIT                                                              \
+	{                                                                          \
+		.pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1, .ready_fd = -1 \
+	}
 
 /*
  * lab_proc_spawn() - run @argv inside @ns. With @ready, fd 3 of the child is a pipe and the

@@ -27,10 +27,11 @@ static struct json_object *kernel_json(const struct lab_run *run)
 	size_t i;
 
 	json_object_object_add(o, "release", json_object_new_string(run->kernel.release));
-	json_object_object_add(o, "hz", run->kernel.hz ? json_object_new_int(run->kernel.hz) : NULL);
-	json_object_object_add(o, "netem", run->kernel.netem < 0 ?
-						   NULL :
-						   json_object_new_boolean(run->kernel.netem));
+	json_object_object_add(o, "hz",
+			       run->kernel.hz ? json_object_new_int(run->kernel.hz) : NULL);
+	json_object_object_add(o, "netem",
+			       run->kernel.netem < 0 ? NULL :
+						       json_object_new_boolean(run->kernel.netem));
 	for (i = 0; i < run->topo.n_sysctl; i++) {
 		const struct lab_sysctl_rec *r = &run->topo.sysctl[i];
 		struct json_object *host;
@@ -54,8 +55,10 @@ static struct json_object *expectations_json(const struct lab_run *run)
 		struct json_object *e = json_object_new_object();
 
 		json_object_object_add(e, "what", json_object_new_string(run->ex.v[i].what));
-		json_object_object_add(e, "expected", json_object_new_string(run->ex.v[i].expected));
-		json_object_object_add(e, "observed", json_object_new_string(run->ex.v[i].observed));
+		json_object_object_add(e, "expected",
+				       json_object_new_string(run->ex.v[i].expected));
+		json_object_object_add(e, "observed",
+				       json_object_new_string(run->ex.v[i].observed));
 		json_object_object_add(e, "ok", json_object_new_boolean(run->ex.v[i].ok));
 		json_object_array_add(a, e);
 	}
@@ -75,7 +78,8 @@ static struct json_object *events_json(const struct lab_run *run)
 		json_object_object_add(e, "who", json_object_new_string(ev->who));
 		json_object_object_add(e, "call", json_object_new_string(ev->call));
 		json_object_object_add(e, "ret", json_object_new_int64(ev->ret));
-		json_object_object_add(e, "errno", ev->err[0] ? json_object_new_string(ev->err) : NULL);
+		json_object_object_add(e, "errno",
+				       ev->err[0] ? json_object_new_string(ev->err) : NULL);
 		if (ev->detail[0])
 			json_object_object_add(e, "detail", json_object_new_string(ev->detail));
 		json_object_array_add(a, e);
@@ -91,7 +95,8 @@ static struct json_object *timings_json(const struct lab_run *run)
 			       json_object_new_double((run->t_ready_us - run->t_start_us) / 1e3));
 	json_object_object_add(o, "play_ms",
 			       json_object_new_double((run->t_played_us - run->t_ready_us) / 1e3));
-	json_object_object_add(o, "protocol_ms", json_object_new_double(lab_run_protocol_us(run) / 1e3));
+	json_object_object_add(o, "protocol_ms",
+			       json_object_new_double(lab_run_protocol_us(run) / 1e3));
 	json_object_object_add(o, "total_ms",
 			       json_object_new_double((run->t_end_us - run->t_start_us) / 1e3));
 	return o;
@@ -154,7 +159,8 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "params", params_json(run));
 	json_object_object_add(o, "kernel", kernel_json(run));
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
-	json_object_object_add(o, "error", run->error[0] ? json_object_new_string(run->error) : NULL);
+	json_object_object_add(o, "error",
+			       run->error[0] ? json_object_new_string(run->error) : NULL);
 	json_object_object_add(o, "expectations", expectations_json(run));
 	json_object_object_add(o, "events", events_json(run));
 	json_object_object_add(o, "timings", timings_json(run));
@@ -201,8 +207,8 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict)
 		const struct lab_expect *e = &run->ex.v[i];
 
 		ok += e->ok;
-		fprintf(out, "%-4s  %-44s  %-26s  %s\n", e->ok ? "ok" : "FAIL", e->what, e->expected,
-			e->observed);
+		fprintf(out, "%-4s  %-44s  %-26s  %s\n", e->ok ? "ok" : "FAIL", e->what,
+			e->expected, e->observed);
 	}
 	if (run->error[0])
 		fprintf(stderr, "tcplab: ERROR (the lab itself broke, not TCP): %s\n", run->error);

@@ -83,8 +83,8 @@ static int set_param(struct lab_run *run, const char *set, char *why, size_t len
 	i = find_param(run->sc, set, (size_t)(eq - set));
 	if (i < 0) {
 		known_list(run->sc, known, sizeof(known), false);
-		snprintf(why, len, "unknown parameter '%.*s' for %s (known: %s)", (int)(eq - set), set,
-			 run->sc->name, known[0] ? known : "none");
+		snprintf(why, len, "unknown parameter '%.*s' for %s (known: %s)", (int)(eq - set),
+			 set, run->sc->name, known[0] ? known : "none");
 		return LAB_EXIT_USAGE;
 	}
 	p = &run->sc->params[i];
@@ -95,8 +95,8 @@ static int set_param(struct lab_run *run, const char *set, char *why, size_t len
 		return LAB_EXIT_USAGE;
 	}
 	if (v < p->min || v > p->max) {
-		snprintf(why, len, "%s=%ld is out of range (%ld..%ld %s)", p->name, v, p->min, p->max,
-			 p->unit);
+		snprintf(why, len, "%s=%ld is out of range (%ld..%ld %s)", p->name, v, p->min,
+			 p->max, p->unit);
 		return LAB_EXIT_USAGE;
 	}
 	run->param[i] = v;
@@ -116,7 +116,8 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 		return LAB_EXIT_USAGE;
 	}
 	run->variant = lab_variant_find(run->sc, opts->variant ? opts->variant : "default");
-	run->expect_as = opts->expect_as ? lab_variant_find(run->sc, opts->expect_as) : run->variant;
+	run->expect_as = opts->expect_as ? lab_variant_find(run->sc, opts->expect_as) :
+					   run->variant;
 	if (!run->variant || !run->expect_as) {
 		known_list(run->sc, known, sizeof(known), true);
 		snprintf(why, len, "unknown variant '%s' for %s (known: %s)",
@@ -246,8 +247,9 @@ int lab_run_finish(struct lab_run *run, struct lab_proc *p)
 	lab_proc_outcome(p, outcome, sizeof(outcome));
 	lab_run_note(run, p->name, "note", outcome);
 	if (err == -ETIMEDOUT)
-		return lab_run_error(run, err, "%s did not finish within the scenario's %d s budget",
-				     p->name, run->sc->budget_s);
+		return lab_run_error(run, err,
+				     "%s did not finish within the scenario's %d s budget", p->name,
+				     run->sc->budget_s);
 	if (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0)
 		return lab_run_error(run, -ECHILD, "%s ended badly (%s)%s%s", p->name, outcome,
 				     p->err ? ": " : "", p->err ? p->err : "");
@@ -313,8 +315,8 @@ static bool named(const char *call, const char *const *calls)
 	return false;
 }
 
-void lab_run_calls(const struct lab_run *run, const char *who, const char *const *calls,
-		   char *buf, size_t len)
+void lab_run_calls(const struct lab_run *run, const char *who, const char *const *calls, char *buf,
+		   size_t len)
 {
 	size_t i, o = 0;
 
@@ -344,8 +346,8 @@ size_t lab_run_count_calls(const struct lab_run *run, const char *who, const cha
 	return n;
 }
 
-const struct lab_event *lab_run_event(const struct lab_run *run, const char *who,
-				      const char *call, size_t nth)
+const struct lab_event *lab_run_event(const struct lab_run *run, const char *who, const char *call,
+				      size_t nth)
 {
 	size_t i;
 
@@ -450,8 +452,10 @@ static void free_run(struct lab_run *run)
 
 int lab_run_main(const struct lab_run_opts *opts)
 {
-	struct lab_run run = { .topo = LAB_TOPO_INIT, .cap = LAB_CAPTURE_INIT,
-			       .server = LAB_PROC_INIT, .client = LAB_PROC_INIT };
+	struct lab_run run = { .topo = LAB_TOPO_INIT,
+			       .cap = LAB_CAPTURE_INIT,
+			       .server = LAB_PROC_INIT,
+			       .client = LAB_PROC_INIT };
 	const char *verdict;
 	char why[512];
 	int ret, err;
@@ -463,8 +467,10 @@ int lab_run_main(const struct lab_run_opts *opts)
 	}
 	err = lab_netns_probe();
 	if (err) {
-		fprintf(stderr, "tcplab: cannot create network namespaces (%s): run as root, or with "
-				"CAP_SYS_ADMIN and CAP_NET_ADMIN\n", strerror(-err));
+		fprintf(stderr,
+			"tcplab: cannot create network namespaces (%s): run as root, or with "
+			"CAP_SYS_ADMIN and CAP_NET_ADMIN\n",
+			strerror(-err));
 		return LAB_EXIT_SKIP;
 	}
 	lab_kernel_probe(&run.kernel);

@@ -69,7 +69,7 @@ struct lab_run_timing {
 
 struct lab_run {
 	const struct lab_scenario *sc;
-	const struct lab_variant *variant;   /* what runs */
+	const struct lab_variant *variant; /* what runs */
 	const struct lab_variant *expect_as; /* whose documented behaviour judges it */
 	long param[LAB_PARAMS_MAX];
 	const struct lab_run_opts *opts;
@@ -87,7 +87,7 @@ struct lab_run {
 	int64_t deadline_us;
 	int64_t t_start_us, t_ready_us, t_played_us, t_end_us; /* monotonic */
 	double scale; /* TCPLAB_TOLERANCE_SCALE */
-	void *obs;    /* the scenario's observations, filled by play(), read by judge() */
+	void *obs; /* the scenario's observations, filled by play(), read by judge() */
 };
 
 /* exit codes of `tcplab run` */
@@ -130,12 +130,12 @@ int64_t lab_run_protocol_us(const struct lab_run *run);
 /* for judge(): what the run saw */
 int64_t lab_run_counter(const struct lab_run *run, enum lab_host host, const char *name);
 /* "send=200 recv=ECONNRESET recv=0": @who's calls named in @calls (NULL-terminated), in order */
-void lab_run_calls(const struct lab_run *run, const char *who, const char *const *calls,
-		   char *buf, size_t len);
+void lab_run_calls(const struct lab_run *run, const char *who, const char *const *calls, char *buf,
+		   size_t len);
 size_t lab_run_count_calls(const struct lab_run *run, const char *who, const char *call,
 			   const char *detail);
-const struct lab_event *lab_run_event(const struct lab_run *run, const char *who,
-				      const char *call, size_t nth);
+const struct lab_event *lab_run_event(const struct lab_run *run, const char *who, const char *call,
+				      size_t nth);
 struct in_addr lab_addr(const char *text);
 
 #endif

@@ -18,11 +18,11 @@ static const struct {
 	enum sockop_kind kind;
 	int min_args, max_args;
 } verbs[] = {
-	{ "accept", SOCKOP_ACCEPT, 0, 0 },   { "recv", SOCKOP_RECV, 0, 1 },
-	{ "drain", SOCKOP_DRAIN, 0, 1 },     { "send", SOCKOP_SEND, 1, 1 },
-	{ "close", SOCKOP_CLOSE, 0, 0 },     { "shutdown", SOCKOP_SHUTDOWN, 1, 1 },
+	{ "accept", SOCKOP_ACCEPT, 0, 0 },     { "recv", SOCKOP_RECV, 0, 1 },
+	{ "drain", SOCKOP_DRAIN, 0, 1 },       { "send", SOCKOP_SEND, 1, 1 },
+	{ "close", SOCKOP_CLOSE, 0, 0 },       { "shutdown", SOCKOP_SHUTDOWN, 1, 1 },
 	{ "rcvlowat", SOCKOP_RCVLOWAT, 1, 1 }, { "msgs", SOCKOP_MSGS, 2, 2 },
-	{ "fmsgs", SOCKOP_FMSGS, 2, 2 },     { "naive", SOCKOP_NAIVE, 2, 3 },
+	{ "fmsgs", SOCKOP_FMSGS, 2, 2 },       { "naive", SOCKOP_NAIVE, 2, 3 },
 	{ "framed", SOCKOP_FRAMED, 1, 1 },
 };
 
@@ -268,8 +268,8 @@ static int run_one(const struct sockop *op, int *fd, FILE *ev)
 		return 0;
 	case SOCKOP_RCVLOWAT:
 		n = op->arg[0];
-		emit(ev, "rcvlowat", setsockopt(*fd, SOL_SOCKET, SO_RCVLOWAT, &(int){ (int)n },
-						sizeof(int)), NULL);
+		emit(ev, "rcvlowat",
+		     setsockopt(*fd, SOL_SOCKET, SO_RCVLOWAT, &(int){ (int)n }, sizeof(int)), NULL);
 		return 0;
 	case SOCKOP_MSGS:
 	case SOCKOP_FMSGS:

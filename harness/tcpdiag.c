@@ -17,9 +17,9 @@
 const char *lab_tcp_state_name(int state)
 {
 	static const char *const names[] = {
-		"?",	      "ESTABLISHED", "SYN_SENT", "SYN_RECV",   "FIN_WAIT1", "FIN_WAIT2",
-		"TIME_WAIT", "CLOSE",	    "CLOSE_WAIT", "LAST_ACK", "LISTEN",    "CLOSING",
-		"NEW_SYN_RECV",
+		"?",	     "ESTABLISHED", "SYN_SENT",	    "SYN_RECV",	  "FIN_WAIT1",
+		"FIN_WAIT2", "TIME_WAIT",   "CLOSE",	    "CLOSE_WAIT", "LAST_ACK",
+		"LISTEN",    "CLOSING",	    "NEW_SYN_RECV",
 	};
 
 	return state >= 0 && state < (int)(sizeof(names) / sizeof(names[0])) ? names[state] : "?";

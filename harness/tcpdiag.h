@@ -19,7 +19,7 @@ struct lab_sock {
 	struct in_addr local, remote;
 	uint16_t lport, rport;
 	uint32_t rqueue, wqueue; /* LISTEN: accept queue length and backlog */
-	uint8_t timer;		 /* 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe */
+	uint8_t timer; /* 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe */
 	uint32_t timer_ms;
 	uint8_t retrans;
 	bool has_info;
@@ -31,7 +31,10 @@ struct lab_socks {
 	size_t n;
 };
 
-#define LAB_SOCKS_INIT { .v = NULL, .n = 0 }
+#define LAB_SOCKS_INIT            \
+	{                         \
+		.v = NULL, .n = 0 \
+	}
 #define LAB_TCPF_ALL 0xfff
 
 const char *lab_tcp_state_name(int state);

@@ -57,7 +57,8 @@ static void record(struct lab_topo *t, enum lab_host host, const char *key)
 	size_t i;
 
 	for (i = 0; i < t->n_sysctl; i++)
-		if (!strcmp(t->sysctl[i].key, key) && !strcmp(t->sysctl[i].host, lab_host_name(host)))
+		if (!strcmp(t->sysctl[i].key, key) &&
+		    !strcmp(t->sysctl[i].host, lab_host_name(host)))
 			rec = &t->sysctl[i];
 	if (!rec && t->n_sysctl < LAB_SYSCTL_MAX)
 		rec = &t->sysctl[t->n_sysctl++];

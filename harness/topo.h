@@ -40,7 +40,10 @@ struct lab_topo {
 	size_t n_sysctl;
 };
 
-#define LAB_TOPO_INIT { .ns = { LAB_NETNS_INIT, LAB_NETNS_INIT, LAB_NETNS_INIT } }
+#define LAB_TOPO_INIT                                                    \
+	{                                                                \
+		.ns = { LAB_NETNS_INIT, LAB_NETNS_INIT, LAB_NETNS_INIT } \
+	}
 
 const char *lab_host_name(enum lab_host host);
 

@@ -234,7 +234,8 @@ void lab_trace_annotate(struct lab_trace *t)
 		}
 		p->rseq = p->seq - f->isn;
 		peer = peer_of(flows, nf, p);
-		p->rack = (p->flags & LAB_TH_ACK) && peer && peer->seen ? p->ack - peer->isn : p->ack;
+		p->rack = (p->flags & LAB_TH_ACK) && peer && peer->seen ? p->ack - peer->isn :
+									  p->ack;
 		if (span && (int32_t)(p->seq + span - f->next) <= 0 && !(p->flags & LAB_TH_RST))
 			p->retrans = true;
 		if ((int32_t)(p->seq + span - f->next) > 0)

@@ -30,21 +30,24 @@ struct lab_pkt {
 	uint16_t win;
 	uint32_t len; /* TCP payload bytes */
 	uint16_t ip_id;
-	uint16_t mss;	    /* 0: no MSS option */
-	int8_t wscale;	    /* -1: no window-scale option */
-	bool retrans;	    /* data, SYN or FIN whose sequence space was sent before */
-	bool lost;	    /* seen leaving one side, never seen at the other (set by matching) */
+	uint16_t mss; /* 0: no MSS option */
+	int8_t wscale; /* -1: no window-scale option */
+	bool retrans; /* data, SYN or FIN whose sequence space was sent before */
+	bool lost; /* seen leaving one side, never seen at the other (set by matching) */
 };
 
 struct lab_trace {
 	struct lab_pkt *v;
 	size_t n;
 	size_t other; /* frames that were not IPv4/TCP (ARP, IPv6, UDP ...) */
-	size_t bad;   /* frames too short or malformed to parse */
+	size_t bad; /* frames too short or malformed to parse */
 	int linktype;
 };
 
-#define LAB_TRACE_INIT { .v = NULL, .n = 0 }
+#define LAB_TRACE_INIT            \
+	{                         \
+		.v = NULL, .n = 0 \
+	}
 
 /* lab_trace_read() - 0, or -errno with a one-line reason in @why (never crashes on bad files) */
 int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whylen);

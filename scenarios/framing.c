@@ -21,8 +21,12 @@ int framing_play(struct lab_run *run, const char *server_ops, const char *client
 			   rcvbuf > 0 ? "--rcvbuf" : NULL,
 			   rcv,
 			   NULL };
-	char *client[] = { (char *)lab_program("tcplab-client", cli, sizeof(cli)), "--connect",
-			   LAB_SERVER_ADDR ":5000", "--ops", (char *)client_ops, NULL };
+	char *client[] = { (char *)lab_program("tcplab-client", cli, sizeof(cli)),
+			   "--connect",
+			   LAB_SERVER_ADDR ":5000",
+			   "--ops",
+			   (char *)client_ops,
+			   NULL };
 
 	err = lab_run_start_server(run, server);
 	if (!err)

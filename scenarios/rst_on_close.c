@@ -20,7 +20,7 @@
 struct how {
 	const char *server_ops; /* %ld: read_bytes or request_bytes */
 	const char *client_ops; /* %ld: request_bytes */
-	bool rst;		/* documented outcome: the server's close resets the connection */
+	bool rst; /* documented outcome: the server's close resets the connection */
 };
 
 static const struct lab_variant variants[] = {
@@ -57,10 +57,20 @@ static int play(struct lab_run *run)
 		 how->rst ? lab_param(run, "read_bytes") : request);
 	snprintf(client_ops, sizeof(client_ops), how->client_ops, request, request);
 
-	char *server[] = { (char *)lab_program("tcplab-server", srv, sizeof(srv)), "--listen",
-			   "0.0.0.0:5000", "--ready-fd", "{ready_fd}", "--ops", server_ops, NULL };
-	char *client[] = { (char *)lab_program("tcplab-client", cli, sizeof(cli)), "--connect",
-			   LAB_SERVER_ADDR ":5000", "--ops", client_ops, NULL };
+	char *server[] = { (char *)lab_program("tcplab-server", srv, sizeof(srv)),
+			   "--listen",
+			   "0.0.0.0:5000",
+			   "--ready-fd",
+			   "{ready_fd}",
+			   "--ops",
+			   server_ops,
+			   NULL };
+	char *client[] = { (char *)lab_program("tcplab-client", cli, sizeof(cli)),
+			   "--connect",
+			   LAB_SERVER_ADDR ":5000",
+			   "--ops",
+			   client_ops,
+			   NULL };
 
 	err = lab_run_start_server(run, server);
 	if (!err)
@@ -120,16 +130,19 @@ const struct lab_scenario lab_sc_rst_on_close = {
 		     "socket straight to CLOSE: no FIN_WAIT, no TIME_WAIT (RFC 2525, 2.17). The "
 		     "peer's tcp_reset() sets sk_err = ECONNRESET, reported once by the next "
 		     "call; after that the socket is dead: recv() = 0, send() = EPIPE.",
-	.capture = "Client side: the request segment [P.], the server's ACK, then [R.] from the "
-		   "server where a clean close shows [F.]. No FIN from the server at all. After the "
-		   "RST the client's later send() puts nothing on the wire.",
-	.remedy = "Read the request completely (or shutdown(SHUT_WR) and drain until EOF) before "
-		  "close(). Variant 'drain': the server reads all request_bytes, closes, sends FIN, "
-		  "and the closer sits in TIME_WAIT; the client sees a clean EOF (recv() = 0).",
-	.by_hand = "ip netns add srv; ip netns add cli; (veth pair, addresses)\n"
-		   "ip netns exec srv tcplab-server --listen 0.0.0.0:5000 --ops accept,recv:10,close\n"
-		   "ip netns exec cli tcplab-client --connect ADDR:5000 --ops send:200,recv,recv,send:200\n"
-		   "tcpdump -nn -i IFACE tcp port 5000; ip netns exec srv nstat -az TcpExtTCPAbortOnClose",
+	.capture =
+		"Client side: the request segment [P.], the server's ACK, then [R.] from the "
+		"server where a clean close shows [F.]. No FIN from the server at all. After the "
+		"RST the client's later send() puts nothing on the wire.",
+	.remedy =
+		"Read the request completely (or shutdown(SHUT_WR) and drain until EOF) before "
+		"close(). Variant 'drain': the server reads all request_bytes, closes, sends FIN, "
+		"and the closer sits in TIME_WAIT; the client sees a clean EOF (recv() = 0).",
+	.by_hand =
+		"ip netns add srv; ip netns add cli; (veth pair, addresses)\n"
+		"ip netns exec srv tcplab-server --listen 0.0.0.0:5000 --ops accept,recv:10,close\n"
+		"ip netns exec cli tcplab-client --connect ADDR:5000 --ops send:200,recv,recv,send:200\n"
+		"tcpdump -nn -i IFACE tcp port 5000; ip netns exec srv nstat -az TcpExtTCPAbortOnClose",
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.variants = variants,

@@ -51,8 +51,8 @@ static void judge(struct lab_run *run)
 	lab_expect_int(&run->ex, "client send() calls", LAB_EQ, 1,
 		       (int64_t)lab_run_count_calls(run, "client", "send", NULL));
 	lab_expect_int(&run->ex, "client data segments on the wire", LAB_GT, 1,
-		       (int64_t)lab_trace_count(&run->trace[LAB_CLIENT],
-						lab_addr(LAB_CLIENT_ADDR), 0, true));
+		       (int64_t)lab_trace_count(&run->trace[LAB_CLIENT], lab_addr(LAB_CLIENT_ADDR),
+						0, true));
 	lab_expect_int(&run->ex, "server recv() calls with data", LAB_GT, 1,
 		       (int64_t)obs.recv_calls);
 	lab_expect_int(&run->ex, "bytes returned by the first recv()", LAB_LE,
@@ -90,8 +90,9 @@ const struct lab_scenario lab_sc_split_packets = {
 	.remedy = "Frame and reassemble: read the length prefix, then loop on recv() (or use "
 		  "MSG_WAITALL) until the whole frame is there; validate the length first. Variant "
 		  "'framed' does exactly that and delivers one whole message from many recv()s.",
-	.by_hand = "ip netns exec srv tcplab-server --rcvbuf 4096 --ops accept,naive:1:65536:65536,close\n"
-		   "ip netns exec cli tcplab-client --connect ADDR:5000 --ops msgs:1:65536,close",
+	.by_hand =
+		"ip netns exec srv tcplab-server --rcvbuf 4096 --ops accept,naive:1:65536:65536,close\n"
+		"ip netns exec cli tcplab-client --connect ADDR:5000 --ops msgs:1:65536,close",
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.variants = variants,

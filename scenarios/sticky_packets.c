@@ -87,8 +87,9 @@ const struct lab_scenario lab_sc_sticky_packets = {
 		  "accumulates bytes and cuts messages by the frame, never by recv(). Variant "
 		  "'framed': a 4-byte big-endian length before each message; the stream still "
 		  "arrives in one recv(), and the reader recovers every message.",
-	.by_hand = "ip netns exec srv tcplab-server --ops accept,rcvlowat:50,naive:5:10:65536,close\n"
-		   "ip netns exec cli tcplab-client --connect ADDR:5000 --ops msgs:5:10,close",
+	.by_hand =
+		"ip netns exec srv tcplab-server --ops accept,rcvlowat:50,naive:5:10:65536,close\n"
+		"ip netns exec cli tcplab-client --connect ADDR:5000 --ops msgs:5:10,close",
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.variants = variants,

@@ -31,7 +31,8 @@ static const char usage[] =
 
 static void die(int code, const char *what)
 {
-	fprintf(stderr, "tcplab-server: %s%s%s\n", what, errno ? ": " : "", errno ? strerror(errno) : "");
+	fprintf(stderr, "tcplab-server: %s%s%s\n", what, errno ? ": " : "",
+		errno ? strerror(errno) : "");
 	exit(code);
 }
 
@@ -76,12 +77,13 @@ static void parse_addr(const char *text, struct sockaddr_in *sin)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' }, { "backlog", required_argument, NULL, 'b' },
-		{ "rcvbuf", required_argument, NULL, 'r' }, { "ready-fd", required_argument, NULL, 'R' },
-		{ "ops", required_argument, NULL, 'o' },    { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "listen", required_argument, NULL, 'l' },
+					      { "backlog", required_argument, NULL, 'b' },
+					      { "rcvbuf", required_argument, NULL, 'r' },
+					      { "ready-fd", required_argument, NULL, 'R' },
+					      { "ops", required_argument, NULL, 'o' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(5000) };
 	const char *script = "accept,drain,close";
 	long backlog = 128, rcvbuf = 0, ready_fd = -1;
@@ -129,7 +131,8 @@ int main(int argc, char **argv)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	/* before listen(): accepted sockets inherit it and the window is sized from it */
 	if (rcvbuf)
-		report("setsockopt(SO_RCVBUF)", setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf }, sizeof(int)));
+		report("setsockopt(SO_RCVBUF)",
+		       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf }, sizeof(int)));
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die(1, "bind");
 	if (listen(fd, (int)backlog) < 0)

@@ -54,9 +54,11 @@ static void load_cases(const char *path)
 START_TEST(run_case)
 {
 	const struct scase *c = &cases[_i];
-	struct lab_run_opts o = { .scenario = c->scenario, .variant = c->variant,
+	struct lab_run_opts o = { .scenario = c->scenario,
+				  .variant = c->variant,
 				  .expect_as = c->expect_as,
-				  .results = LAB_BUILD_ROOT "/test-results", .quiet = true };
+				  .results = LAB_BUILD_ROOT "/test-results",
+				  .quiet = true };
 	int ret = lab_run_main(&o);
 
 	ck_assert_msg(ret != LAB_EXIT_ERROR, "%s: the lab itself broke (see above)", c->name);
@@ -84,7 +86,8 @@ int main(int argc, char **argv)
 		TCase *tc = tcase_create(cases[i].name);
 
 		if (!sc) {
-			fprintf(stderr, "scenario-cases.txt: unknown scenario '%s'\n", cases[i].scenario);
+			fprintf(stderr, "scenario-cases.txt: unknown scenario '%s'\n",
+				cases[i].scenario);
 			return 99;
 		}
 		tcase_set_timeout(tc, sc->budget_s + 5);

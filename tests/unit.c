@@ -27,7 +27,8 @@ START_TEST(nstat_parses_pairs)
 	ck_assert_int_eq(lab_nstat_parse(&s, "TcpExt: SyncookiesSent TCPAbortOnClose\n"
 					     "TcpExt: 3 7\n"
 					     "Tcp: RtoAlgorithm MaxConn\n"
-					     "Tcp: 1 -1\n"), 0);
+					     "Tcp: 1 -1\n"),
+			 0);
 	ck_assert(lab_nstat_get(&s, "TcpExtTCPAbortOnClose", &v));
 	ck_assert_int_eq(v, 7);
 	ck_assert(lab_nstat_get(&s, "TcpMaxConn", &v));
@@ -67,8 +68,8 @@ END_TEST
 
 START_TEST(tolerance_floor_and_percentage)
 {
-	ck_assert_int_eq(lab_tolerance_us(10000, 1.0), 4000);	 /* floor */
-	ck_assert_int_eq(lab_tolerance_us(40000, 1.0), 5000);	 /* 12.5 % */
+	ck_assert_int_eq(lab_tolerance_us(10000, 1.0), 4000); /* floor */
+	ck_assert_int_eq(lab_tolerance_us(40000, 1.0), 5000); /* 12.5 % */
 	ck_assert_int_eq(lab_tolerance_us(1000000, 1.0), 125000);
 	ck_assert_int_eq(lab_tolerance_us(40000, 2.0), 10000); /* widened only by the scale */
 }
@@ -203,7 +204,8 @@ START_TEST(trace_reads_file_and_marks_retransmissions)
 {
 	char path[] = "/tmp/tcplab-unit-XXXXXX";
 	uint32_t seqs[] = { 100, 101, 201, 101, 301 };
-	uint8_t flags[] = { LAB_TH_SYN, LAB_TH_ACK, LAB_TH_ACK, LAB_TH_ACK, LAB_TH_ACK | LAB_TH_FIN };
+	uint8_t flags[] = { LAB_TH_SYN, LAB_TH_ACK, LAB_TH_ACK, LAB_TH_ACK,
+			    LAB_TH_ACK | LAB_TH_FIN };
 	uint16_t lens[] = { 0, 100, 100, 100, 0 };
 	struct lab_trace t = LAB_TRACE_INIT;
 	char why[256] = "";
@@ -323,8 +325,9 @@ END_TEST
 static int setup(const char *scenario, const char *variant, const char *set, char *why)
 {
 	const char *sets[] = { set };
-	struct lab_run_opts o = { .scenario = scenario, .variant = variant, .sets = sets,
-				  .n_sets = set ? 1 : 0 };
+	struct lab_run_opts o = {
+		.scenario = scenario, .variant = variant, .sets = sets, .n_sets = set ? 1 : 0
+	};
 	struct lab_run run = { 0 };
 
 	return lab_run_setup(&run, &o, why, 256);

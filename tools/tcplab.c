@@ -120,11 +120,12 @@ static int cmd_explain(const char *name)
 
 static int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "variant", required_argument, NULL, 'v' }, { "set", required_argument, NULL, 's' },
-		{ "results", required_argument, NULL, 'r' }, { "expect-as", required_argument, NULL, 'e' },
-		{ "quiet", no_argument, NULL, 'q' },	     { NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "variant", required_argument, NULL, 'v' },
+					      { "set", required_argument, NULL, 's' },
+					      { "results", required_argument, NULL, 'r' },
+					      { "expect-as", required_argument, NULL, 'e' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { NULL, 0, NULL, 0 } };
 	struct lab_run_opts o = { 0 };
 	const char **sets = calloc((size_t)argc, sizeof(*sets));
 	int c, ret;
