@@ -188,6 +188,7 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict)
 {
 	size_t i, ok = 0;
+	int width = 8;
 
 	if (out) {
 		fprintf(out, "== %s, variant %s: %s\n", run->sc->name, run->variant->name,
@@ -201,13 +202,17 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict)
 	} else {
 		out = stdout;
 	}
+	for (i = 0; i < run->ex.n; i++)
+		if ((int)strlen(run->ex.v[i].expected) > width)
+			width = (int)strlen(run->ex.v[i].expected);
 	if (run->ex.n)
-		fprintf(out, "%-4s  %-44s  %-26s  %s\n", "", "expectation", "expected", "observed");
+		fprintf(out, "%-4s  %-44s  %-*s  %s\n", "", "expectation", width, "expected",
+			"observed");
 	for (i = 0; i < run->ex.n; i++) {
 		const struct lab_expect *e = &run->ex.v[i];
 
 		ok += e->ok;
-		fprintf(out, "%-4s  %-44s  %-26s  %s\n", e->ok ? "ok" : "FAIL", e->what,
+		fprintf(out, "%-4s  %-44s  %-*s  %s\n", e->ok ? "ok" : "FAIL", e->what, width,
 			e->expected, e->observed);
 	}
 	if (run->error[0])

@@ -256,6 +256,40 @@ int lab_run_finish(struct lab_run *run, struct lab_proc *p)
 	return 0;
 }
 
+int lab_run_pair(struct lab_run *run, const char *server_ops, const char *client_ops,
+		 long server_rcvbuf)
+{
+	char srv[PATH_MAX], cli[PATH_MAX], rcvbuf[24];
+	int err;
+
+	snprintf(rcvbuf, sizeof(rcvbuf), "%ld", server_rcvbuf);
+	char *server[] = { (char *)lab_program("tcplab-server", srv, sizeof(srv)),
+			   "--listen",
+			   "0.0.0.0:5000",
+			   "--ready-fd",
+			   "{ready_fd}",
+			   "--ops",
+			   (char *)server_ops,
+			   server_rcvbuf > 0 ? "--rcvbuf" : NULL,
+			   rcvbuf,
+			   NULL };
+	char *client[] = { (char *)lab_program("tcplab-client", cli, sizeof(cli)),
+			   "--connect",
+			   LAB_SERVER_ADDR ":5000",
+			   "--ops",
+			   (char *)client_ops,
+			   NULL };
+
+	err = lab_run_start_server(run, server);
+	if (!err)
+		err = lab_run_start_client(run, client);
+	if (!err)
+		err = lab_run_finish(run, &run->client);
+	if (!err)
+		err = lab_run_finish(run, &run->server);
+	return err;
+}
+
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out)
 {
 	char detail[96], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];

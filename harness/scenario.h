@@ -118,6 +118,12 @@ int lab_run_error(struct lab_run *run, int err, const char *fmt, ...)
 int lab_run_start_server(struct lab_run *run, char *const argv[]);
 int lab_run_start_client(struct lab_run *run, char *const argv[]);
 int lab_run_finish(struct lab_run *run, struct lab_proc *p);
+/*
+ * lab_run_pair() - the common play: tcplab-server running @server_ops (with SO_RCVBUF
+ * @server_rcvbuf if > 0) on LAB_PORT, then tcplab-client running @client_ops; waits for both.
+ */
+int lab_run_pair(struct lab_run *run, const char *server_ops, const char *client_ops,
+		 long server_rcvbuf);
 void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail);
 /* lab_run_states() - dump @host's sockets on LAB_PORT into the ladder, return them */
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);

@@ -2,6 +2,7 @@
 /* The step language of tcplab-server and tcplab-client: parse, then run with an event each. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,22 +32,51 @@ unsigned char sockops_pattern(long index, long off)
 	return (unsigned char)('a' + (index * 7 + off) % 26);
 }
 
-static int parse_arg(const char *text, long *out)
+int sockops_number(const char *text, long *out)
 {
 	char *end;
 
+	errno = 0;
+	*out = strtol(text, &end, 10);
+	return errno || end == text || *end || *out < 0 || *out > (1L << 30) ? -1 : 0;
+}
+
+int sockops_parse_addr(const char *text, struct sockaddr_in *sin, char *why, size_t whylen)
+{
+	const char *colon = strrchr(text, ':');
+	char host[64];
+	long port;
+
+	if (!colon || (size_t)(colon - text) >= sizeof(host)) {
+		snprintf(why, whylen, "wants ADDR:PORT, not '%s'", text);
+		return -1;
+	}
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	if (sockops_number(colon + 1, &port) || port > 65535) {
+		snprintf(why, whylen, "bad port '%s'", colon + 1);
+		return -1;
+	}
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+		snprintf(why, whylen, "bad IPv4 address '%s'", host);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_arg(const char *text, long *out)
+{
 	if (!strcmp(text, "wr"))
 		*out = SHUT_WR;
 	else if (!strcmp(text, "rd"))
 		*out = SHUT_RD;
 	else if (!strcmp(text, "rdwr"))
 		*out = SHUT_RDWR;
-	else {
-		errno = 0;
-		*out = strtol(text, &end, 10);
-		if (errno || end == text || *end || *out < 0 || *out > SOCKOPS_MAX_MSG)
-			return -1;
-	}
+	else if (sockops_number(text, out) || *out > SOCKOPS_MAX_MSG)
+		return -1;
 	return 0;
 }
 

@@ -48,6 +48,13 @@ int sockops_parse(const char *script, struct sockop *ops, size_t max, char *why,
 /* sockops_run() - run the steps on @fd (listening for a server); 0, or 1 if a step failed hard */
 int sockops_run(const struct sockop *ops, int n, int fd, FILE *events);
 
+/* sockops_number() - a whole number 0..2^30 from @text: 0, or -1 if it is not one */
+int sockops_number(const char *text, long *out);
+
+/* sockops_parse_addr() - "IPV4:PORT" into @sin: 0, or -1 with a reason in @why */
+struct sockaddr_in;
+int sockops_parse_addr(const char *text, struct sockaddr_in *sin, char *why, size_t whylen);
+
 /* the byte at offset @off of message @index: lets a reader tell a whole message from a piece */
 unsigned char sockops_pattern(long index, long off);
 

@@ -5,39 +5,6 @@
 
 #include "framing.h"
 
-int framing_play(struct lab_run *run, const char *server_ops, const char *client_ops, long rcvbuf)
-{
-	char srv[PATH_MAX], cli[PATH_MAX], rcv[24];
-	int err;
-
-	snprintf(rcv, sizeof(rcv), "%ld", rcvbuf);
-	char *server[] = { (char *)lab_program("tcplab-server", srv, sizeof(srv)),
-			   "--listen",
-			   "0.0.0.0:5000",
-			   "--ready-fd",
-			   "{ready_fd}",
-			   "--ops",
-			   (char *)server_ops,
-			   rcvbuf > 0 ? "--rcvbuf" : NULL,
-			   rcv,
-			   NULL };
-	char *client[] = { (char *)lab_program("tcplab-client", cli, sizeof(cli)),
-			   "--connect",
-			   LAB_SERVER_ADDR ":5000",
-			   "--ops",
-			   (char *)client_ops,
-			   NULL };
-
-	err = lab_run_start_server(run, server);
-	if (!err)
-		err = lab_run_start_client(run, client);
-	if (!err)
-		err = lab_run_finish(run, &run->client);
-	if (!err)
-		err = lab_run_finish(run, &run->server);
-	return err;
-}
-
 void framing_observe(const struct lab_run *run, struct framing_obs *obs)
 {
 	const struct lab_event *first_recv = lab_run_event(run, "server", "recv", 0);

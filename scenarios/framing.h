@@ -19,9 +19,6 @@ struct framing_obs {
 	long first_recv, first_message;
 };
 
-/* run tcplab-server with @server_ops (and SO_RCVBUF @rcvbuf if > 0) against tcplab-client */
-int framing_play(struct lab_run *run, const char *server_ops, const char *client_ops, long rcvbuf);
-
 /* what the server's parser made of the stream */
 void framing_observe(const struct lab_run *run, struct framing_obs *obs);
 

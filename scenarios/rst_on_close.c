@@ -38,14 +38,14 @@ static const struct lab_param params[] = {
 };
 
 struct obs {
-	size_t server_time_wait, server_sockets;
+	size_t server_time_wait;
 };
 
 static int play(struct lab_run *run)
 {
 	const struct how *how = run->variant->how;
 	long request = lab_param(run, "request_bytes");
-	char server_ops[96], client_ops[96], srv[PATH_MAX], cli[PATH_MAX];
+	char server_ops[96], client_ops[96];
 	struct lab_socks socks = LAB_SOCKS_INIT;
 	struct obs *obs = calloc(1, sizeof(*obs));
 	int err;
@@ -57,35 +57,13 @@ static int play(struct lab_run *run)
 		 how->rst ? lab_param(run, "read_bytes") : request);
 	snprintf(client_ops, sizeof(client_ops), how->client_ops, request, request);
 
-	char *server[] = { (char *)lab_program("tcplab-server", srv, sizeof(srv)),
-			   "--listen",
-			   "0.0.0.0:5000",
-			   "--ready-fd",
-			   "{ready_fd}",
-			   "--ops",
-			   server_ops,
-			   NULL };
-	char *client[] = { (char *)lab_program("tcplab-client", cli, sizeof(cli)),
-			   "--connect",
-			   LAB_SERVER_ADDR ":5000",
-			   "--ops",
-			   client_ops,
-			   NULL };
-
-	err = lab_run_start_server(run, server);
-	if (!err)
-		err = lab_run_start_client(run, client);
-	if (!err)
-		err = lab_run_finish(run, &run->client);
-	if (!err)
-		err = lab_run_finish(run, &run->server);
+	err = lab_run_pair(run, server_ops, client_ops, 0);
 	/* both programs are gone; wait for the closing handshake (if any) to complete */
 	if (!err && lab_tcpdiag_wait_settled(&run->topo.ns[LAB_SERVER], LAB_PORT, run->deadline_us))
 		err = lab_run_error(run, -ETIMEDOUT, "the server's socket never settled");
 	if (!err)
 		err = lab_run_states(run, LAB_SERVER, &socks);
 	obs->server_time_wait = lab_socks_count(&socks, LAB_PORT, TCP_TIME_WAIT);
-	obs->server_sockets = lab_socks_count(&socks, LAB_PORT, -1);
 	lab_socks_free(&socks);
 	return err;
 }

@@ -38,7 +38,7 @@ static int play(struct lab_run *run)
 	/* the naive reader offers a buffer as large as the message: the bug is not the buffer */
 	snprintf(server_ops, sizeof(server_ops), how->server_ops, size, size);
 	snprintf(client_ops, sizeof(client_ops), how->client_ops, size);
-	return framing_play(run, server_ops, client_ops, lab_param(run, "rcvbuf"));
+	return lab_run_pair(run, server_ops, client_ops, lab_param(run, "rcvbuf"));
 }
 
 static void judge(struct lab_run *run)

@@ -44,7 +44,7 @@ static int play(struct lab_run *run)
 	else
 		snprintf(server_ops, sizeof(server_ops), how->server_ops, on_wire, n, size);
 	snprintf(client_ops, sizeof(client_ops), how->client_ops, n, size);
-	return framing_play(run, server_ops, client_ops, 0);
+	return lab_run_pair(run, server_ops, client_ops, 0);
 }
 
 static void judge(struct lab_run *run)

@@ -44,12 +44,9 @@ static void report(const char *call, int ret)
 
 static long number(const char *text, const char *what)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || end == text || *end || v < 0 || v > (1L << 30)) {
+	if (sockops_number(text, &v)) {
 		fprintf(stderr, "tcplab-server: %s: bad number '%s'\n%s", what, text, usage);
 		exit(2);
 	}
@@ -58,19 +55,10 @@ static long number(const char *text, const char *what)
 
 static void parse_addr(const char *text, struct sockaddr_in *sin)
 {
-	char host[64];
-	const char *colon = strrchr(text, ':');
+	char why[96];
 
-	if (!colon || (size_t)(colon - text) >= sizeof(host)) {
-		fprintf(stderr, "tcplab-server: --listen wants ADDR:PORT, not '%s'\n", text);
-		exit(2);
-	}
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = '\0';
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)number(colon + 1, "port"));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
-		fprintf(stderr, "tcplab-server: bad IPv4 address '%s'\n", host);
+	if (sockops_parse_addr(text, sin, why, sizeof(why))) {
+		fprintf(stderr, "tcplab-server: --listen: %s\n", why);
 		exit(2);
 	}
 }
