@@ -292,6 +292,24 @@ size_t lab_trace_count_retrans(const struct lab_trace *t, struct in_addr src)
 	return n;
 }
 
+int64_t lab_trace_max_gap(const struct lab_trace *t, struct in_addr src, size_t *before)
+{
+	int64_t gap = 0, prev = -1;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		if (src.s_addr && t->v[i].src.s_addr != src.s_addr)
+			continue;
+		if (prev >= 0 && t->v[i].t_us - prev > gap) {
+			gap = t->v[i].t_us - prev;
+			if (before)
+				*before = i;
+		}
+		prev = t->v[i].t_us;
+	}
+	return gap;
+}
+
 void lab_tcp_flags_str(uint8_t flags, char *buf, size_t len)
 {
 	static const struct {

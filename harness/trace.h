@@ -69,6 +69,12 @@ void lab_trace_mark_lost(struct lab_trace *sent, const struct lab_trace *receive
 size_t lab_trace_count(const struct lab_trace *t, struct in_addr src, uint8_t flags, bool data);
 size_t lab_trace_count_retrans(const struct lab_trace *t, struct in_addr src);
 
+/*
+ * lab_trace_max_gap() - the longest time between two consecutive packets from @src (0.0.0.0 =
+ * any), in microseconds; *@before gets the index of the packet that ended it (if not NULL)
+ */
+int64_t lab_trace_max_gap(const struct lab_trace *t, struct in_addr src, size_t *before);
+
 /* "S.", "F.", "R", "P." ... tcpdump's notation */
 void lab_tcp_flags_str(uint8_t flags, char *buf, size_t len);
 

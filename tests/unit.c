@@ -191,7 +191,7 @@ static void write_pcap(const char *path, const uint32_t *seqs, const uint8_t *fl
 
 	ck_assert(d);
 	for (i = 0; i < n; i++) {
-		struct pcap_pkthdr h = { .ts = { .tv_sec = 100, .tv_usec = (long)i * 1000 } };
+		struct pcap_pkthdr h = { .ts = { .tv_sec = 100, .tv_usec = (long)(i * i) * 250 } };
 
 		h.caplen = h.len = (bpf_u_int32)frame(f, seqs[i], flags[i], lens[i], false);
 		pcap_dump((u_char *)d, &h, f);
@@ -223,7 +223,8 @@ START_TEST(trace_reads_file_and_marks_retransmissions)
 	ck_assert_int_eq(lab_trace_count_retrans(&t, (struct in_addr){ 0 }), 1);
 	ck_assert_int_eq(lab_trace_count(&t, (struct in_addr){ 0 }, LAB_TH_FIN, false), 1);
 	ck_assert_int_eq(lab_trace_count(&t, (struct in_addr){ 0 }, 0, true), 3);
-	ck_assert_int_eq(t.v[4].t_us - t.v[0].t_us, 4000);
+	ck_assert_int_eq(t.v[4].t_us - t.v[0].t_us, 4000); /* 16 * 250 us */
+	ck_assert_int_eq(lab_trace_max_gap(&t, (struct in_addr){ 0 }, NULL), 1750); /* 3^2 to 4^2 */
 	lab_trace_free(&t);
 }
 END_TEST
