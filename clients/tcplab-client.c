@@ -26,7 +26,9 @@ static const char usage[] =
 	"  --rcvbuf BYTES   SO_RCVBUF before connect()\n"
 	"  --nodelay        TCP_NODELAY (Nagle off)\n"
 	"Steps: recv[:BUF] drain[:N] send:N close shutdown:wr|rd|rdwr rcvlowat:N\n"
-	"       msgs:COUNT:SIZE fmsgs:COUNT:SIZE naive:COUNT:SIZE[:BUF] framed:COUNT\n";
+	"       msgs:COUNT:SIZE fmsgs:COUNT:SIZE naive:COUNT:SIZE[:BUF] framed:COUNT\n"
+	"       request:N:HDR:BODY:REPLY[:1] serve:N:REQ:REPLY[:1] cork nodelay quickack\n"
+	"       (details: harness/sockops.h)\n";
 
 /* one event for a call that returns 0 or -1 with errno */
 static void report(const char *call, int ret)

@@ -206,13 +206,13 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict)
 		if ((int)strlen(run->ex.v[i].expected) > width)
 			width = (int)strlen(run->ex.v[i].expected);
 	if (run->ex.n)
-		fprintf(out, "%-4s  %-44s  %-*s  %s\n", "", "expectation", width, "expected",
+		fprintf(out, "%-4s  %-50s  %-*s  %s\n", "", "expectation", width, "expected",
 			"observed");
 	for (i = 0; i < run->ex.n; i++) {
 		const struct lab_expect *e = &run->ex.v[i];
 
 		ok += e->ok;
-		fprintf(out, "%-4s  %-44s  %-*s  %s\n", e->ok ? "ok" : "FAIL", e->what, width,
+		fprintf(out, "%-4s  %-50s  %-*s  %s\n", e->ok ? "ok" : "FAIL", e->what, width,
 			e->expected, e->observed);
 	}
 	if (run->error[0])

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -24,7 +26,9 @@ static const struct {
 	{ "close", SOCKOP_CLOSE, 0, 0 },       { "shutdown", SOCKOP_SHUTDOWN, 1, 1 },
 	{ "rcvlowat", SOCKOP_RCVLOWAT, 1, 1 }, { "msgs", SOCKOP_MSGS, 2, 2 },
 	{ "fmsgs", SOCKOP_FMSGS, 2, 2 },       { "naive", SOCKOP_NAIVE, 2, 3 },
-	{ "framed", SOCKOP_FRAMED, 1, 1 },
+	{ "framed", SOCKOP_FRAMED, 1, 1 },     { "request", SOCKOP_REQUEST, 4, 5 },
+	{ "serve", SOCKOP_SERVE, 3, 4 },       { "cork", SOCKOP_CORK, 0, 0 },
+	{ "nodelay", SOCKOP_NODELAY, 0, 0 },   { "quickack", SOCKOP_QUICKACK, 0, 0 },
 };
 
 unsigned char sockops_pattern(long index, long off)
@@ -251,6 +255,81 @@ static int read_framed(FILE *ev, int fd, long count)
 	return 0;
 }
 
+static int set_tcp(FILE *ev, int fd, int opt, const char *name)
+{
+	int ret = setsockopt(fd, IPPROTO_TCP, opt, &(int){ 1 }, sizeof(int));
+
+	emit(ev, name, ret, NULL);
+	return 0;
+}
+
+/* read exactly @len bytes (one event per recv()); false at EOF or error */
+static bool read_exactly(FILE *ev, int fd, unsigned char *buf, long len, bool quickack)
+{
+	long have = 0, n;
+
+	while (have < len) {
+		n = do_recv(ev, fd, buf + have, len - have);
+		if (n <= 0)
+			return false;
+		if (quickack) /* the kernel clears it again: re-arm after every read */
+			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, sizeof(int));
+		have += n;
+	}
+	return true;
+}
+
+/* write-write-read (or writev-read), timed: the request/response pattern Nagle meets */
+static int do_requests(FILE *ev, int fd, const long *arg)
+{
+	long n = arg[0], hdr = arg[1], body = arg[2], reply = arg[3], i, sent;
+	unsigned char *buf = calloc(1, (size_t)(hdr + body + reply) + 1);
+	struct iovec iov[2];
+	char detail[32];
+	int64_t t0;
+
+	if (!buf)
+		return 1;
+	for (i = 0; i < n; i++) {
+		t0 = lab_mono_us();
+		if (arg[4]) {
+			iov[0] = (struct iovec){ buf, (size_t)hdr };
+			iov[1] = (struct iovec){ buf + hdr, (size_t)body };
+			sent = writev(fd, iov, 2);
+			emit(ev, "writev", sent, NULL);
+		} else {
+			sent = send(fd, buf, (size_t)hdr, MSG_NOSIGNAL);
+			emit(ev, "send", sent, NULL);
+			if (sent >= 0) {
+				sent = send(fd, buf + hdr, (size_t)body, MSG_NOSIGNAL);
+				emit(ev, "send", sent, NULL);
+			}
+		}
+		if (sent < 0 || !read_exactly(ev, fd, buf, reply, false))
+			break;
+		snprintf(detail, sizeof(detail), "request %ld", i);
+		lab_event_emit(ev, "request", (long)(lab_mono_us() - t0), 0, detail);
+	}
+	free(buf);
+	return 0;
+}
+
+static int do_serve(FILE *ev, int fd, const long *arg)
+{
+	long n = arg[0], req = arg[1], reply = arg[2], i;
+	unsigned char *buf = calloc(1, (size_t)(req > reply ? req : reply) + 1);
+
+	if (!buf)
+		return 1;
+	for (i = 0; i < n; i++) {
+		if (!read_exactly(ev, fd, buf, req, arg[3]))
+			break;
+		emit(ev, "send", send(fd, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
+	}
+	free(buf);
+	return 0;
+}
+
 static int run_one(const struct sockop *op, int *fd, FILE *ev)
 {
 	unsigned char *buf;
@@ -308,6 +387,16 @@ static int run_one(const struct sockop *op, int *fd, FILE *ev)
 		return read_naive(ev, *fd, op->arg[0], op->arg[1], op->arg[2]);
 	case SOCKOP_FRAMED:
 		return read_framed(ev, *fd, op->arg[0]);
+	case SOCKOP_REQUEST:
+		return do_requests(ev, *fd, op->arg);
+	case SOCKOP_SERVE:
+		return do_serve(ev, *fd, op->arg);
+	case SOCKOP_CORK:
+		return set_tcp(ev, *fd, TCP_CORK, "setsockopt(TCP_CORK)");
+	case SOCKOP_NODELAY:
+		return set_tcp(ev, *fd, TCP_NODELAY, "setsockopt(TCP_NODELAY)");
+	case SOCKOP_QUICKACK:
+		return set_tcp(ev, *fd, TCP_QUICKACK, "setsockopt(TCP_QUICKACK)");
 	}
 	return 1;
 }

@@ -19,6 +19,12 @@
  *   fmsgs:COUNT:SIZE       the same with a 4-byte big-endian length prefix
  *   naive:COUNT:SIZE[:BUF] read COUNT*SIZE bytes taking each recv() as one message (the bug)
  *   framed:COUNT           read COUNT length-prefixed messages, reassembling across recv()s
+ *   request:N:HDR:BODY:REPLY[:1]  N requests: write HDR bytes, write BODY bytes (or, with :1,
+ *                          one writev() of both), read REPLY bytes; a "request" event each
+ *                          carries its latency in microseconds (CLOCK_MONOTONIC)
+ *   serve:N:REQ:REPLY[:1]  N times: read REQ bytes, then write REPLY bytes; with :1 re-arm
+ *                          TCP_QUICKACK after every recv()
+ *   cork | nodelay | quickack   TCP_CORK / TCP_NODELAY / TCP_QUICKACK on
  */
 enum sockop_kind {
 	SOCKOP_ACCEPT,
@@ -32,6 +38,11 @@ enum sockop_kind {
 	SOCKOP_FMSGS,
 	SOCKOP_NAIVE,
 	SOCKOP_FRAMED,
+	SOCKOP_REQUEST,
+	SOCKOP_SERVE,
+	SOCKOP_CORK,
+	SOCKOP_NODELAY,
+	SOCKOP_QUICKACK,
 };
 
 #define SOCKOPS_MAX 64
@@ -39,7 +50,7 @@ enum sockop_kind {
 
 struct sockop {
 	enum sockop_kind kind;
-	long arg[3];
+	long arg[5];
 };
 
 /* sockops_parse() - number of steps, or -1 with a one-line reason in @why */

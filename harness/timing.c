@@ -17,6 +17,24 @@ double lab_tolerance_scale(const char *env_value)
 	return v;
 }
 
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int64_t lab_percentile(int64_t *v, size_t n, double p)
+{
+	size_t rank;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp64);
+	rank = (size_t)(p * (double)n + 0.999999);
+	return v[rank ? rank - 1 : 0];
+}
+
 int64_t lab_tolerance_us(int64_t interval_us, double scale)
 {
 	int64_t pct = (interval_us < 0 ? -interval_us : interval_us) / 8; /* 12.5 % */

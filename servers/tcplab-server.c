@@ -27,7 +27,9 @@ static const char usage[] =
 	"  --rcvbuf BYTES   SO_RCVBUF set before listen(), inherited by accepted sockets\n"
 	"  --ready-fd FD    write \"ready\" to FD once listening, then close it\n"
 	"Steps: accept recv[:BUF] drain[:N] send:N close shutdown:wr|rd|rdwr rcvlowat:N\n"
-	"       msgs:COUNT:SIZE fmsgs:COUNT:SIZE naive:COUNT:SIZE[:BUF] framed:COUNT\n";
+	"       msgs:COUNT:SIZE fmsgs:COUNT:SIZE naive:COUNT:SIZE[:BUF] framed:COUNT\n"
+	"       request:N:HDR:BODY:REPLY[:1] serve:N:REQ:REPLY[:1] cork nodelay quickack\n"
+	"       (details: harness/sockops.h)\n";
 
 static void die(int code, const char *what)
 {
