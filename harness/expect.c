@@ -54,6 +54,8 @@ bool lab_expect_window(struct lab_expects *x, const char *what, const struct lab
 	bool ok = lab_window_holds(w, observed_us);
 	struct lab_expect *e = add(x, what, ok);
 
+	e->timed = true;
+	e->observed_us = observed_us;
 	snprintf(e->expected, sizeof(e->expected), "%.1f ms (%.1f..%.1f)", w->expected_us / 1e3,
 		 w->lo_us / 1e3, w->hi_us / 1e3);
 	snprintf(e->observed, sizeof(e->observed), "%.1f ms", observed_us / 1e3);

@@ -17,6 +17,8 @@ struct lab_expect {
 	char expected[96];
 	char observed[160];
 	bool ok;
+	bool timed; /* a time window: observed_us is the measurement */
+	int64_t observed_us;
 };
 
 struct lab_expects {

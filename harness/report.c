@@ -102,6 +102,73 @@ static struct json_object *timings_json(const struct lab_run *run)
 	return o;
 }
 
+/* the client's per-request latencies ("request" events), in order; caller frees */
+static size_t latencies(const struct lab_run *run, int64_t **out)
+{
+	size_t n = lab_run_count_calls(run, "client", "request", NULL), i;
+
+	*out = n ? calloc(n, sizeof(**out)) : NULL;
+	if (!*out)
+		return 0;
+	for (i = 0; i < n; i++)
+		(*out)[i] = lab_run_event(run, "client", "request", i)->ret;
+	return n;
+}
+
+static struct json_object *latency_json(const struct lab_run *run)
+{
+	struct json_object *o, *a;
+	int64_t *v;
+	size_t n = latencies(run, &v), i;
+
+	if (!n)
+		return NULL;
+	o = json_object_new_object();
+	a = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_int64(v[i]));
+	json_object_object_add(o, "samples_us", a);
+	json_object_object_add(o, "p50_us", json_object_new_int64(lab_percentile(v, n, 0.5)));
+	json_object_object_add(o, "p90_us", json_object_new_int64(lab_percentile(v, n, 0.9)));
+	json_object_object_add(o, "p99_us", json_object_new_int64(lab_percentile(v, n, 0.99)));
+	json_object_object_add(o, "max_us", json_object_new_int64(lab_percentile(v, n, 1.0)));
+	free(v);
+	return o;
+}
+
+/* percentiles and a histogram with power-of-two buckets from 64 us */
+static void print_latency(FILE *out, const struct lab_run *run)
+{
+	size_t count[24] = { 0 }, n, i, lo = 23, hi = 0, top = 1;
+	int64_t *v;
+
+	n = latencies(run, &v);
+	if (!n)
+		return;
+	for (i = 0; i < n; i++) {
+		size_t b = 0;
+
+		while (b < 23 && v[i] >= (int64_t)64 << (b + 1))
+			b++;
+		count[b]++;
+		lo = b < lo ? b : lo;
+		hi = b > hi ? b : hi;
+	}
+	for (i = lo; i <= hi; i++)
+		top = count[i] > top ? count[i] : top;
+	fprintf(out,
+		"latency per request (client, %zu samples): p50 %.2f ms  p90 %.2f ms  "
+		"p99 %.2f ms  max %.2f ms\n",
+		n, lab_percentile(v, n, 0.5) / 1e3, lab_percentile(v, n, 0.9) / 1e3,
+		lab_percentile(v, n, 0.99) / 1e3, lab_percentile(v, n, 1.0) / 1e3);
+	for (i = lo; i <= hi; i++)
+		fprintf(out, "  %9.3f ms .. %9.3f ms |%-40.*s %zu\n", (64 << i) / 1e3,
+			(64 << (i + 1)) / 1e3, (int)(count[i] * 40 / top),
+			"########################################", count[i]);
+	fputc('\n', out);
+	free(v);
+}
+
 static int write_text(const struct lab_run *run, const char *name, const char *text)
 {
 	char path[PATH_MAX + 32];
@@ -164,6 +231,7 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "expectations", expectations_json(run));
 	json_object_object_add(o, "events", events_json(run));
 	json_object_object_add(o, "timings", timings_json(run));
+	json_object_object_add(o, "latency", latency_json(run));
 	snprintf(path, sizeof(path), "%s/report.json", run->dir);
 	err = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
 	json_object_put(o);
@@ -202,6 +270,7 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict)
 	} else {
 		out = stdout;
 	}
+	print_latency(out, run);
 	for (i = 0; i < run->ex.n; i++)
 		if ((int)strlen(run->ex.v[i].expected) > width)
 			width = (int)strlen(run->ex.v[i].expected);

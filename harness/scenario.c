@@ -546,6 +546,10 @@ int lab_run_main(const struct lab_run_opts *opts)
 	if (run.dir[0] && lab_report_write(&run, verdict) && ret == LAB_EXIT_AS_DOCUMENTED)
 		ret = LAB_EXIT_ERROR;
 	lab_report_print(opts->quiet ? NULL : stdout, &run, verdict);
+	if (opts->keep) {
+		*opts->keep = run.ex;
+		run.ex = (struct lab_expects)LAB_EXPECTS_INIT;
+	}
 	if (opts->timing)
 		*opts->timing = (struct lab_run_timing){
 			.setup_us = run.t_ready_us - run.t_start_us,

@@ -61,6 +61,7 @@ struct lab_run_opts {
 	size_t n_sets;
 	bool quiet; /* no ladder and table on stdout */
 	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
+	struct lab_expects *keep; /* if set, receives the run's expectations (caller frees) */
 };
 
 struct lab_run_timing {

@@ -32,6 +32,8 @@ expect 2 "not a whole number" run rst-on-close --set request_bytes=ten --results
 expect 2 "KEY=VALUE" run rst-on-close --set request_bytes --results "$results"
 expect 2 "needs a scenario" run
 expect 2 "bad option" run rst-on-close --bogus
+expect 2 "wants a count" run rst-on-close --repeat 0
+expect 2 "wants a count" run rst-on-close --repeat x
 expect 2 "unknown command" frobnicate
 expect 2 "no command"
 TCPLAB_TOLERANCE_SCALE=0.1 expect 2 "TCPLAB_TOLERANCE_SCALE" run rst-on-close --results "$results"

@@ -12,7 +12,7 @@ static const char usage[] =
 	"usage: tcplab list\n"
 	"       tcplab explain NAME\n"
 	"       tcplab run NAME [--variant V] [--set KEY=VALUE]... [--results DIR]\n"
-	"                       [--expect-as V] [--quiet]\n"
+	"                       [--expect-as V] [--quiet] [--repeat N]\n"
 	"\n"
 	"  list      the scenarios, their variants and what each shows\n"
 	"  explain   the story: symptom, kernel mechanism, capture, remedy, parameters\n"
@@ -23,6 +23,8 @@ static const char usage[] =
 	"            --expect-as V   judge the run by variant V's expectations (to show that\n"
 	"                            they can fail: a remedy judged as the failure must fail)\n"
 	"            --quiet         no ladder, only the expectations and the verdict\n"
+	"            --repeat N      N runs on fresh labs: how many reproduced, and the spread\n"
+	"                            of every timed expectation (the flake detector)\n"
 	"\n"
 	"exit: 0 behaved as documented, 1 did not, 2 usage error, 77 cannot run here\n"
 	"      (e.g. not root), 99 the lab itself broke\n";
@@ -118,6 +120,58 @@ static int cmd_explain(const char *name)
 	return 0;
 }
 
+/* --repeat: N fresh labs; how many reproduced, and the spread of every timed expectation */
+static int repeat(struct lab_run_opts *o, long n)
+{
+	struct lab_expects *ex = calloc((size_t)n, sizeof(*ex));
+	int64_t *vals = calloc((size_t)n, sizeof(*vals));
+	long i, j, as_documented = 0, not_documented = 0, errors = 0;
+	size_t k;
+	int ret = 0;
+
+	if (!ex || !vals)
+		return LAB_EXIT_ERROR;
+	for (i = 0; i < n; i++) {
+		o->keep = &ex[i];
+		o->quiet = o->quiet || i > 0;
+		ret = lab_run_main(o);
+		if (ret == LAB_EXIT_USAGE || ret == LAB_EXIT_SKIP)
+			goto out;
+		as_documented += ret == LAB_EXIT_AS_DOCUMENTED;
+		not_documented += ret == LAB_EXIT_NOT_AS_DOCUMENTED;
+		errors += ret == LAB_EXIT_ERROR;
+	}
+	printf("\n== repeat: %ld of %ld runs as documented, %ld not, %ld lab errors\n",
+	       as_documented, n, not_documented, errors);
+	printf("%-52s %6s  %s\n", "expectation", "held", "spread (min / p50 / max)");
+	for (k = 0; k < ex[0].n; k++) {
+		const struct lab_expect *e = &ex[0].v[k];
+		long held = 0, m = 0;
+
+		for (j = 0; j < n; j++) {
+			if (k >= ex[j].n || strcmp(ex[j].v[k].what, e->what))
+				continue;
+			held += ex[j].v[k].ok;
+			if (ex[j].v[k].timed)
+				vals[m++] = ex[j].v[k].observed_us;
+		}
+		printf("%-52s %3ld/%-3ld", e->what, held, n);
+		if (m)
+			printf(" %.1f / %.1f / %.1f ms (window %s)",
+			       lab_percentile(vals, (size_t)m, 0) / 1e3,
+			       lab_percentile(vals, (size_t)m, 0.5) / 1e3,
+			       lab_percentile(vals, (size_t)m, 1.0) / 1e3, e->expected);
+		putchar('\n');
+	}
+	ret = errors ? LAB_EXIT_ERROR : not_documented ? LAB_EXIT_NOT_AS_DOCUMENTED : 0;
+out:
+	for (i = 0; i < n; i++)
+		lab_expects_free(&ex[i]);
+	free(ex);
+	free(vals);
+	return ret;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = { { "variant", required_argument, NULL, 'v' },
@@ -125,8 +179,11 @@ static int cmd_run(int argc, char **argv)
 					      { "results", required_argument, NULL, 'r' },
 					      { "expect-as", required_argument, NULL, 'e' },
 					      { "quiet", no_argument, NULL, 'q' },
+					      { "repeat", required_argument, NULL, 'n' },
 					      { NULL, 0, NULL, 0 } };
 	struct lab_run_opts o = { 0 };
+	long reps = 1;
+	char *end;
 	const char **sets = calloc((size_t)argc, sizeof(*sets));
 	int c, ret;
 
@@ -150,6 +207,14 @@ static int cmd_run(int argc, char **argv)
 		case 'q':
 			o.quiet = true;
 			break;
+		case 'n':
+			reps = strtol(optarg, &end, 10);
+			if (*end || end == optarg || reps < 1 || reps > 1000) {
+				free(sets);
+				return usage_error("--repeat %s: wants a count from 1 to 1000",
+						   optarg);
+			}
+			break;
 		default:
 			free(sets);
 			return usage_error("%s: bad option for run", argv[optind - 1]);
@@ -162,7 +227,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	o.scenario = argv[optind];
 	o.sets = sets;
-	ret = lab_run_main(&o);
+	ret = reps > 1 ? repeat(&o, reps) : lab_run_main(&o);
 	free(sets);
 	return ret;
 }
