@@ -14,17 +14,10 @@
 #include "scenario.h"
 #include "topo.h"
 
-static int cmp64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
+/* a percentile in milliseconds */
 static double pct(int64_t *v, size_t n, double p)
 {
-	qsort(v, n, sizeof(*v), cmp64);
-	return (double)v[(size_t)(p * (double)(n - 1))] / 1000.0;
+	return (double)lab_percentile(v, n, p) / 1000.0;
 }
 
 static int bench_topology(size_t n)

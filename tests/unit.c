@@ -97,6 +97,18 @@ START_TEST(tolerance_scale_from_env)
 }
 END_TEST
 
+START_TEST(percentiles_by_nearest_rank)
+{
+	int64_t v[] = { 50, 10, 40, 20, 30 };
+
+	ck_assert_int_eq(lab_percentile(v, 5, 0.5), 30);
+	ck_assert_int_eq(lab_percentile(v, 5, 0.9), 50);
+	ck_assert_int_eq(lab_percentile(v, 5, 0.0), 10);
+	ck_assert_int_eq(lab_percentile(v, 5, 1.0), 50);
+	ck_assert_int_eq(lab_percentile(v, 0, 0.5), 0);
+}
+END_TEST
+
 START_TEST(expect_records_both_sides)
 {
 	struct lab_expects x = LAB_EXPECTS_INIT;
@@ -401,6 +413,7 @@ int main(void)
 	tcase_add_test(tc, tolerance_floor_and_percentage);
 	tcase_add_test(tc, tolerance_window_edges);
 	tcase_add_test(tc, tolerance_scale_from_env);
+	tcase_add_test(tc, percentiles_by_nearest_rank);
 	tcase_add_test(tc, expect_records_both_sides);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("trace");
