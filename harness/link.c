@@ -113,15 +113,6 @@ int lab_link_up(struct lab_rtnl *r, int ifindex)
 	return talk(r, nlh, "set link up");
 }
 
-int lab_link_set_mtu(struct lab_rtnl *r, int ifindex, unsigned int mtu)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, ifindex);
-
-	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	return talk(r, nlh, "set link mtu");
-}
-
 int lab_addr_add(struct lab_rtnl *r, int ifindex, struct in_addr addr, unsigned int prefix)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];

@@ -29,7 +29,6 @@ void lab_rtnl_close(struct lab_rtnl *r);
 int lab_link_veth_add(struct lab_rtnl *r, const char *name, const char *peer, int peer_netns_fd,
 		      unsigned int mtu);
 int lab_link_up(struct lab_rtnl *r, int ifindex);
-int lab_link_set_mtu(struct lab_rtnl *r, int ifindex, unsigned int mtu);
 int lab_addr_add(struct lab_rtnl *r, int ifindex, struct in_addr addr, unsigned int prefix);
 int lab_route_add_default(struct lab_rtnl *r, struct in_addr gateway);
 

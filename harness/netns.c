@@ -5,8 +5,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,28 +71,6 @@ void lab_netns_close(struct lab_netns *ns)
 	if (ns->fd >= 0)
 		close(ns->fd);
 	ns->fd = -1;
-}
-
-int lab_netns_pin(const struct lab_netns *ns, const char *path)
-{
-	char target[128], source[64];
-	int fd;
-
-	if (mkdir("/run/netns", 0755) < 0 && errno != EEXIST)
-		return lab_fail(-errno, "mkdir /run/netns");
-	snprintf(target, sizeof(target), "/run/netns/%s", path);
-	fd = open(target, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-	if (fd < 0)
-		return lab_fail(-errno, "create %s", target);
-	close(fd);
-	snprintf(source, sizeof(source), "/proc/self/fd/%d", ns->fd);
-	if (mount(source, target, "none", MS_BIND, NULL) < 0) {
-		int err = lab_fail(-errno, "bind-mount %s", target);
-
-		unlink(target);
-		return err;
-	}
-	return 0;
 }
 
 int lab_netns_probe(void)

@@ -27,9 +27,6 @@ void lab_netns_close(struct lab_netns *ns);
 int lab_netns_enter(const struct lab_netns *ns, int *saved);
 int lab_netns_leave(int *saved);
 
-/* lab_netns_pin() - bind-mount @ns at /run/netns/@path so "ip netns exec" finds it */
-int lab_netns_pin(const struct lab_netns *ns, const char *path);
-
 /* lab_netns_probe() - 0 if this process may create namespaces, else -errno (no side effects) */
 int lab_netns_probe(void);
 

@@ -253,12 +253,12 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	return err;
 }
 
-void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict)
+void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict, bool ladder)
 {
 	size_t i, ok = 0;
 	int width = 8;
 
-	if (out) {
+	if (ladder) {
 		fprintf(out, "== %s, variant %s: %s\n", run->sc->name, run->variant->name,
 			run->variant->summary);
 		if (run->expect_as != run->variant)
@@ -267,8 +267,6 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict)
 		fputc('\n', out);
 		lab_report_ladder(out, run);
 		fputc('\n', out);
-	} else {
-		out = stdout;
 	}
 	print_latency(out, run);
 	for (i = 0; i < run->ex.n; i++)

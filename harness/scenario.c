@@ -425,6 +425,16 @@ static int make_dir(struct lab_run *run)
 	return err ? lab_run_error(run, err, "cannot create %s: %s", run->dir, strerror(-err)) : 0;
 }
 
+/* the endpoints' counters, before or after the play */
+static int read_counters(struct lab_run *run, struct lab_nstat snap[LAB_NHOSTS])
+{
+	int err = lab_nstat_read(&snap[LAB_CLIENT], &run->topo.ns[LAB_CLIENT]);
+
+	if (!err)
+		err = lab_nstat_read(&snap[LAB_SERVER], &run->topo.ns[LAB_SERVER]);
+	return err ? lab_run_error(run, err, "cannot read kernel counters") : 0;
+}
+
 static int start_lab(struct lab_run *run)
 {
 	char cpath[PATH_MAX + 16], spath[PATH_MAX + 16];
@@ -442,10 +452,7 @@ static int start_lab(struct lab_run *run)
 	err = lab_capture_start(&run->cap, pts, 2);
 	if (err)
 		return lab_run_error(run, err, "cannot start the captures: %s", strerror(-err));
-	err = lab_nstat_read(&run->before[LAB_CLIENT], &run->topo.ns[LAB_CLIENT]);
-	if (!err)
-		err = lab_nstat_read(&run->before[LAB_SERVER], &run->topo.ns[LAB_SERVER]);
-	return err ? lab_run_error(run, err, "cannot read kernel counters") : 0;
+	return read_counters(run, run->before);
 }
 
 static void read_traces(struct lab_run *run)
@@ -517,13 +524,8 @@ int lab_run_main(const struct lab_run_opts *opts)
 	if (!err)
 		err = run.sc->play(&run);
 	run.t_played_us = lab_mono_us();
-	if (!err) {
-		err = lab_nstat_read(&run.after[LAB_CLIENT], &run.topo.ns[LAB_CLIENT]);
-		if (!err)
-			err = lab_nstat_read(&run.after[LAB_SERVER], &run.topo.ns[LAB_SERVER]);
-		if (err)
-			lab_run_error(&run, err, "cannot read kernel counters");
-	}
+	if (!err)
+		err = read_counters(&run, run.after);
 	lab_proc_kill(&run.client);
 	lab_proc_kill(&run.server);
 	lab_capture_stop(&run.cap);
@@ -545,7 +547,7 @@ int lab_run_main(const struct lab_run_opts *opts)
 	}
 	if (run.dir[0] && lab_report_write(&run, verdict) && ret == LAB_EXIT_AS_DOCUMENTED)
 		ret = LAB_EXIT_ERROR;
-	lab_report_print(opts->quiet ? NULL : stdout, &run, verdict);
+	lab_report_print(opts->out ? opts->out : stdout, &run, verdict, !opts->quiet);
 	if (opts->keep) {
 		*opts->keep = run.ex;
 		run.ex = (struct lab_expects)LAB_EXPECTS_INIT;

@@ -3,6 +3,7 @@
 #define LAB_SCENARIO_H
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +60,8 @@ struct lab_run_opts {
 	const char *scenario, *variant, *expect_as, *results;
 	const char *const *sets; /* "KEY=VALUE" */
 	size_t n_sets;
-	bool quiet; /* no ladder and table on stdout */
+	bool quiet; /* no ladder: only the expectations and the verdict */
+	FILE *out; /* where the summary goes (NULL: stdout) */
 	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
 	struct lab_expects *keep; /* if set, receives the run's expectations (caller frees) */
 };
