@@ -9,6 +9,7 @@
 
 #define ARROW_WIDTH 64
 #define SERVER_COLUMN 44
+#define WIRE_COLUMN 20
 
 struct row {
 	int64_t t_us;
@@ -66,9 +67,14 @@ static void packet_line(FILE *out, const struct lab_pkt *p, bool to_server)
 static void event_line(FILE *out, const struct lab_event *ev)
 {
 	bool right = !strcmp(ev->who, "server");
+	bool wire = !strcmp(ev->who, "wire");
 	bool state = !strcmp(ev->call, "state");
 
-	fprintf(out, "%*s%s: ", right ? SERVER_COLUMN : 0, "", ev->who);
+	fprintf(out, "%*s%s: ", right ? SERVER_COLUMN : wire ? WIRE_COLUMN : 0, "", ev->who);
+	if (wire && !strcmp(ev->call, "drop")) {
+		fprintf(out, "X dropped %s\n", ev->detail);
+		return;
+	}
 	if (state)
 		fprintf(out, "state %s%s%s\n", ev->detail, ev->err[0] ? " " : "", ev->err);
 	else if (!strcmp(ev->call, "note"))

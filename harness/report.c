@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* What a run leaves: report.json, ladder.txt, the programs' logs, and the summary on screen. */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -199,6 +200,49 @@ static int write_log(const struct lab_run *run, const struct lab_proc *p)
 	return err;
 }
 
+static struct json_object *wire_json(const struct lab_run *run)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < run->wire.n; i++) {
+		const struct lab_wire_stat *st = &run->wire.stat[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "spec", json_object_new_string(run->wire.imp[i].spec));
+		json_object_object_add(o, "backend",
+				       json_object_new_string(lab_backend_name(st->backend)));
+		json_object_object_add(o, "matched",
+				       st->matched < 0 ? NULL : json_object_new_int64(st->matched));
+		json_object_object_add(o, "dropped",
+				       st->dropped < 0 ? NULL : json_object_new_int64(st->dropped));
+		json_object_object_add(o, "held",
+				       st->held < 0 ? NULL : json_object_new_int64(st->held));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* one line per impairment: what ran it and what it did */
+static void print_wire(FILE *out, const struct lab_run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->wire.n; i++) {
+		const struct lab_wire_stat *st = &run->wire.stat[i];
+
+		fprintf(out, "wire: %-40s %-8s ", run->wire.imp[i].spec,
+			lab_backend_name(st->backend));
+		if (st->matched < 0)
+			fprintf(out, "(netem keeps no per-rule counts)\n");
+		else
+			fprintf(out, "matched %" PRId64 ", dropped %" PRId64 ", held %" PRId64 "\n",
+				st->matched, st->dropped, st->held);
+	}
+	if (run->wire.n)
+		fputc('\n', out);
+}
+
 void lab_report_ladder(FILE *out, const struct lab_run *run)
 {
 	struct lab_ladder l = {
@@ -228,6 +272,7 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
 	json_object_object_add(o, "error",
 			       run->error[0] ? json_object_new_string(run->error) : NULL);
+	json_object_object_add(o, "impairments", wire_json(run));
 	json_object_object_add(o, "expectations", expectations_json(run));
 	json_object_object_add(o, "events", events_json(run));
 	json_object_object_add(o, "timings", timings_json(run));
@@ -269,6 +314,7 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 		fputc('\n', out);
 	}
 	print_latency(out, run);
+	print_wire(out, run);
 	for (i = 0; i < run->ex.n; i++)
 		if ((int)strlen(run->ex.v[i].expected) > width)
 			width = (int)strlen(run->ex.v[i].expected);

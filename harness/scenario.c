@@ -2,6 +2,7 @@
 /* The runner: names and parameters, the lab's lifetime, programs, observations, verdict. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,19 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 		if (ret)
 			return ret;
 	}
+	for (i = 0; i < opts->n_impairs; i++) {
+		char reason[200];
+
+		if (run->n_extra == LAB_WIRE_MAX / 2) {
+			snprintf(why, len, "at most %d --impair", LAB_WIRE_MAX / 2);
+			return LAB_EXIT_USAGE;
+		}
+		if (lab_impair_parse(opts->impairs[i], &run->extra[run->n_extra++], reason,
+				     sizeof(reason))) {
+			snprintf(why, len, "--impair %s: %s", opts->impairs[i], reason);
+			return LAB_EXIT_USAGE;
+		}
+	}
 	run->scale = lab_tolerance_scale(getenv(LAB_TOLERANCE_ENV));
 	if (run->scale < 0) {
 		snprintf(why, len, "%s must be a number from 1 to 100", LAB_TOLERANCE_ENV);
@@ -210,6 +224,54 @@ static int start(struct lab_run *run, struct lab_proc *p, const char *name, enum
 				     p->err ? p->err : "");
 	}
 	return 0;
+}
+
+int lab_run_start_more(struct lab_run *run, char *const argv[])
+{
+	char name[16];
+	int err;
+
+	if (run->n_more == LAB_MORE_CLIENTS)
+		return lab_run_error(run, -E2BIG, "at most %d more clients", LAB_MORE_CLIENTS);
+	snprintf(name, sizeof(name), "client%zu", run->n_more + 2);
+	err = start(run, &run->more[run->n_more], name, LAB_CLIENT, argv, false);
+	return err ? err : (int)run->n_more++;
+}
+
+int lab_run_impair(struct lab_run *run, const char *fmt, ...)
+{
+	struct lab_impair imp;
+	char spec[256], why[256];
+	va_list ap;
+	int idx;
+
+	va_start(ap, fmt);
+	vsnprintf(spec, sizeof(spec), fmt, ap);
+	va_end(ap);
+	if (lab_impair_parse(spec, &imp, why, sizeof(why)))
+		return lab_run_error(run, -EINVAL, "impairment '%s': %s", spec, why);
+	idx = lab_wire_add(&run->wire, &imp, why, sizeof(why));
+	if (idx < 0)
+		return lab_run_error(run, idx, "cannot install impairment %s", why);
+	return idx;
+}
+
+int lab_run_arm(struct lab_run *run, int idx, bool on)
+{
+	int err = lab_wire_arm(&run->wire, idx, on);
+
+	if (err)
+		return lab_run_error(run, err, "cannot %s impairment %d: %s",
+				     on ? "arm" : "release", idx, run->wire.error);
+	lab_run_note(run, "wire", "note", on ? "blackhole armed" : "blackhole released");
+	return 0;
+}
+
+const struct lab_wire_stat *lab_run_wire(const struct lab_run *run, int idx)
+{
+	static const struct lab_wire_stat none = { .matched = -1, .dropped = -1, .held = -1 };
+
+	return idx >= 0 && (size_t)idx < run->wire.n ? &run->wire.stat[idx] : &none;
 }
 
 int lab_run_start_server(struct lab_run *run, char *const argv[])
@@ -437,7 +499,8 @@ static int read_counters(struct lab_run *run, struct lab_nstat snap[LAB_NHOSTS])
 
 static int start_lab(struct lab_run *run)
 {
-	char cpath[PATH_MAX + 16], spath[PATH_MAX + 16];
+	char cpath[PATH_MAX + 16], spath[PATH_MAX + 16], why[256];
+	size_t i;
 	struct lab_capture_point pts[2] = {
 		{ &run->topo.ns[LAB_CLIENT], LAB_CLIENT_IF, cpath },
 		{ &run->topo.ns[LAB_SERVER], LAB_SERVER_IF, spath },
@@ -452,6 +515,14 @@ static int start_lab(struct lab_run *run)
 	err = lab_capture_start(&run->cap, pts, 2);
 	if (err)
 		return lab_run_error(run, err, "cannot start the captures: %s", strerror(-err));
+	err = lab_wire_start(&run->wire, &run->topo.ns[LAB_WIRE], run->kernel.netem == 1);
+	if (err)
+		return lab_run_error(run, err, "cannot start the wire's impairment engine");
+	for (i = 0; i < run->n_extra; i++) {
+		err = lab_wire_add(&run->wire, &run->extra[i], why, sizeof(why));
+		if (err < 0)
+			return lab_run_error(run, err, "cannot install impairment %s", why);
+	}
 	return read_counters(run, run->before);
 }
 
@@ -473,12 +544,62 @@ static void read_traces(struct lab_run *run)
 			    lab_addr(LAB_SERVER_ADDR));
 }
 
+/*
+ * The wire's drops become events on the ladder, named with the sender's relative sequence
+ * numbers (found in the sender's capture); every drop and hold goes to wire.log.
+ */
+static void wire_events(struct lab_run *run)
+{
+	const struct lab_wire *w = &run->wire;
+	char path[PATH_MAX + 16], flags[12];
+	FILE *log = NULL;
+	size_t i, j;
+
+	if (run->dir[0] && w->n_log) {
+		snprintf(path, sizeof(path), "%s/wire.log", run->dir);
+		log = fopen(path, "w");
+	}
+	for (i = 0; i < w->n_log; i++) {
+		const struct lab_wire_log *e = &w->log[i];
+		const struct lab_trace *t =
+			&run->trace[e->dir == LAB_DIR_C2S ? LAB_CLIENT : LAB_SERVER];
+		struct lab_pkt p = e->pkt;
+		struct lab_event ev = { .t_us = e->t_us };
+
+		for (j = 0; j < t->n; j++)
+			if (t->v[j].ip_id == p.ip_id && t->v[j].seq == p.seq &&
+			    t->v[j].flags == p.flags && t->v[j].len == p.len) {
+				p.rseq = t->v[j].rseq;
+				p.rack = t->v[j].rack;
+				break;
+			}
+		lab_tcp_flags_str(p.flags, flags, sizeof(flags));
+		snprintf(ev.detail, sizeof(ev.detail), "%s [%s] seq %u ack %u len %u (%s)",
+			 e->dir == LAB_DIR_C2S ? "client->server" : "server->client", flags,
+			 j < t->n ? p.rseq : p.seq, j < t->n ? p.rack : p.ack, p.len,
+			 e->imp >= 0 && (size_t)e->imp < w->n ? w->imp[e->imp].spec : "?");
+		if (log)
+			fprintf(log, "%" PRId64 " %s %" PRId64 "us %s\n", e->t_us,
+				e->drop ? "drop" : "hold", e->held_us, ev.detail);
+		if (!e->drop)
+			continue;
+		snprintf(ev.who, sizeof(ev.who), "wire");
+		snprintf(ev.call, sizeof(ev.call), "drop");
+		add_event(run, &ev);
+	}
+	if (log)
+		fclose(log);
+}
+
 static void free_run(struct lab_run *run)
 {
 	enum lab_host h;
 
 	lab_proc_free(&run->client);
 	lab_proc_free(&run->server);
+	for (size_t i = 0; i < run->n_more; i++)
+		lab_proc_free(&run->more[i]);
+	lab_wire_free(&run->wire);
 	lab_capture_stop(&run->cap);
 	lab_topo_free(&run->topo);
 	for (h = 0; h < LAB_NHOSTS; h++) {
@@ -496,7 +617,12 @@ int lab_run_main(const struct lab_run_opts *opts)
 	struct lab_run run = { .topo = LAB_TOPO_INIT,
 			       .cap = LAB_CAPTURE_INIT,
 			       .server = LAB_PROC_INIT,
-			       .client = LAB_PROC_INIT };
+			       .client = LAB_PROC_INIT,
+			       .wire = LAB_WIRE_INIT };
+	size_t i;
+
+	for (i = 0; i < LAB_MORE_CLIENTS; i++)
+		run.more[i] = (struct lab_proc)LAB_PROC_INIT;
 	const char *verdict;
 	char why[512];
 	int ret, err;
@@ -528,9 +654,13 @@ int lab_run_main(const struct lab_run_opts *opts)
 		err = read_counters(&run, run.after);
 	lab_proc_kill(&run.client);
 	lab_proc_kill(&run.server);
+	for (i = 0; i < run.n_more; i++)
+		lab_proc_kill(&run.more[i]);
+	lab_wire_stop(&run.wire);
 	lab_capture_stop(&run.cap);
 	if (run.dir[0])
 		read_traces(&run);
+	wire_events(&run);
 	if (!err && !run.error[0])
 		run.sc->judge(&run);
 	lab_topo_free(&run.topo);

@@ -17,6 +17,7 @@
 #include "tcpdiag.h"
 #include "topo.h"
 #include "trace.h"
+#include "wire.h"
 
 /*
  * A scenario is a story with knobs: its text (for `tcplab explain`), its parameters with bounds,
@@ -27,6 +28,7 @@
  */
 #define LAB_PARAMS_MAX 16
 #define LAB_PORT 5000
+#define LAB_MORE_CLIENTS 32
 
 struct lab_param {
 	const char *name;
@@ -60,6 +62,8 @@ struct lab_run_opts {
 	const char *scenario, *variant, *expect_as, *results;
 	const char *const *sets; /* "KEY=VALUE" */
 	size_t n_sets;
+	const char *const *impairs; /* extra impairments on top of the scenario's (impair.h) */
+	size_t n_impairs;
 	bool quiet; /* no ladder: only the expectations and the verdict */
 	FILE *out; /* where the summary goes (NULL: stdout) */
 	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
@@ -82,6 +86,11 @@ struct lab_run {
 	struct lab_trace trace[LAB_NHOSTS]; /* client- and server-side captures */
 	struct lab_nstat before[LAB_NHOSTS], after[LAB_NHOSTS];
 	struct lab_proc server, client;
+	struct lab_proc more[LAB_MORE_CLIENTS]; /* further clients (client2, client3 ...) */
+	size_t n_more;
+	struct lab_wire wire;
+	struct lab_impair extra[LAB_WIRE_MAX]; /* --impair, parsed */
+	size_t n_extra;
 	struct lab_event *events;
 	size_t n_events;
 	struct lab_expects ex;
@@ -127,6 +136,16 @@ int lab_run_finish(struct lab_run *run, struct lab_proc *p);
  */
 int lab_run_pair(struct lab_run *run, const char *server_ops, const char *client_ops,
 		 long server_rcvbuf);
+/*
+ * lab_run_impair() - install an impairment on the wire (impair.h syntax, printf-style): its
+ * index for lab_run_arm() and lab_run_wire(), or a negative errno (the run is then in error)
+ */
+int lab_run_impair(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int lab_run_arm(struct lab_run *run, int idx, bool on);
+/* what impairment @idx did: matches, drops, holds, and which backend ran it */
+const struct lab_wire_stat *lab_run_wire(const struct lab_run *run, int idx);
+/* lab_run_start_more() - one more client ("client2", ...) running @argv; its slot, or -errno */
+int lab_run_start_more(struct lab_run *run, char *const argv[]);
 void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail);
 /* lab_run_states() - dump @host's sockets on LAB_PORT into the ladder, return them */
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);

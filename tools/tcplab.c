@@ -12,13 +12,19 @@ static const char usage[] =
 	"usage: tcplab list\n"
 	"       tcplab explain NAME\n"
 	"       tcplab run NAME [--variant V] [--set KEY=VALUE]... [--results DIR]\n"
-	"                       [--expect-as V] [--quiet] [--repeat N]\n"
+	"                       [--impair SPEC]... [--expect-as V] [--quiet] [--repeat N]\n"
 	"\n"
 	"  list      the scenarios, their variants and what each shows\n"
 	"  explain   the story: symptom, kernel mechanism, capture, remedy, parameters\n"
 	"  run       build a lab (client -- wire -- server namespaces), run the scenario, check it\n"
 	"            --variant V     which variant (default: default)\n"
 	"            --set K=V       change a parameter (see explain); bounds are checked\n"
+	"            --impair SPEC   an extra impairment on the wire, on top of the scenario's:\n"
+	"                            drop[,nth=K] | blackhole | delay=T[,jitter=T] |\n"
+	"                            loss=P[,seed=N] | reorder=P[,hold=T][,seed=N], then\n"
+	"                            dir=c2s|s2c|both flags=FSRPAU len=N sport=P dport=P\n"
+	"                            backend=auto|nftables|nfqueue|netem\n"
+	"                            e.g. --impair delay=20ms,dir=both --impair loss=2%,seed=7\n"
 	"            --results DIR   where DIR/NAME/RUN-ID/ goes (default: results)\n"
 	"            --expect-as V   judge the run by variant V's expectations (to show that\n"
 	"                            they can fail: a remedy judged as the failure must fail)\n"
@@ -180,15 +186,21 @@ static int cmd_run(int argc, char **argv)
 					      { "expect-as", required_argument, NULL, 'e' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "repeat", required_argument, NULL, 'n' },
+					      { "impair", required_argument, NULL, 'i' },
 					      { NULL, 0, NULL, 0 } };
 	struct lab_run_opts o = { 0 };
 	long reps = 1;
 	char *end;
 	const char **sets = calloc((size_t)argc, sizeof(*sets));
+	const char **impairs = calloc((size_t)argc, sizeof(*impairs));
 	int c, ret;
 
-	if (!sets)
+	if (!sets || !impairs) {
+		free(sets);
+		free(impairs);
 		return LAB_EXIT_ERROR;
+	}
+	o.impairs = impairs;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -197,6 +209,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 's':
 			sets[o.n_sets++] = optarg;
+			break;
+		case 'i':
+			impairs[o.n_impairs++] = optarg;
 			break;
 		case 'r':
 			o.results = optarg;
@@ -211,17 +226,20 @@ static int cmd_run(int argc, char **argv)
 			reps = strtol(optarg, &end, 10);
 			if (*end || end == optarg || reps < 1 || reps > 1000) {
 				free(sets);
+				free(impairs);
 				return usage_error("--repeat %s: wants a count from 1 to 1000",
 						   optarg);
 			}
 			break;
 		default:
 			free(sets);
+			free(impairs);
 			return usage_error("%s: bad option for run", argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc) {
 		free(sets);
+		free(impairs);
 		return usage_error("%s", optind == argc ? "run needs a scenario name" :
 							  "run takes one scenario name");
 	}
@@ -229,6 +247,7 @@ static int cmd_run(int argc, char **argv)
 	o.sets = sets;
 	ret = reps > 1 ? repeat(&o, reps) : lab_run_main(&o);
 	free(sets);
+	free(impairs);
 	return ret;
 }
 

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_IMPAIR_H
+#define LAB_IMPAIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+/*
+ * What the wire does to packets, as one line of text (the same for scenarios and `--impair`):
+ *
+ *   drop[,nth=K]             drop the K-th packet that matches (default 1), then pass the rest
+ *   blackhole[,armed=0|1]    drop every match while armed (default: armed from the start)
+ *   delay=T[,jitter=T]       hold every match for T (+ uniform 0..jitter), order kept
+ *   loss=P[,seed=N]          drop each match with probability P, from a seeded generator
+ *   reorder=P[,hold=T][,seed=N]  hold a match with probability P for T (default 5ms): later
+ *                            packets overtake it
+ *
+ * followed by what matches (all optional):
+ *   dir=c2s|s2c|both         client->server, server->client, or both (default c2s)
+ *   flags=FLAGS              exactly these TCP flags among FSRPAU ("A" or "." for ACK, "SA", "FA")
+ *   len=N                    exactly N bytes of TCP payload
+ *   sport=P, dport=P         TCP ports
+ *   backend=auto|nftables|nfqueue|netem   who does it (default: nftables for drop/blackhole,
+ *                            netem when the kernel has it and the match is a whole direction,
+ *                            else nfqueue)
+ *
+ * Times: "50ms", "500us", "1.5ms" or a plain number of milliseconds. P: "5%" or "5".
+ */
+enum lab_impair_kind {
+	LAB_IMP_DROP,
+	LAB_IMP_BLACKHOLE,
+	LAB_IMP_DELAY,
+	LAB_IMP_LOSS,
+	LAB_IMP_REORDER,
+};
+
+enum lab_impair_backend {
+	LAB_BACKEND_AUTO,
+	LAB_BACKEND_NFTABLES,
+	LAB_BACKEND_NFQUEUE,
+	LAB_BACKEND_NETEM,
+};
+
+#define LAB_DIR_C2S 1
+#define LAB_DIR_S2C 2
+
+struct lab_match {
+	unsigned int dir; /* LAB_DIR_* bits */
+	int flags; /* exact FSRPAU bits, -1 any */
+	long len; /* exact payload bytes, -1 any */
+	int sport, dport; /* 0 any */
+};
+
+struct lab_impair {
+	enum lab_impair_kind kind;
+	struct lab_match m;
+	enum lab_impair_backend backend;
+	long nth; /* drop */
+	bool armed; /* blackhole */
+	long delay_us, jitter_us, hold_us;
+	uint32_t ppm; /* loss, reorder: probability in parts per million */
+	uint32_t seed;
+	char spec[128]; /* as given */
+};
+
+/* lab_impair_parse() - 0, or -EINVAL with a one-line reason in @why */
+int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t whylen);
+
+/* lab_match_packet() - does @p (which went @dir) match? */
+bool lab_match_packet(const struct lab_match *m, const struct lab_pkt *p, unsigned int dir);
+
+const char *lab_impair_kind_name(enum lab_impair_kind kind);
+const char *lab_backend_name(enum lab_impair_backend b);
+
+#endif
