@@ -20,7 +20,7 @@
 #define READY_FD 3
 
 static void child(const struct lab_netns *ns, char *const argv[], int out[2], int err[2],
-		  int ready[2], pid_t parent)
+		  int ready[2], int in[2], pid_t parent)
 {
 	char *args[64];
 	int i;
@@ -31,6 +31,7 @@ static void child(const struct lab_netns *ns, char *const argv[], int out[2], in
 		_exit(127);
 	if (setns(ns->fd, CLONE_NEWNET) < 0)
 		_exit(126);
+	dup2(in[0], STDIN_FILENO);
 	dup2(out[1], STDOUT_FILENO);
 	dup2(err[1], STDERR_FILENO);
 	if (ready[1] >= 0)
@@ -47,11 +48,12 @@ static void child(const struct lab_netns *ns, char *const argv[], int out[2], in
 int lab_proc_spawn(struct lab_proc *p, const char *name, const struct lab_netns *ns,
 		   char *const argv[], bool ready)
 {
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rdy[2] = { -1, -1 }, ret = 0;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rdy[2] = { -1, -1 }, in[2] = { -1, -1 };
+	int ret = 0;
 	pid_t parent = getpid();
 
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
 	    (ready && pipe2(rdy, O_CLOEXEC) < 0)) {
 		ret = lab_fail(-errno, "pipe for %s", name);
 		goto out;
@@ -63,7 +65,7 @@ int lab_proc_spawn(struct lab_proc *p, const char *name, const struct lab_netns 
 		goto out;
 	}
 	if (p->pid == 0)
-		child(ns, argv, out, err, rdy, parent);
+		child(ns, argv, out, err, rdy, in, parent);
 	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	if (p->pidfd < 0) {
 		ret = lab_fail(-errno, "pidfd_open(%s)", name);
@@ -73,7 +75,8 @@ int lab_proc_spawn(struct lab_proc *p, const char *name, const struct lab_netns 
 	p->out_fd = out[0];
 	p->err_fd = err[0];
 	p->ready_fd = rdy[0];
-	out[0] = err[0] = rdy[0] = -1;
+	p->in_fd = in[1];
+	out[0] = err[0] = rdy[0] = in[1] = -1;
 out:
 	for (int i = 0; i < 2; i++) {
 		if (out[i] >= 0)
@@ -82,6 +85,8 @@ out:
 			close(err[i]);
 		if (rdy[i] >= 0)
 			close(rdy[i]);
+		if (in[i] >= 0)
+			close(in[i]);
 	}
 	return ret;
 }
@@ -186,6 +191,13 @@ int lab_proc_wait(struct lab_proc *p, int64_t deadline_us)
 	return 0;
 }
 
+int lab_proc_go(struct lab_proc *p)
+{
+	if (p->in_fd < 0)
+		return -EBADF;
+	return write(p->in_fd, "\n", 1) == 1 ? 0 : -errno;
+}
+
 void lab_proc_outcome(const struct lab_proc *p, char *buf, size_t len)
 {
 	if (p->timed_out)
@@ -216,7 +228,7 @@ void lab_proc_kill(struct lab_proc *p)
 
 void lab_proc_free(struct lab_proc *p)
 {
-	int *fds[] = { &p->pidfd, &p->out_fd, &p->err_fd, &p->ready_fd };
+	int *fds[] = { &p->pidfd, &p->out_fd, &p->err_fd, &p->ready_fd, &p->in_fd };
 	size_t i;
 
 	lab_proc_kill(p);

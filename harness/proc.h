@@ -20,16 +20,18 @@ struct lab_proc {
 	int out_fd; /* its stdout: event lines */
 	int err_fd; /* its stderr */
 	int ready_fd; /* read end of the readiness pipe, or -1 */
+	int in_fd; /* write end of its stdin: lab_proc_go() */
 	char *out, *err; /* what it printed so far, NUL-terminated */
 	size_t out_len, err_len;
 	bool exited;
 	int status; /* wait status once exited */
 	bool timed_out;
+	bool reported; /* its events are in the run */
 };
 
-#define LAB_PROC_INIT                                                              \
-	{                                                                          \
-		.pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1, .ready_fd = -1 \
+#define LAB_PROC_INIT                                                                           \
+	{                                                                                       \
+		.pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1, .ready_fd = -1, .in_fd = -1 \
 	}
 
 /*
@@ -47,6 +49,9 @@ int lab_proc_wait(struct lab_proc *p, int64_t deadline_us);
 
 /* lab_proc_outcome() - "exit 0", "killed by SIGSEGV", "timed out" ... */
 void lab_proc_outcome(const struct lab_proc *p, char *buf, size_t len);
+
+/* lab_proc_go() - one line on the program's stdin: what its "wait" step waits for */
+int lab_proc_go(struct lab_proc *p);
 
 void lab_proc_kill(struct lab_proc *p);
 void lab_proc_free(struct lab_proc *p);

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,7 +286,7 @@ int lab_run_start_client(struct lab_run *run, char *const argv[])
 }
 
 /* the program's event lines become the run's events, tagged with who said them */
-static void collect_events(struct lab_run *run, const struct lab_proc *p)
+static void collect_events(struct lab_run *run, struct lab_proc *p)
 {
 	char *copy = p->out ? strdup(p->out) : NULL, *save = NULL, *line;
 	struct lab_event ev;
@@ -298,6 +299,7 @@ static void collect_events(struct lab_run *run, const struct lab_proc *p)
 		add_event(run, &ev);
 	}
 	free(copy);
+	p->reported = true;
 }
 
 int lab_run_finish(struct lab_run *run, struct lab_proc *p)
@@ -318,33 +320,64 @@ int lab_run_finish(struct lab_run *run, struct lab_proc *p)
 	return 0;
 }
 
-int lab_run_pair(struct lab_run *run, const char *server_ops, const char *client_ops,
-		 long server_rcvbuf)
+int lab_run_server(struct lab_run *run, const char *ops, long backlog, long rcvbuf)
 {
-	char srv[PATH_MAX], cli[PATH_MAX], rcvbuf[24];
-	int err;
-
-	snprintf(rcvbuf, sizeof(rcvbuf), "%ld", server_rcvbuf);
-	char *server[] = { (char *)lab_program("tcplab-server", srv, sizeof(srv)),
+	char path[PATH_MAX], b[24], r[24];
+	char *argv[12] = { (char *)lab_program("tcplab-server", path, sizeof(path)),
 			   "--listen",
 			   "0.0.0.0:5000",
 			   "--ready-fd",
 			   "{ready_fd}",
 			   "--ops",
-			   (char *)server_ops,
-			   server_rcvbuf > 0 ? "--rcvbuf" : NULL,
-			   rcvbuf,
-			   NULL };
-	char *client[] = { (char *)lab_program("tcplab-client", cli, sizeof(cli)),
-			   "--connect",
-			   LAB_SERVER_ADDR ":5000",
-			   "--ops",
-			   (char *)client_ops,
-			   NULL };
+			   (char *)ops };
+	int n = 7;
 
-	err = lab_run_start_server(run, server);
+	if (backlog > 0) {
+		snprintf(b, sizeof(b), "%ld", backlog);
+		argv[n++] = "--backlog";
+		argv[n++] = b;
+	}
+	if (rcvbuf > 0) {
+		snprintf(r, sizeof(r), "%ld", rcvbuf);
+		argv[n++] = "--rcvbuf";
+		argv[n++] = r;
+	}
+	return lab_run_start_server(run, argv);
+}
+
+static void client_argv(char *argv[6], char *path, size_t len, const char *ops)
+{
+	argv[0] = (char *)lab_program("tcplab-client", path, len);
+	argv[1] = "--connect";
+	argv[2] = LAB_SERVER_ADDR ":5000";
+	argv[3] = "--ops";
+	argv[4] = (char *)ops;
+	argv[5] = NULL;
+}
+
+int lab_run_client(struct lab_run *run, const char *ops)
+{
+	char path[PATH_MAX], *argv[6];
+
+	client_argv(argv, path, sizeof(path), ops);
+	return lab_run_start_client(run, argv);
+}
+
+int lab_run_more(struct lab_run *run, const char *ops)
+{
+	char path[PATH_MAX], *argv[6];
+
+	client_argv(argv, path, sizeof(path), ops);
+	return lab_run_start_more(run, argv);
+}
+
+int lab_run_pair(struct lab_run *run, const char *server_ops, const char *client_ops,
+		 long server_rcvbuf)
+{
+	int err = lab_run_server(run, server_ops, 0, server_rcvbuf);
+
 	if (!err)
-		err = lab_run_start_client(run, client);
+		err = lab_run_client(run, client_ops);
 	if (!err)
 		err = lab_run_finish(run, &run->client);
 	if (!err)
@@ -544,6 +577,31 @@ static void read_traces(struct lab_run *run)
 			    lab_addr(LAB_SERVER_ADDR));
 }
 
+/* programs still running when the story is over are stopped; what they said still counts */
+static void stop_programs(struct lab_run *run)
+{
+	struct lab_proc *all[LAB_MORE_CLIENTS + 2] = { &run->client, &run->server };
+	char outcome[64];
+	size_t i, n = 2;
+
+	for (i = 0; i < run->n_more; i++)
+		all[n++] = &run->more[i];
+	for (i = 0; i < n; i++) {
+		bool running;
+
+		if (all[i]->pid == -1 || all[i]->reported)
+			continue;
+		lab_proc_wait(all[i], lab_mono_us()); /* reap it if it is gone */
+		running = !all[i]->exited || all[i]->timed_out;
+		lab_proc_kill(all[i]);
+		lab_proc_wait(all[i], lab_mono_us() + 500000);
+		collect_events(run, all[i]);
+		lab_proc_outcome(all[i], outcome, sizeof(outcome));
+		lab_run_note(run, all[i]->name, "note",
+			     running ? "still running at the end of the story: stopped" : outcome);
+	}
+}
+
 /*
  * The wire's drops become events on the ladder, named with the sender's relative sequence
  * numbers (found in the sender's capture); every drop and hold goes to wire.log.
@@ -627,6 +685,7 @@ int lab_run_main(const struct lab_run_opts *opts)
 	char why[512];
 	int ret, err;
 
+	signal(SIGPIPE, SIG_IGN); /* a program that is gone must not take the harness with it */
 	ret = lab_run_setup(&run, opts, why, sizeof(why));
 	if (ret) {
 		fprintf(stderr, "tcplab: %s\n", why);
@@ -652,10 +711,7 @@ int lab_run_main(const struct lab_run_opts *opts)
 	run.t_played_us = lab_mono_us();
 	if (!err)
 		err = read_counters(&run, run.after);
-	lab_proc_kill(&run.client);
-	lab_proc_kill(&run.server);
-	for (i = 0; i < run.n_more; i++)
-		lab_proc_kill(&run.more[i]);
+	stop_programs(&run);
 	lab_wire_stop(&run.wire);
 	lab_capture_stop(&run.cap);
 	if (run.dir[0])

@@ -146,6 +146,14 @@ int lab_run_arm(struct lab_run *run, int idx, bool on);
 const struct lab_wire_stat *lab_run_wire(const struct lab_run *run, int idx);
 /* lab_run_start_more() - one more client ("client2", ...) running @argv; its slot, or -errno */
 int lab_run_start_more(struct lab_run *run, char *const argv[]);
+/*
+ * Our programs, started without waiting for them (lab_run_finish() does): the server with
+ * @backlog (0: default) and SO_RCVBUF @rcvbuf (0: default), ready once it listens; the client
+ * (lab_run_client) or one more client (lab_run_more: its slot in run->more).
+ */
+int lab_run_server(struct lab_run *run, const char *ops, long backlog, long rcvbuf);
+int lab_run_client(struct lab_run *run, const char *ops);
+int lab_run_more(struct lab_run *run, const char *ops);
 void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail);
 /* lab_run_states() - dump @host's sockets on LAB_PORT into the ladder, return them */
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);

@@ -21,14 +21,16 @@ static const struct {
 	enum sockop_kind kind;
 	int min_args, max_args;
 } verbs[] = {
-	{ "accept", SOCKOP_ACCEPT, 0, 0 },     { "recv", SOCKOP_RECV, 0, 1 },
-	{ "drain", SOCKOP_DRAIN, 0, 1 },       { "send", SOCKOP_SEND, 1, 1 },
-	{ "close", SOCKOP_CLOSE, 0, 0 },       { "shutdown", SOCKOP_SHUTDOWN, 1, 1 },
-	{ "rcvlowat", SOCKOP_RCVLOWAT, 1, 1 }, { "msgs", SOCKOP_MSGS, 2, 2 },
-	{ "fmsgs", SOCKOP_FMSGS, 2, 2 },       { "naive", SOCKOP_NAIVE, 2, 3 },
-	{ "framed", SOCKOP_FRAMED, 1, 1 },     { "request", SOCKOP_REQUEST, 4, 5 },
-	{ "serve", SOCKOP_SERVE, 3, 4 },       { "cork", SOCKOP_CORK, 0, 0 },
-	{ "nodelay", SOCKOP_NODELAY, 0, 0 },   { "quickack", SOCKOP_QUICKACK, 0, 0 },
+	{ "accept", SOCKOP_ACCEPT, 0, 0 },	 { "recv", SOCKOP_RECV, 0, 1 },
+	{ "drain", SOCKOP_DRAIN, 0, 1 },	 { "send", SOCKOP_SEND, 1, 1 },
+	{ "close", SOCKOP_CLOSE, 0, 0 },	 { "shutdown", SOCKOP_SHUTDOWN, 1, 1 },
+	{ "rcvlowat", SOCKOP_RCVLOWAT, 1, 1 },	 { "msgs", SOCKOP_MSGS, 2, 2 },
+	{ "fmsgs", SOCKOP_FMSGS, 2, 2 },	 { "naive", SOCKOP_NAIVE, 2, 3 },
+	{ "framed", SOCKOP_FRAMED, 1, 1 },	 { "request", SOCKOP_REQUEST, 4, 5 },
+	{ "serve", SOCKOP_SERVE, 3, 4 },	 { "cork", SOCKOP_CORK, 0, 0 },
+	{ "nodelay", SOCKOP_NODELAY, 0, 0 },	 { "quickack", SOCKOP_QUICKACK, 0, 0 },
+	{ "keepalive", SOCKOP_KEEPALIVE, 3, 3 }, { "user_timeout", SOCKOP_USER_TIMEOUT, 1, 1 },
+	{ "wait", SOCKOP_WAIT, 0, 0 },		 { "accepts", SOCKOP_ACCEPTS, 2, 2 },
 };
 
 unsigned char sockops_pattern(long index, long off)
@@ -330,6 +332,56 @@ static int do_serve(FILE *ev, int fd, const long *arg)
 	return 0;
 }
 
+static int set_keepalive(FILE *ev, int fd, const long *arg)
+{
+	int on = 1, idle = (int)arg[0], intvl = (int)arg[1], cnt = (int)arg[2], ret;
+	char detail[64];
+
+	ret = setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	if (!ret)
+		ret = setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	if (!ret)
+		ret = setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	if (!ret)
+		ret = setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	snprintf(detail, sizeof(detail), "idle %ds interval %ds count %d", idle, intvl, cnt);
+	emit(ev, "keepalive", ret, detail);
+	return ret < 0;
+}
+
+/* wait for the harness (or a person) to say go: a line or EOF on stdin */
+static int wait_go(FILE *ev)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(STDIN_FILENO, &c, 1);
+	while (n == 1 && c != '\n');
+	emit(ev, "wait", 0, "go");
+	return 0;
+}
+
+static int accept_many(FILE *ev, int listener, long count, long reply)
+{
+	unsigned char buf[512] = { 0 };
+	long i;
+	int conn;
+
+	if (reply > (long)sizeof(buf))
+		reply = sizeof(buf);
+	for (i = 0; i < count; i++) {
+		conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+		emit(ev, "accept", conn < 0 ? -1 : 0, NULL);
+		if (conn < 0)
+			return 1;
+		if (do_recv(ev, conn, buf, sizeof(buf)) > 0)
+			emit(ev, "send", send(conn, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
+		/* kept open until the program ends: no FIN races the client's recv() */
+	}
+	return 0;
+}
+
 static int run_one(const struct sockop *op, int *fd, FILE *ev)
 {
 	unsigned char *buf;
@@ -397,6 +449,19 @@ static int run_one(const struct sockop *op, int *fd, FILE *ev)
 		return set_tcp(ev, *fd, TCP_NODELAY, "setsockopt(TCP_NODELAY)");
 	case SOCKOP_QUICKACK:
 		return set_tcp(ev, *fd, TCP_QUICKACK, "setsockopt(TCP_QUICKACK)");
+	case SOCKOP_KEEPALIVE:
+		return set_keepalive(ev, *fd, op->arg);
+	case SOCKOP_USER_TIMEOUT:
+		n = op->arg[0];
+		emit(ev, "user_timeout",
+		     setsockopt(*fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+				&(unsigned int){ (unsigned int)n }, sizeof(unsigned int)),
+		     NULL);
+		return 0;
+	case SOCKOP_WAIT:
+		return wait_go(ev);
+	case SOCKOP_ACCEPTS:
+		return accept_many(ev, *fd, op->arg[0], op->arg[1]);
 	}
 	return 1;
 }

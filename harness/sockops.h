@@ -25,6 +25,12 @@
  *   serve:N:REQ:REPLY[:1]  N times: read REQ bytes, then write REPLY bytes; with :1 re-arm
  *                          TCP_QUICKACK after every recv()
  *   cork | nodelay | quickack   TCP_CORK / TCP_NODELAY / TCP_QUICKACK on
+ *   keepalive:IDLE:INTVL:CNT  SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL (seconds) and KEEPCNT
+ *   user_timeout:MS        TCP_USER_TIMEOUT
+ *   wait                   block until a line (or EOF) on stdin: the harness says "go"; by
+ *                          hand, press Enter
+ *   accepts:N:REPLY        accept N connections one after the other; on each, one recv() and
+ *                          a send() of REPLY bytes (the listener stays open)
  */
 enum sockop_kind {
 	SOCKOP_ACCEPT,
@@ -43,6 +49,10 @@ enum sockop_kind {
 	SOCKOP_CORK,
 	SOCKOP_NODELAY,
 	SOCKOP_QUICKACK,
+	SOCKOP_KEEPALIVE,
+	SOCKOP_USER_TIMEOUT,
+	SOCKOP_WAIT,
+	SOCKOP_ACCEPTS,
 };
 
 #define SOCKOPS_MAX 64

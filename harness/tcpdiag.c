@@ -164,9 +164,8 @@ static bool transient(const struct lab_socks *s, uint16_t port)
 	return false;
 }
 
-/* poll inet_diag until @done says so or the deadline passes */
-static int poll_until(const struct lab_netns *ns, uint16_t port, int state, bool settle,
-		      int64_t deadline_us)
+int lab_tcpdiag_wait_for(const struct lab_netns *ns, lab_socks_pred pred, const void *arg,
+			 int64_t deadline_us)
 {
 	struct timespec tick = { .tv_nsec = POLL_INTERVAL_US * 1000 };
 
@@ -177,7 +176,7 @@ static int poll_until(const struct lab_netns *ns, uint16_t port, int state, bool
 
 		if (err)
 			return err;
-		done = settle ? !transient(&s, port) : lab_socks_count(&s, port, state) > 0;
+		done = pred(&s, arg);
 		lab_socks_free(&s);
 		if (done)
 			return 0;
@@ -187,12 +186,31 @@ static int poll_until(const struct lab_netns *ns, uint16_t port, int state, bool
 	}
 }
 
+struct in_state {
+	uint16_t port;
+	int state;
+};
+
+static bool has_state(const struct lab_socks *s, const void *arg)
+{
+	const struct in_state *w = arg;
+
+	return lab_socks_count(s, w->port, w->state) > 0;
+}
+
+static bool settled(const struct lab_socks *s, const void *arg)
+{
+	return !transient(s, *(const uint16_t *)arg);
+}
+
 int lab_tcpdiag_wait(const struct lab_netns *ns, uint16_t port, int state, int64_t deadline_us)
 {
-	return poll_until(ns, port, state, false, deadline_us);
+	struct in_state w = { port, state };
+
+	return lab_tcpdiag_wait_for(ns, has_state, &w, deadline_us);
 }
 
 int lab_tcpdiag_wait_settled(const struct lab_netns *ns, uint16_t port, int64_t deadline_us)
 {
-	return poll_until(ns, port, -1, true, deadline_us);
+	return lab_tcpdiag_wait_for(ns, settled, &port, deadline_us);
 }

@@ -48,6 +48,13 @@ size_t lab_socks_count(const struct lab_socks *s, uint16_t port, int state);
 const struct lab_sock *lab_socks_find(const struct lab_socks *s, uint16_t port, int state);
 
 /*
+ * lab_tcpdiag_wait_for() - poll the sockets of @ns (every POLL_INTERVAL) until @pred says so,
+ * or the monotonic @deadline_us passes (-ETIMEDOUT)
+ */
+typedef bool (*lab_socks_pred)(const struct lab_socks *s, const void *arg);
+int lab_tcpdiag_wait_for(const struct lab_netns *ns, lab_socks_pred pred, const void *arg,
+			 int64_t deadline_us);
+/*
  * lab_tcpdiag_wait() - poll until @ns has a socket on @port in @state, or the monotonic
  * @deadline_us passes (-ETIMEDOUT). The state-polling helper the kernel's tcp_ao FIXME asks for.
  */
