@@ -709,6 +709,7 @@ int lab_run_main(const struct lab_run_opts *opts)
 	if (!err)
 		err = run.sc->play(&run);
 	run.t_played_us = lab_mono_us();
+	run.story_end_us = lab_now_us();
 	if (!err)
 		err = read_counters(&run, run.after);
 	stop_programs(&run);

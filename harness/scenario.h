@@ -98,6 +98,8 @@ struct lab_run {
 	char error[256]; /* why the lab itself broke, if it did */
 	int64_t deadline_us;
 	int64_t t_start_us, t_ready_us, t_played_us, t_end_us; /* monotonic */
+	int64_t story_end_us; /* CLOCK_REALTIME when play() returned: what the harness did after
+			       * (stopping programs) is not part of the story */
 	double scale; /* TCPLAB_TOLERANCE_SCALE */
 	void *obs; /* the scenario's observations, filled by play(), read by judge() */
 };

@@ -272,9 +272,15 @@ void lab_trace_mark_lost(struct lab_trace *sent, const struct lab_trace *receive
 
 size_t lab_trace_count(const struct lab_trace *t, struct in_addr src, uint8_t flags, bool data)
 {
+	return lab_trace_count_before(t, src, flags, data, INT64_MAX);
+}
+
+size_t lab_trace_count_before(const struct lab_trace *t, struct in_addr src, uint8_t flags,
+			      bool data, int64_t before_us)
+{
 	size_t i, n = 0;
 
-	for (i = 0; i < t->n; i++) {
+	for (i = 0; i < t->n && t->v[i].t_us < before_us; i++) {
 		const struct lab_pkt *p = &t->v[i];
 
 		n += (!src.s_addr || p->src.s_addr == src.s_addr) && (p->flags & flags) == flags &&

@@ -67,6 +67,9 @@ void lab_trace_mark_lost(struct lab_trace *sent, const struct lab_trace *receive
 
 /* packets from @src (0.0.0.0 = any) with every bit of @flags set, and payload if @data */
 size_t lab_trace_count(const struct lab_trace *t, struct in_addr src, uint8_t flags, bool data);
+/* the same, only packets captured before @before_us (CLOCK_REALTIME, like the packets) */
+size_t lab_trace_count_before(const struct lab_trace *t, struct in_addr src, uint8_t flags,
+			      bool data, int64_t before_us);
 size_t lab_trace_count_retrans(const struct lab_trace *t, struct in_addr src);
 
 /*
