@@ -203,20 +203,44 @@ static int run_tool(struct lab_wire *w, char *const argv[])
 	return err;
 }
 
-static int queue_direction(struct lab_wire *w, unsigned int dir)
+/*
+ * Only packets an impairment could touch go to user space: the rule carries the impairment's
+ * direction, flags and ports (payload length is checked in user space).
+ */
+static int queue_rule(struct lab_wire *w, const struct lab_match *m, unsigned int dir)
 {
-	char *argv[] = {
-		"iptables",    "-w",
-		"-A",	       "FORWARD",
-		"-i",	       dir == LAB_DIR_C2S ? LAB_WIRE_CLIENT_IF : LAB_WIRE_SERVER_IF,
-		"-p",	       "tcp",
-		"-j",	       "NFQUEUE",
-		"--queue-num", "0",
-		NULL
-	};
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG" };
+	char flags[40] = "", sport[8], dport[8];
+	char *argv[24] = { "iptables", "-w",
+			   "-A",       "FORWARD",
+			   "-i",       dir == LAB_DIR_C2S ? LAB_WIRE_CLIENT_IF : LAB_WIRE_SERVER_IF,
+			   "-p",       "tcp" };
+	int n = 8, i;
 
-	if (w->queue_dir[dir])
-		return 0;
+	if (m->flags >= 0) {
+		for (i = 0; i < 6; i++)
+			if (m->flags & (1 << i))
+				snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags),
+					 "%s%s", flags[0] ? "," : "", names[i]);
+		argv[n++] = "--tcp-flags";
+		argv[n++] = "FIN,SYN,RST,PSH,ACK,URG";
+		argv[n++] = flags[0] ? flags : "NONE";
+	}
+	if (m->sport) {
+		snprintf(sport, sizeof(sport), "%d", m->sport);
+		argv[n++] = "--sport";
+		argv[n++] = sport;
+	}
+	if (m->dport) {
+		snprintf(dport, sizeof(dport), "%d", m->dport);
+		argv[n++] = "--dport";
+		argv[n++] = dport;
+	}
+	argv[n++] = "-j";
+	argv[n++] = "NFQUEUE";
+	argv[n++] = "--queue-num";
+	argv[n++] = "0";
+	argv[n] = NULL;
 	w->queue_dir[dir] = true;
 	return run_tool(w, argv);
 }
@@ -341,24 +365,56 @@ static struct lab_wire_held heap_pop(struct lab_wire *w)
 struct batch {
 	char buf[1 << 16];
 	size_t len;
+	uint32_t upto; /* accept every queued packet up to this id: one message for many */
+	bool have_upto;
 };
+
+/* the deferred "accept everything up to" as one NFQNL_MSG_VERDICT_BATCH */
+static void put_upto(struct batch *b)
+{
+	struct nlmsghdr *nlh;
+
+	if (!b->have_upto)
+		return;
+	nlh = nfq_nlmsg_put(b->buf + b->len, NFQNL_MSG_VERDICT_BATCH, QUEUE_NUM);
+	nfq_nlmsg_verdict_put(nlh, (int)b->upto, NF_ACCEPT);
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	b->have_upto = false;
+}
 
 static void verdict(struct lab_wire *w, struct batch *b, uint32_t id, int v)
 {
 	struct nlmsghdr *nlh;
 
-	if (b->len + 64 > sizeof(b->buf)) {
+	if (b->len + 128 > sizeof(b->buf)) {
+		put_upto(b);
 		if (mnl_socket_sendto(w->nfq, b->buf, b->len) < 0)
 			w->verdict_errors++;
 		b->len = 0;
 	}
+	put_upto(b); /* verdicts stay in id order */
 	nlh = nfq_nlmsg_put(b->buf + b->len, NFQNL_MSG_VERDICT, QUEUE_NUM);
 	nfq_nlmsg_verdict_put(nlh, (int)id, v);
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
+/*
+ * An immediate accept: while nothing is held, a batch verdict covers it (ids only grow, and
+ * every lower id already has its verdict); with packets held, a verdict of its own.
+ */
+static void accept_now(struct lab_wire *w, struct batch *b, uint32_t id)
+{
+	if (w->n_held) {
+		verdict(w, b, id, NF_ACCEPT);
+		return;
+	}
+	b->upto = id;
+	b->have_upto = true;
+}
+
 static void flush(struct lab_wire *w, struct batch *b)
 {
+	put_upto(b);
 	if (b->len && mnl_socket_sendto(w->nfq, b->buf, b->len) < 0)
 		w->verdict_errors++;
 	b->len = 0;
@@ -405,7 +461,7 @@ static void decide(struct lab_wire *w, struct batch *b, uint32_t id, const struc
 		}
 	}
 	if (!due) {
-		verdict(w, b, id, NF_ACCEPT);
+		accept_now(w, b, id);
 		return;
 	}
 	/* delay keeps the order within a direction; a reordered packet is passed by later ones */
@@ -434,7 +490,7 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 	if (!attr[NFQA_PAYLOAD] ||
 	    lab_trace_parse(DLT_RAW, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
 			    mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]), &p)) {
-		verdict(w, b, id, NF_ACCEPT);
+		accept_now(w, b, id);
 		return MNL_CB_OK;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -703,7 +759,7 @@ int lab_wire_add(struct lab_wire *w, const struct lab_impair *imp, char *why, si
 		if (!(imp->m.dir & d))
 			continue;
 		if (b == LAB_BACKEND_NFQUEUE)
-			err = queue_direction(w, d);
+			err = queue_rule(w, &imp->m, d);
 		else if (b == LAB_BACKEND_NETEM)
 			err = netem_direction(w, imp, d);
 	}
