@@ -36,17 +36,6 @@ struct lab {
 	int listener;
 };
 
-static int socket_in(const struct lab_netns *ns)
-{
-	int saved = -1, fd;
-
-	if (lab_netns_enter(ns, &saved))
-		return -1;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	lab_netns_leave(&saved);
-	return fd;
-}
-
 static int lab_up(struct lab *l, const char *impair, const char *impair2, bool netem)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
@@ -63,7 +52,7 @@ static int lab_up(struct lab *l, const char *impair, const char *impair2, bool n
 			return -1;
 		}
 	}
-	l->listener = socket_in(&l->topo.ns[LAB_SERVER]);
+	l->listener = lab_netns_socket(&l->topo.ns[LAB_SERVER], SOCK_STREAM);
 	setsockopt(l->listener, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	if (l->listener < 0 || bind(l->listener, (struct sockaddr *)&a, sizeof(a)) ||
 	    listen(l->listener, 8))
@@ -85,7 +74,7 @@ static int pair(struct lab *l, int *c, int *s)
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 
 	inet_pton(AF_INET, LAB_SERVER_ADDR, &a.sin_addr);
-	*c = socket_in(&l->topo.ns[LAB_CLIENT]);
+	*c = lab_netns_socket(&l->topo.ns[LAB_CLIENT], SOCK_STREAM);
 	if (*c < 0 || connect(*c, (struct sockaddr *)&a, sizeof(a)))
 		return -1;
 	*s = accept4(l->listener, NULL, NULL, SOCK_CLOEXEC);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Namespaces as fds: create with unshare() on this thread, keep the fd, step back at once. */
 #define _GNU_SOURCE
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -87,4 +88,16 @@ int lab_netns_probe(void)
 	if (!WIFEXITED(status))
 		return -ECHILD;
 	return -WEXITSTATUS(status);
+}
+
+int lab_netns_socket(const struct lab_netns *ns, int type)
+{
+	int saved = -1, fd, err = lab_netns_enter(ns, &saved);
+
+	if (err)
+		return err;
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	err = fd < 0 ? -errno : fd;
+	lab_netns_leave(&saved);
+	return err;
 }

@@ -27,6 +27,9 @@ void lab_netns_close(struct lab_netns *ns);
 int lab_netns_enter(const struct lab_netns *ns, int *saved);
 int lab_netns_leave(int *saved);
 
+/* lab_netns_socket() - a socket(AF_INET, @type) that belongs to @ns; -errno on failure */
+int lab_netns_socket(const struct lab_netns *ns, int type);
+
 /* lab_netns_probe() - 0 if this process may create namespaces, else -errno (no side effects) */
 int lab_netns_probe(void);
 

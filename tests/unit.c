@@ -11,6 +11,7 @@
 
 #include "event.h"
 #include "expect.h"
+#include "impair.h"
 #include "nstat.h"
 #include "scenario.h"
 #include "sockops.h"
@@ -366,6 +367,112 @@ START_TEST(options_are_checked)
 }
 END_TEST
 
+/* ---- impairment specs ------------------------------------------------------------------- */
+
+START_TEST(impair_specs_parse)
+{
+	struct lab_impair imp;
+	char why[256];
+
+	ck_assert_int_eq(lab_impair_parse("drop,dir=c2s,flags=A,len=0,nth=2", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.kind, LAB_IMP_DROP);
+	ck_assert_int_eq(imp.m.dir, LAB_DIR_C2S);
+	ck_assert_int_eq(imp.m.flags, LAB_TH_ACK);
+	ck_assert_int_eq(imp.m.len, 0);
+	ck_assert_int_eq(imp.nth, 2);
+	ck_assert_int_eq(lab_impair_parse("delay=1.5ms,jitter=500us,dir=both", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.delay_us, 1500);
+	ck_assert_int_eq(imp.jitter_us, 500);
+	ck_assert_int_eq(imp.m.dir, LAB_DIR_C2S | LAB_DIR_S2C);
+	ck_assert_int_eq(lab_impair_parse("loss=2.5%,seed=7", &imp, why, 256), 0);
+	ck_assert_uint_eq(imp.ppm, 25000);
+	ck_assert_uint_eq(imp.seed, 7);
+	ck_assert_int_eq(lab_impair_parse("blackhole,armed=0,flags=FA,sport=5000", &imp, why, 256),
+			 0);
+	ck_assert(!imp.armed);
+	ck_assert_int_eq(imp.m.flags, LAB_TH_FIN | LAB_TH_ACK);
+	ck_assert_int_eq(imp.m.sport, 5000);
+	ck_assert_int_eq(lab_impair_parse("reorder=10,hold=2ms,flags=S.", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.hold_us, 2000);
+	ck_assert_int_eq(imp.m.flags, LAB_TH_SYN | LAB_TH_ACK);
+}
+END_TEST
+
+START_TEST(impair_specs_rejected_with_a_reason)
+{
+	static const char *const bad[][2] = {
+		{ "", "1 to" },
+		{ "slow", "not an impairment" },
+		{ "delay", "not a time" },
+		{ "delay=-5ms", "not a time" },
+		{ "delay=11s", "not a time" },
+		{ "delay=5parsecs", "not a time" },
+		{ "loss=101%", "not a percentage" },
+		{ "drop=3", "takes no value" },
+		{ "drop,nth=0", "not a valid value" },
+		{ "drop,dir=up", "not a valid value" },
+		{ "drop,flags=SX", "not a valid value" },
+		{ "drop,jitter=5ms", "not a key of 'drop'" },
+		{ "drop,backend=nfqueue", "done by nftables" },
+		{ "delay=5ms,backend=nftables", "needs backend" },
+		{ "delay=5ms,backend=netem,flags=S", "whole direction" },
+		{ "drop,len", "wants a value" },
+		{ ",,,", "names no impairment" },
+	};
+	struct lab_impair imp;
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ck_assert_msg(lab_impair_parse(bad[i][0], &imp, why, 256) == -EINVAL, "accepted '%s'",
+			      bad[i][0]);
+		ck_assert_msg(strstr(why, bad[i][1]), "'%s': reason '%s' lacks '%s'", bad[i][0], why,
+			      bad[i][1]);
+	}
+}
+END_TEST
+
+START_TEST(impair_matches_exactly)
+{
+	struct lab_impair imp;
+	struct lab_pkt ack = { .flags = LAB_TH_ACK, .len = 0, .sport = 40000, .dport = 5000 };
+	struct lab_pkt data = ack;
+	char why[256];
+
+	data.flags |= LAB_TH_PSH;
+	data.len = 16;
+	ck_assert_int_eq(lab_impair_parse("drop,flags=A,len=0,dport=5000", &imp, why, 256), 0);
+	ck_assert(lab_match_packet(&imp.m, &ack, LAB_DIR_C2S));
+	ck_assert(!lab_match_packet(&imp.m, &ack, LAB_DIR_S2C)); /* default dir=c2s */
+	ck_assert(!lab_match_packet(&imp.m, &data, LAB_DIR_C2S)); /* flags are exact */
+	data.flags = LAB_TH_ACK;
+	ck_assert(!lab_match_packet(&imp.m, &data, LAB_DIR_C2S)); /* so is the length */
+	ack.dport = 5001;
+	ck_assert(!lab_match_packet(&imp.m, &ack, LAB_DIR_C2S));
+}
+END_TEST
+
+static int setup_impair(const char *spec, char *why)
+{
+	const char *impairs[] = { spec };
+	struct lab_run_opts o = { .scenario = "rst-on-close", .impairs = impairs, .n_impairs = 1 };
+	struct lab_run run = { 0 };
+
+	return lab_run_setup(&run, &o, why, 256);
+}
+
+START_TEST(impair_option_is_checked)
+{
+	char why[256];
+
+	ck_assert_int_eq(setup_impair("delay=20ms,dir=both", why), 0);
+	ck_assert_int_eq(setup_impair("delay=20", why), 0);
+	ck_assert_int_eq(setup_impair("delay=20lightyears", why), LAB_EXIT_USAGE);
+	ck_assert_msg(strstr(why, "--impair delay=20lightyears: "), "%s", why);
+}
+END_TEST
+
 /* every variant runs under meson, and every remedy is also judged as the failure */
 START_TEST(every_variant_has_a_test)
 {
@@ -430,6 +537,10 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("options");
 	tcase_add_test(tc, options_are_checked);
+	tcase_add_test(tc, impair_specs_parse);
+	tcase_add_test(tc, impair_specs_rejected_with_a_reason);
+	tcase_add_test(tc, impair_matches_exactly);
+	tcase_add_test(tc, impair_option_is_checked);
 	tcase_add_test(tc, every_variant_has_a_test);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The wire's impairment engine on a real lab (root): exact K-th drops, seeded loss that repeats
+ * itself, delay that holds, blackholes that arm and release. Traffic is a one-segment-at-a-time
+ * ping-pong, so the order of matching packets (and so every decision) is deterministic.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "timing.h"
+#include "topo.h"
+#include "wire.h"
+
+#define PORT 5002
+
+struct lab {
+	struct lab_topo topo;
+	struct lab_wire wire;
+	int c, s; /* connected: client side, server side */
+};
+
+static void lab_up(struct lab *l, const char *const *specs)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct lab_impair imp;
+	char why[256];
+	int listener;
+
+	*l = (struct lab){ .topo = LAB_TOPO_INIT, .wire = LAB_WIRE_INIT };
+	ck_assert_int_eq(lab_topo_new(&l->topo, 0), 0);
+	ck_assert_int_eq(lab_wire_start(&l->wire, &l->topo.ns[LAB_WIRE], false), 0);
+	for (; specs && *specs; specs++) {
+		ck_assert_msg(!lab_impair_parse(*specs, &imp, why, sizeof(why)), "%s", why);
+		ck_assert_msg(lab_wire_add(&l->wire, &imp, why, sizeof(why)) >= 0, "%s", why);
+	}
+	listener = lab_netns_socket(&l->topo.ns[LAB_SERVER], SOCK_STREAM);
+	ck_assert_int_ge(listener, 0);
+	ck_assert_int_eq(bind(listener, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(listener, 4), 0);
+	inet_pton(AF_INET, LAB_SERVER_ADDR, &a.sin_addr);
+	l->c = lab_netns_socket(&l->topo.ns[LAB_CLIENT], SOCK_STREAM);
+	ck_assert_int_eq(connect(l->c, (struct sockaddr *)&a, sizeof(a)), 0);
+	l->s = accept(listener, NULL, NULL);
+	ck_assert_int_ge(l->s, 0);
+	close(listener);
+	setsockopt(l->c, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	setsockopt(l->s, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+}
+
+static void lab_down(struct lab *l)
+{
+	close(l->c);
+	close(l->s);
+	lab_wire_free(&l->wire);
+	lab_topo_free(&l->topo);
+}
+
+/* one round: the client sends @size bytes, the server reads them and answers one byte */
+static int64_t round_trip(struct lab *l, size_t size)
+{
+	char buf[256] = { 0 };
+	size_t got = 0;
+	int64_t t0 = lab_mono_us();
+	ssize_t n;
+
+	ck_assert_int_eq(write(l->c, buf, size), (ssize_t)size);
+	while (got < size) {
+		n = read(l->s, buf, size - got);
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+	ck_assert_int_eq(write(l->s, buf, 1), 1);
+	ck_assert_int_eq(read(l->c, buf, 1), 1);
+	return lab_mono_us() - t0;
+}
+
+/* the relative sequence numbers of the client's data segments the wire dropped */
+static size_t dropped_seqs(struct lab *l, uint32_t *out, size_t max)
+{
+	uint32_t first = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < l->wire.n_log; i++) {
+		const struct lab_pkt *p = &l->wire.log[i].pkt;
+
+		if (!l->wire.log[i].drop || !p->len)
+			continue;
+		if (!n)
+			first = p->seq;
+		if (n < max)
+			out[n++] = p->seq - first;
+	}
+	return n;
+}
+
+START_TEST(drop_the_kth_match_exactly)
+{
+	const char *specs[] = { "drop,dir=c2s,flags=PA,len=10,nth=3", NULL };
+	struct lab l;
+	uint32_t seqs[4];
+	int i;
+
+	lab_up(&l, specs);
+	for (i = 0; i < 5; i++)
+		round_trip(&l, 10);
+	lab_wire_stop(&l.wire);
+	ck_assert_int_eq(l.wire.stat[0].backend, LAB_BACKEND_NFTABLES);
+	ck_assert_int_eq(l.wire.stat[0].dropped, 1);
+	ck_assert_int_eq(l.wire.stat[0].matched, 6); /* 5 sends + the retransmission */
+	ck_assert_uint_eq(dropped_seqs(&l, seqs, 4), 1); /* reported over nflog */
+	ck_assert_uint_eq(l.wire.log[0].pkt.len, 10);
+	lab_down(&l);
+}
+END_TEST
+
+/* the same seed drops the same segments; another seed drops others */
+static size_t lossy_run(const char *spec, uint32_t *seqs, size_t max)
+{
+	const char *specs[] = { spec, NULL };
+	struct lab l;
+	size_t n;
+	int i;
+
+	lab_up(&l, specs);
+	for (i = 0; i < 30; i++)
+		round_trip(&l, 20);
+	lab_wire_stop(&l.wire);
+	ck_assert_int_eq(l.wire.stat[0].backend, LAB_BACKEND_NFQUEUE);
+	n = dropped_seqs(&l, seqs, max);
+	ck_assert_uint_eq(n, (size_t)l.wire.stat[0].dropped);
+	lab_down(&l);
+	return n;
+}
+
+START_TEST(seeded_loss_repeats_itself)
+{
+	uint32_t a[64], b[64], c[64];
+	size_t na = lossy_run("loss=20%,seed=7,flags=PA", a, 64);
+	size_t nb = lossy_run("loss=20%,seed=7,flags=PA", b, 64);
+	size_t nc = lossy_run("loss=20%,seed=8,flags=PA", c, 64);
+
+	ck_assert_uint_gt(na, 0);
+	ck_assert_uint_eq(na, nb);
+	ck_assert(!memcmp(a, b, na * sizeof(*a)));
+	ck_assert(na != nc || memcmp(a, c, na * sizeof(*a)));
+}
+END_TEST
+
+START_TEST(delay_holds_each_way)
+{
+	const char *specs[] = { "delay=20ms,dir=c2s", "delay=10ms,dir=s2c", NULL };
+	struct lab_window w = lab_window(30000, 1.0);
+	struct lab l;
+	int64_t rtt[9];
+	int i;
+
+	lab_up(&l, specs);
+	for (i = 0; i < 9; i++)
+		rtt[i] = round_trip(&l, 10);
+	ck_assert_msg(lab_window_holds(&w, lab_percentile(rtt, 9, 0.5)), "median RTT %lld us",
+		      (long long)lab_percentile(rtt, 9, 0.5));
+	for (i = 0; i < 9; i++)
+		ck_assert_int_ge(rtt[i], 30000); /* never early */
+	lab_down(&l);
+}
+END_TEST
+
+START_TEST(blackhole_arms_and_releases)
+{
+	const char *specs[] = { "blackhole,dir=both,armed=0", NULL };
+	struct pollfd pfd;
+	struct lab l;
+	char b = 0;
+
+	lab_up(&l, specs);
+	round_trip(&l, 1);
+	ck_assert_int_eq(lab_wire_arm(&l.wire, 0, true), 0);
+	ck_assert_int_eq(write(l.c, &b, 1), 1);
+	pfd = (struct pollfd){ .fd = l.s, .events = POLLIN };
+	ck_assert_int_eq(poll(&pfd, 1, 300), 0); /* swallowed (and its retransmission) */
+	ck_assert_int_eq(lab_wire_arm(&l.wire, 0, false), 0);
+	ck_assert_int_eq(poll(&pfd, 1, 3000), 1); /* the next retransmission gets through */
+	lab_wire_refresh(&l.wire);
+	ck_assert_int_ge(l.wire.stat[0].dropped, 1);
+	lab_down(&l);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("wire");
+	TCase *tc = tcase_create("engine");
+	SRunner *sr;
+	int failed;
+
+	if (lab_netns_probe()) {
+		fprintf(stderr, "wire tests need root (network namespaces, netfilter): skipped\n");
+		return 77;
+	}
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, drop_the_kth_match_exactly);
+	tcase_add_test(tc, seeded_loss_repeats_itself);
+	tcase_add_test(tc, delay_holds_each_way);
+	tcase_add_test(tc, blackhole_arms_and_releases);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
