@@ -100,8 +100,13 @@ static int play(struct lab_run *run)
 		if (obs->drop < 0)
 			return obs->drop;
 	}
-	/* the client closes first; the server reads EOF and closes: LAST_ACK */
-	err = lab_run_pair(run, "accept,recv,close", "close", 0);
+	/*
+	 * The client closes its half first and waits for the server's FIN (an orphaned socket
+	 * would give FIN_WAIT_2 to a TIME_WAIT-like socket early, and with tcp_max_tw_buckets=0 die
+	 * before the server's FIN if the server ACKs the client's FIN on its own); the server
+	 * reads EOF and closes: LAST_ACK.
+	 */
+	err = lab_run_pair(run, "accept,recv,close", "shutdown:wr,recv,close", 0);
 	if (!err) /* what the server holds now (LAST_ACK if the ACK was lost) */
 		err = lab_run_states(run, LAB_SERVER, &socks);
 	lab_socks_free(&socks);
@@ -175,15 +180,16 @@ const struct lab_scenario lab_sc_lost_final_ack = {
 		  "tcp_max_tw_buckets high enough for the connection rate; prefer "
 		  "tcp_tw_reuse over disabling TIME_WAIT; let the side that closes first own the "
 		  "TIME_WAIT (usually the client).",
-	.by_hand = "tcplab run lost-final-ack --variant no-timewait   (or build the network and "
-		   "in the middle namespace:)\n"
-		   "nft add table inet t; nft add chain inet t f '{ type filter hook forward "
-		   "priority -10; }'\n"
-		   "nft add rule inet t f iifname w0 tcp flags \\& '(fin|syn|rst|psh|ack|urg)' == "
-		   "ack ip length 52 numgen inc mod 1000 == 1 drop\n"
-		   "ip netns exec srv tcplab-server --listen 0.0.0.0:5000 --ops accept,recv,close\n"
-		   "ip netns exec cli tcplab-client --connect 198.51.100.1:5000 --ops close\n"
-		   "watch -n 0.1 ip netns exec srv ss -tan state last-ack",
+	.by_hand =
+		"tcplab run lost-final-ack --variant no-timewait   (or build the network and "
+		"in the middle namespace:)\n"
+		"nft add table inet t; nft add chain inet t f '{ type filter hook forward "
+		"priority -10; }'\n"
+		"nft add rule inet t f iifname w0 tcp flags \\& '(fin|syn|rst|psh|ack|urg)' == "
+		"ack ip length 52 numgen inc mod 1000 == 1 drop\n"
+		"ip netns exec srv tcplab-server --listen 0.0.0.0:5000 --ops accept,recv,close\n"
+		"ip netns exec cli tcplab-client --connect 198.51.100.1:5000 --ops shutdown:wr,recv,close\n"
+		"watch -n 0.1 ip netns exec srv ss -tan state last-ack",
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.variants = variants,
