@@ -28,6 +28,8 @@
  *                            else nfqueue)
  *
  * Times: "50ms", "500us", "1.5ms" or a plain number of milliseconds. P: "5%" or "5".
+ * Order is kept among the packets an impairment holds, not with the ones it does not select: a
+ * delay on flags=PA lets a data segment without PSH overtake the delayed ones.
  */
 enum lab_impair_kind {
 	LAB_IMP_DROP,

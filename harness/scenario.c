@@ -517,7 +517,11 @@ static int make_dir(struct lab_run *run)
 	snprintf(run->dir, sizeof(run->dir), "%s/%s/%s-%s-%d", base, run->sc->name, stamp,
 		 run->variant->name, (int)getpid());
 	err = mkdirs(run->dir);
-	return err ? lab_run_error(run, err, "cannot create %s: %s", run->dir, strerror(-err)) : 0;
+	if (err)
+		return lab_run_error(run, err, "cannot create %s: %s", run->dir, strerror(-err));
+	if (run->opts->dir_fd > 0)
+		dprintf(run->opts->dir_fd, "%s\n", run->dir);
+	return 0;
 }
 
 /* the endpoints' counters, before or after the play */

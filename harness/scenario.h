@@ -68,6 +68,7 @@ struct lab_run_opts {
 	FILE *out; /* where the summary goes (NULL: stdout) */
 	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
 	struct lab_expects *keep; /* if set, receives the run's expectations (caller frees) */
+	int dir_fd; /* if > 0, each run's results folder is written here, one line, once made */
 };
 
 struct lab_run_timing {
