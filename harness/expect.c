@@ -62,14 +62,31 @@ bool lab_expect_window(struct lab_expects *x, const char *what, const struct lab
 	return ok;
 }
 
-bool lab_expects_all_ok(const struct lab_expects *x)
+bool lab_expect_time_le(struct lab_expects *x, const char *what, int64_t max_us,
+			int64_t observed_us)
 {
-	size_t i;
+	bool ok = observed_us >= 0 && observed_us <= max_us;
+	struct lab_expect *e = add(x, what, ok);
 
-	for (i = 0; i < x->n; i++)
+	e->timed = true;
+	e->observed_us = observed_us;
+	snprintf(e->expected, sizeof(e->expected), "<= %.1f ms", max_us / 1e3);
+	snprintf(e->observed, sizeof(e->observed), "%.1f ms", observed_us / 1e3);
+	return ok;
+}
+
+bool lab_expects_all_ok(const struct lab_expects *x, bool outcomes_only)
+{
+	size_t i, judged = 0;
+
+	for (i = 0; i < x->n; i++) {
+		if (outcomes_only && x->v[i].timed)
+			continue;
+		judged++;
 		if (!x->v[i].ok)
 			return false;
-	return x->n > 0; /* no expectation checked is no evidence */
+	}
+	return judged > 0; /* no expectation checked is no evidence */
 }
 
 void lab_expects_free(struct lab_expects *x)

@@ -45,7 +45,11 @@ bool lab_expect_str(struct lab_expects *x, const char *what, const char *expecte
 bool lab_expect_window(struct lab_expects *x, const char *what, const struct lab_window *w,
 		       int64_t observed_us);
 
-bool lab_expects_all_ok(const struct lab_expects *x);
+/* lab_expect_time_le() - a time no longer than @max_us (a timed expectation, like a window) */
+bool lab_expect_time_le(struct lab_expects *x, const char *what, int64_t max_us,
+			int64_t observed_us);
+/* every expectation held (with @outcomes_only, timed ones are shown but do not decide) */
+bool lab_expects_all_ok(const struct lab_expects *x, bool outcomes_only);
 void lab_expects_free(struct lab_expects *x);
 
 #endif

@@ -330,7 +330,8 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 	}
 	if (run->error[0])
 		fprintf(stderr, "tcplab: ERROR (the lab itself broke, not TCP): %s\n", run->error);
-	fprintf(out, "\nverdict: %s (%zu of %zu expectations hold)\n", verdict, ok, run->ex.n);
+	fprintf(out, "\nverdict: %s (%zu of %zu expectations hold%s)\n", verdict, ok, run->ex.n,
+		run->opts->outcomes_only ? "; --outcomes-only: timed ones do not decide" : "");
 	if (run->dir[0])
 		fprintf(out, "results: %s/\n", run->dir);
 }

@@ -729,7 +729,7 @@ int lab_run_main(const struct lab_run_opts *opts)
 	if (run.error[0]) {
 		verdict = "error";
 		ret = LAB_EXIT_ERROR;
-	} else if (lab_expects_all_ok(&run.ex)) {
+	} else if (lab_expects_all_ok(&run.ex, opts->outcomes_only)) {
 		verdict = "as documented";
 		ret = LAB_EXIT_AS_DOCUMENTED;
 	} else {

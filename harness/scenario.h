@@ -65,6 +65,7 @@ struct lab_run_opts {
 	const char *const *impairs; /* extra impairments on top of the scenario's (impair.h) */
 	size_t n_impairs;
 	bool quiet; /* no ladder: only the expectations and the verdict */
+	bool outcomes_only; /* timed expectations are shown but do not decide (heavy load) */
 	FILE *out; /* where the summary goes (NULL: stdout) */
 	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
 	struct lab_expects *keep; /* if set, receives the run's expectations (caller frees) */

@@ -143,8 +143,8 @@ static void judge(struct lab_run *run)
 		lab_expect_window(&run->ex, "LAST_ACK lifetime: TCP_RTO_MIN 200 ms + 1 tick", &rto,
 				  obs->last_ack_us);
 	else
-		lab_expect_int(&run->ex, "LAST_ACK lifetime (us), one round trip", LAB_LE, 20000,
-			       obs->last_ack_us);
+		lab_expect_time_le(&run->ex, "LAST_ACK lifetime: one round trip", 20000,
+				   obs->last_ack_us);
 	lab_expect_int(&run->ex, "RST from the client (server-side pcap)", LAB_EQ, rst,
 		       (int64_t)lab_trace_count(at_server, client, LAB_TH_RST, false));
 	lab_expect_int(&run->ex, "client sockets in TIME_WAIT (inet_diag)", LAB_EQ,

@@ -161,7 +161,7 @@ static void judge(struct lab_run *run)
 							false));
 		break;
 	case DATA_FIRST:
-		lab_expect_int(&run->ex, "accept() after connect() (us)", LAB_LE, 50000, late);
+		lab_expect_time_le(&run->ex, "accept() after connect(): no wait", 50000, late);
 		lab_expect_int(&run->ex, "SYN-ACKs from the server (server-side pcap)", LAB_EQ, 1,
 			       (int64_t)lab_trace_count(at_server, server, LAB_TH_SYN | LAB_TH_ACK,
 							false));

@@ -115,8 +115,7 @@ static void judge(struct lab_run *run)
 	for (i = 0; i < got; i++)
 		stalled += lat[i] >= 30000;
 	if (expect->stall == STALL_NONE) {
-		lab_expect_int(&run->ex, "p90 latency after request 0 (us), far below", LAB_LE,
-			       10000, p90);
+		lab_expect_time_le(&run->ex, "p90 latency after request 0, far below", 10000, p90);
 		lab_expect_int(&run->ex, "requests stalled >= 30 ms", LAB_EQ, 0, stalled);
 	} else {
 		w = lab_window(stall_us(run, expect->stall), run->scale);
