@@ -18,6 +18,7 @@ struct lab_expect {
 	char observed[160];
 	bool ok;
 	bool timed; /* a time window: observed_us is the measurement */
+	bool na; /* not applicable in this run (shown, never decides) */
 	int64_t observed_us;
 };
 
@@ -45,6 +46,8 @@ bool lab_expect_str(struct lab_expects *x, const char *what, const char *expecte
 bool lab_expect_window(struct lab_expects *x, const char *what, const struct lab_window *w,
 		       int64_t observed_us);
 
+/* lab_expect_na() - an expectation this run cannot check, and why (e.g. a user's program) */
+void lab_expect_na(struct lab_expects *x, const char *what, const char *why);
 /* lab_expect_time_le() - a time no longer than @max_us (a timed expectation, like a window) */
 bool lab_expect_time_le(struct lab_expects *x, const char *what, int64_t max_us,
 			int64_t observed_us);

@@ -10,6 +10,7 @@
 #define ARROW_WIDTH 64
 #define SERVER_COLUMN 44
 #define WIRE_COLUMN 20
+#define LONG_GAP_US 200000 /* worth a line of its own: an RTO, a delayed ACK x5, a stall */
 
 struct row {
 	int64_t t_us;
@@ -40,12 +41,15 @@ static void describe(const struct lab_pkt *p, char *buf, size_t len)
 		snprintf(buf + o, len - (size_t)o, " mss %u", p->mss);
 }
 
-static void packet_line(FILE *out, const struct lab_pkt *p, bool to_server)
+static void packet_line(FILE *out, const struct lab_pkt *p, bool to_server, bool ports)
 {
 	char text[96], line[ARROW_WIDTH + sizeof(text) + 8];
 	size_t tl, fill, i;
 
 	describe(p, text, sizeof(text));
+	if (ports) /* more than one connection: say which */
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), " %u>%u", p->sport,
+			 p->dport);
 	tl = strlen(text);
 	fill = tl + 4 < ARROW_WIDTH ? ARROW_WIDTH - tl - 2 : 2;
 	if (to_server) {
@@ -60,7 +64,8 @@ static void packet_line(FILE *out, const struct lab_pkt *p, bool to_server)
 		strncat(line, " ", sizeof(line) - strlen(line) - 1);
 		strncat(line, text, sizeof(line) - strlen(line) - 1);
 	}
-	fprintf(out, "%s%s%s\n", line, p->retrans ? "  (retransmission)" : "",
+	fprintf(out, "%s%s%s%s\n", line, p->retrans ? "  (retransmission)" : "",
+		p->win == 0 && !(p->flags & (LAB_TH_RST | LAB_TH_SYN)) ? "  (zero window)" : "",
 		p->lost ? "  X lost on the wire" : "");
 }
 
@@ -104,7 +109,8 @@ void lab_ladder_write(FILE *out, const struct lab_ladder *l)
 	struct in_addr client = l->client.s_addr ? l->client : guess_client(cs);
 	struct row *rows = calloc(cap ? cap : 1, sizeof(*rows));
 	char a[INET_ADDRSTRLEN];
-	int64_t t0 = l->t0_us;
+	int64_t t0 = l->t0_us, last = 0;
+	bool ports = false;
 
 	if (!rows)
 		return;
@@ -117,14 +123,22 @@ void lab_ladder_write(FILE *out, const struct lab_ladder *l)
 	for (i = 0; i < l->n_events; i++)
 		rows[n++] = (struct row){ .t_us = l->events[i].t_us, .ev = &l->events[i] };
 	qsort(rows, n, sizeof(*rows), by_time);
+	for (i = 1; i < cs->n && !ports; i++) /* one connection, or several? */
+		ports = cs->v[i].sport != cs->v[0].sport && cs->v[i].sport != cs->v[0].dport;
 	if (!t0 && n)
 		t0 = rows[0].t_us;
 	inet_ntop(AF_INET, &client, a, sizeof(a));
 	fprintf(out, "%10s   client %-*s server\n", "t (ms)", SERVER_COLUMN - 7, a);
 	for (i = 0; i < n; i++) {
+		if (rows[i].pkt && last && rows[i].t_us - last >= LONG_GAP_US)
+			fprintf(out, "%10s   ... %.3f s without a packet ...\n", "",
+				(double)(rows[i].t_us - last) / 1e6);
+		if (rows[i].pkt)
+			last = rows[i].t_us;
 		fprintf(out, "%10.3f   ", (double)(rows[i].t_us - t0) / 1000.0);
 		if (rows[i].pkt)
-			packet_line(out, rows[i].pkt, rows[i].pkt->src.s_addr == client.s_addr);
+			packet_line(out, rows[i].pkt, rows[i].pkt->src.s_addr == client.s_addr,
+				    ports);
 		else
 			event_line(out, rows[i].ev);
 	}

@@ -191,6 +191,19 @@ int lab_proc_wait(struct lab_proc *p, int64_t deadline_us)
 	return 0;
 }
 
+void lab_proc_pump(struct lab_proc *p, int64_t deadline_us)
+{
+	bool ready;
+
+	pump(p, deadline_us, false, &ready);
+}
+
+bool lab_proc_running(struct lab_proc *p)
+{
+	reap(p);
+	return p->pid > 0 && !p->exited;
+}
+
 int lab_proc_go(struct lab_proc *p)
 {
 	if (p->in_fd < 0)

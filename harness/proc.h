@@ -50,6 +50,12 @@ int lab_proc_wait(struct lab_proc *p, int64_t deadline_us);
 /* lab_proc_outcome() - "exit 0", "killed by SIGSEGV", "timed out" ... */
 void lab_proc_outcome(const struct lab_proc *p, char *buf, size_t len);
 
+/* lab_proc_pump() - collect its output (and notice its exit) until @deadline_us at most */
+void lab_proc_pump(struct lab_proc *p, int64_t deadline_us);
+
+/* lab_proc_running() - false once the program has exited (reaped without waiting) */
+bool lab_proc_running(struct lab_proc *p);
+
 /* lab_proc_go() - one line on the program's stdin: what its "wait" step waits for */
 int lab_proc_go(struct lab_proc *p);
 

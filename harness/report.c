@@ -61,6 +61,7 @@ static struct json_object *expectations_json(const struct lab_run *run)
 		json_object_object_add(e, "observed",
 				       json_object_new_string(run->ex.v[i].observed));
 		json_object_object_add(e, "ok", json_object_new_boolean(run->ex.v[i].ok));
+		json_object_object_add(e, "applicable", json_object_new_boolean(!run->ex.v[i].na));
 		json_object_array_add(a, e);
 	}
 	return a;
@@ -273,6 +274,12 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "error",
 			       run->error[0] ? json_object_new_string(run->error) : NULL);
 	json_object_object_add(o, "impairments", wire_json(run));
+	json_object_object_add(
+		o, "server_cmd",
+		run->opts->server_cmd ? json_object_new_string(run->opts->server_cmd) : NULL);
+	json_object_object_add(
+		o, "client_cmd",
+		run->opts->client_cmd ? json_object_new_string(run->opts->client_cmd) : NULL);
 	json_object_object_add(o, "expectations", expectations_json(run));
 	json_object_object_add(o, "events", events_json(run));
 	json_object_object_add(o, "timings", timings_json(run));
@@ -325,8 +332,11 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 		const struct lab_expect *e = &run->ex.v[i];
 
 		ok += e->ok;
-		fprintf(out, "%-4s  %-50s  %-*s  %s\n", e->ok ? "ok" : "FAIL", e->what, width,
-			e->expected, e->observed);
+		fprintf(out, "%-4s  %-50s  %-*s  %s\n",
+			e->na ? "n/a" :
+			e->ok ? "ok" :
+				"FAIL",
+			e->what, width, e->expected, e->observed);
 	}
 	if (run->error[0])
 		fprintf(stderr, "tcplab: ERROR (the lab itself broke, not TCP): %s\n", run->error);

@@ -302,27 +302,146 @@ static void collect_events(struct lab_run *run, struct lab_proc *p)
 	p->reported = true;
 }
 
-int lab_run_finish(struct lab_run *run, struct lab_proc *p)
+/* a user's server is not expected to end: it must only not have crashed */
+static int check_user_server(struct lab_run *run)
 {
 	char outcome[64];
-	int err = lab_proc_wait(p, run->deadline_us);
 
+	if (lab_proc_running(&run->server))
+		return 0;
+	lab_proc_wait(&run->server, lab_mono_us() + 200000);
+	collect_events(run, &run->server);
+	lab_proc_outcome(&run->server, outcome, sizeof(outcome));
+	lab_run_note(run, "server", "note", outcome);
+	if (WIFEXITED(run->server.status) && !WEXITSTATUS(run->server.status))
+		return 0;
+	return lab_run_error(run, -ECHILD, "--server-cmd %s during the run (%s)%s%.200s",
+			     WIFEXITED(run->server.status) ? "failed" : "crashed", outcome,
+			     run->server.err ? ": " : "", run->server.err ? run->server.err : "");
+}
+
+int lab_run_finish(struct lab_run *run, struct lab_proc *p)
+{
+	bool user = !lab_run_ours(run, p->name);
+	char outcome[64];
+	int err;
+
+	if (user && p == &run->server)
+		return check_user_server(run);
+	err = lab_proc_wait(p, run->deadline_us);
 	collect_events(run, p);
 	lab_proc_outcome(p, outcome, sizeof(outcome));
 	lab_run_note(run, p->name, "note", outcome);
 	if (err == -ETIMEDOUT)
-		return lab_run_error(run, err,
-				     "%s did not finish within the scenario's %d s budget", p->name,
-				     run->sc->budget_s);
+		return lab_run_error(
+			run, err, "%s%s did not finish within the scenario's %d s budget (killed)",
+			user ? "--client-cmd " : "", p->name, run->sc->budget_s);
+	/* a user's client may fail on purpose (a reset is the story); only a crash is an error */
+	if (user && WIFEXITED(p->status))
+		return 0;
 	if (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0)
-		return lab_run_error(run, -ECHILD, "%s ended badly (%s)%s%s", p->name, outcome,
+		return lab_run_error(run, -ECHILD, "%s%s ended badly (%s)%s%.200s",
+				     user ? "--client-cmd " : "", p->name, outcome,
 				     p->err ? ": " : "", p->err ? p->err : "");
 	return 0;
+}
+
+bool lab_run_ours(const struct lab_run *run, const char *who)
+{
+	return strncmp(who, "server", 6) ? !run->opts->client_cmd : !run->opts->server_cmd;
+}
+
+void lab_run_na(struct lab_run *run, const char *who, const char *what)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "--%s-cmd runs instead of tcplab-%s", who, who);
+	lab_expect_na(&run->ex, what, why);
+}
+
+/* the user's command with the lab's placeholders filled in */
+static void expand(const char *cmd, char *out, size_t len)
+{
+	static const char *const keys[][2] = {
+		{ "{server_addr}", LAB_SERVER_ADDR },
+		{ "{client_addr}", LAB_CLIENT_ADDR },
+		{ "{port}", "5000" },
+		{ "{server}", LAB_SERVER_ADDR ":5000" },
+	};
+	size_t o = 0, i;
+
+	while (*cmd && o + 1 < len) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strncmp(cmd, keys[i][0], strlen(keys[i][0])))
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			out[o++] = *cmd++;
+			continue;
+		}
+		o += (size_t)snprintf(out + o, len - o, "%s", keys[i][1]);
+		o = o < len ? o : len - 1;
+		cmd += strlen(keys[i][0]);
+	}
+	out[o] = '\0';
+}
+
+#define USER_READY_S 10 /* a user's server must listen within this (or the budget) */
+
+/* a user's server is ready when a socket listens on the lab port; it may die or hang first */
+static int start_user_server(struct lab_run *run)
+{
+	char cmd[2048], outcome[64];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int64_t deadline = lab_mono_us() + USER_READY_S * 1000000L;
+	int err;
+
+	expand(run->opts->server_cmd, cmd, sizeof(cmd));
+	lab_run_note(run, "server", "note", cmd);
+	deadline = deadline < run->deadline_us ? deadline : run->deadline_us;
+	err = start(run, &run->server, "server", LAB_SERVER, argv, false);
+	while (!err) {
+		struct lab_socks s = LAB_SOCKS_INIT;
+		bool listening;
+
+		err = lab_tcpdiag_dump(&run->topo.ns[LAB_SERVER], 1 << TCP_LISTEN, &s);
+		listening = lab_socks_count(&s, LAB_PORT, TCP_LISTEN) > 0;
+		lab_socks_free(&s);
+		if (err || listening)
+			break;
+		if (!lab_proc_running(&run->server)) {
+			lab_proc_wait(&run->server, lab_mono_us() + 200000);
+			lab_proc_outcome(&run->server, outcome, sizeof(outcome));
+			return lab_run_error(
+				run, -ECHILD,
+				"--server-cmd ended (%s) before it listened on port %d%s%.200s",
+				outcome, LAB_PORT, run->server.err ? ": " : "",
+				run->server.err ? run->server.err : "");
+		}
+		if (lab_mono_us() >= deadline)
+			return lab_run_error(run, -ETIMEDOUT,
+					     "--server-cmd never listened on port %d within %.0f s "
+					     "(still running: stopped)",
+					     LAB_PORT, (double)(deadline - run->t_start_us) / 1e6);
+		lab_proc_pump(&run->server, lab_mono_us() + 1000);
+	}
+	return err ? lab_run_error(run, err, "inet_diag in the server namespace") : 0;
+}
+
+static int start_user_client(struct lab_run *run, struct lab_proc *p, const char *name)
+{
+	char cmd[2048];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	expand(run->opts->client_cmd, cmd, sizeof(cmd));
+	lab_run_note(run, name, "note", cmd);
+	return start(run, p, name, LAB_CLIENT, argv, false);
 }
 
 int lab_run_server(struct lab_run *run, const char *ops, long backlog, long rcvbuf)
 {
 	char path[PATH_MAX], b[24], r[24];
+	if (run->opts->server_cmd)
+		return start_user_server(run);
 	char *argv[12] = { (char *)lab_program("tcplab-server", path, sizeof(path)),
 			   "--listen",
 			   "0.0.0.0:5000",
@@ -359,14 +478,25 @@ int lab_run_client(struct lab_run *run, const char *ops)
 {
 	char path[PATH_MAX], *argv[6];
 
+	if (run->opts->client_cmd)
+		return start_user_client(run, &run->client, "client");
 	client_argv(argv, path, sizeof(path), ops);
 	return lab_run_start_client(run, argv);
 }
 
 int lab_run_more(struct lab_run *run, const char *ops)
 {
-	char path[PATH_MAX], *argv[6];
+	char path[PATH_MAX], *argv[6], name[16];
+	int err;
 
+	if (run->opts->client_cmd) {
+		if (run->n_more == LAB_MORE_CLIENTS)
+			return lab_run_error(run, -E2BIG, "at most %d more clients",
+					     LAB_MORE_CLIENTS);
+		snprintf(name, sizeof(name), "client%zu", run->n_more + 2);
+		err = start_user_client(run, &run->more[run->n_more], name);
+		return err ? err : (int)run->n_more++;
+	}
 	client_argv(argv, path, sizeof(path), ops);
 	return lab_run_start_more(run, argv);
 }

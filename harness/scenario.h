@@ -70,6 +70,11 @@ struct lab_run_opts {
 	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
 	struct lab_expects *keep; /* if set, receives the run's expectations (caller frees) */
 	int dir_fd; /* if > 0, each run's results folder is written here, one line, once made */
+	/*
+	 * The user's own programs instead of tcplab-server / tcplab-client, run by /bin/sh -c
+	 * in the same namespaces, with {server_addr} {port} {server} {client_addr} replaced
+	 */
+	const char *server_cmd, *client_cmd;
 };
 
 struct lab_run_timing {
@@ -158,6 +163,18 @@ int lab_run_start_more(struct lab_run *run, char *const argv[]);
 int lab_run_server(struct lab_run *run, const char *ops, long backlog, long rcvbuf);
 int lab_run_client(struct lab_run *run, const char *ops);
 int lab_run_more(struct lab_run *run, const char *ops);
+/*
+ * LAB_IF_OURS(run, who, what) stmt; - stmt (expectations that need @who's own reports) only
+ * when @who is our program; else one "n/a" line named @what
+ */
+#define LAB_IF_OURS(run, who, what)         \
+	if (!lab_run_ours(run, who))        \
+		lab_run_na(run, who, what); \
+	else
+/* lab_run_ours() - is @who ("server", "client") our program, reporting its calls as events? */
+bool lab_run_ours(const struct lab_run *run, const char *who);
+/* lab_run_na() - "n/a" for an expectation that needs @who's reports, when it is not ours */
+void lab_run_na(struct lab_run *run, const char *who, const char *what);
 void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail);
 /* lab_run_states() - dump @host's sockets on LAB_PORT into the ladder, return them */
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);

@@ -138,19 +138,13 @@ int lab_trace_parse(int linktype, const uint8_t *d, size_t caplen, struct lab_pk
 	return 0;
 }
 
-int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whylen)
+/* the packets of an open capture; @name only for messages */
+static int read_all(struct lab_trace *t, pcap_t *p, const char *name, char *why, size_t whylen)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	pcap_t *p;
 	int ret;
 
-	p = pcap_open_offline(path, errbuf);
-	if (!p) {
-		snprintf(why, whylen, "%s: %s", path, errbuf);
-		return -EINVAL;
-	}
 	t->linktype = pcap_datalink(p);
 	while ((ret = pcap_next_ex(p, &h, &data)) == 1) {
 		struct lab_pkt pkt, *grown;
@@ -167,8 +161,7 @@ int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whyl
 		pkt.t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 		grown = realloc(t->v, (t->n + 1) * sizeof(*t->v));
 		if (!grown) {
-			pcap_close(p);
-			snprintf(why, whylen, "%s: out of memory", path);
+			snprintf(why, whylen, "%s: out of memory", name);
 			return -ENOMEM;
 		}
 		t->v = grown;
@@ -176,12 +169,41 @@ int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whyl
 	}
 	if (ret == -1) {
 		/* a truncated file still gives what came before the cut */
-		snprintf(why, whylen, "%s: %s", path, pcap_geterr(p));
+		snprintf(why, whylen, "%s: %s", name, pcap_geterr(p));
 		t->bad++;
 	}
-	pcap_close(p);
 	lab_trace_annotate(t);
 	return 0;
+}
+
+int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whylen)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, errbuf);
+	int err;
+
+	if (!p) {
+		snprintf(why, whylen, "%s: %s", path, errbuf);
+		return -EINVAL;
+	}
+	err = read_all(t, p, path, why, whylen);
+	pcap_close(p);
+	return err;
+}
+
+int lab_trace_read_fp(struct lab_trace *t, FILE *f, const char *name, char *why, size_t whylen)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_fopen_offline(f, errbuf);
+	int err;
+
+	if (!p) {
+		snprintf(why, whylen, "%s: %s", name, errbuf);
+		return -EINVAL;
+	}
+	err = read_all(t, p, name, why, whylen);
+	pcap_close(p); /* closes @f */
+	return err;
 }
 
 /* the two directions of a trace, by the first packet's endpoints */

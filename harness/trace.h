@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /*
@@ -52,6 +53,8 @@ struct lab_trace {
 /* lab_trace_read() - 0, or -errno with a one-line reason in @why (never crashes on bad files) */
 int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whylen);
 
+/* lab_trace_read_fp() - the same from an open stream (closed on success; the caller's on error) */
+int lab_trace_read_fp(struct lab_trace *t, FILE *f, const char *name, char *why, size_t whylen);
 /* lab_trace_parse() - 0 a TCP packet, 1 something else, -EINVAL malformed */
 int lab_trace_parse(int linktype, const uint8_t *data, size_t caplen, struct lab_pkt *pkt);
 

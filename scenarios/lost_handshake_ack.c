@@ -146,6 +146,7 @@ static void judge(struct lab_run *run)
 		snprintf(want, sizeof(want), "connect=0 send=%ld recv=ECONNRESET", bytes);
 	else
 		snprintf(want, sizeof(want), "connect=0 send=%ld recv=%ld", bytes, bytes);
+	LAB_IF_OURS(run, "client", "client calls (errno sequence)")
 	lab_expect_str(&run->ex, "client calls (errno sequence)", want, seen);
 	lab_expect_int(&run->ex, "handshake ACKs the wire dropped",
 		       expect->story == PAST_RETRIES ? LAB_GE : LAB_EQ,
@@ -153,6 +154,8 @@ static void judge(struct lab_run *run)
 		       lab_run_wire(run, obs->drop)->dropped);
 	switch (expect->story) {
 	case IDLE:
+		LAB_IF_OURS(run, "client", "accept() after connect()")
+		LAB_IF_OURS(run, "server", "accept() after connect()")
 		lab_expect_window(&run->ex,
 				  "accept() after connect(): TCP_TIMEOUT_INIT 1 s + 1 tick", &w,
 				  late);
@@ -161,6 +164,8 @@ static void judge(struct lab_run *run)
 							false));
 		break;
 	case DATA_FIRST:
+		LAB_IF_OURS(run, "client", "accept() after connect()")
+		LAB_IF_OURS(run, "server", "accept() after connect()")
 		lab_expect_time_le(&run->ex, "accept() after connect(): no wait", 50000, late);
 		lab_expect_int(&run->ex, "SYN-ACKs from the server (server-side pcap)", LAB_EQ, 1,
 			       (int64_t)lab_trace_count(at_server, server, LAB_TH_SYN | LAB_TH_ACK,

@@ -12,17 +12,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pcap/pcap.h>
+
+#include "ladder.h"
 #include "scenario.h"
 
 static const char usage[] =
 	"usage: tcplab list\n"
 	"       tcplab explain NAME\n"
+	"       tcplab show FILE.pcap\n"
 	"       tcplab run NAME [--variant V] [--set KEY=VALUE]... [--results DIR]\n"
-	"                       [--impair SPEC]... [--expect-as V] [--quiet] [--outcomes-only]\n"
+	"                       [--impair SPEC]... [--server-cmd CMD] [--client-cmd CMD]\n"
+	"                       [--expect-as V] [--quiet] [--outcomes-only]\n"
 	"                       [--repeat N]\n"
 	"\n"
 	"  list      the scenarios, their variants and what each shows\n"
 	"  explain   the story: symptom, kernel mechanism, capture, remedy, parameters\n"
+	"  show      the ladder of any capture (pcap or pcapng, IPv4/TCP): one line per\n"
+	"            packet, retransmissions, RSTs, zero windows, long silences\n"
 	"  run       build a lab (client -- wire -- server namespaces), run the scenario, check it\n"
 	"            --variant V     which variant (default: default)\n"
 	"            --set K=V       change a parameter (see explain); bounds are checked\n"
@@ -32,6 +39,13 @@ static const char usage[] =
 	"                            dir=c2s|s2c|both flags=FSRPAU len=N sport=P dport=P\n"
 	"                            backend=auto|nftables|nfqueue|netem\n"
 	"                            e.g. --impair delay=20ms,dir=both --impair loss=2%,seed=7\n"
+	"            --server-cmd CMD, --client-cmd CMD\n"
+	"                            your own program instead of ours, run by /bin/sh -c in\n"
+	"                            the same namespace, with {server_addr} {port} {server}\n"
+	"                            {client_addr} filled in; the server must listen on port\n"
+	"                            5000 within 10 s. Expectations that need our programs'\n"
+	"                            reports are n/a; the network's decide the verdict.\n"
+	"                            e.g. --client-cmd 'curl -s http://{server}/'\n"
 	"            --results DIR   where DIR/NAME/RUN-ID/ goes (default: results)\n"
 	"            --expect-as V   judge the run by variant V's expectations (to show that\n"
 	"                            they can fail: a remedy judged as the failure must fail)\n"
@@ -188,6 +202,40 @@ out:
 	return ret;
 }
 
+/* tcplab show FILE: the ladder of any capture, and what is worth a look in it */
+static int cmd_show(const char *path)
+{
+	struct lab_trace t = LAB_TRACE_INIT;
+	struct lab_ladder l = { .client_side = &t };
+	char why[512] = "";
+	size_t i, rst = 0, zero = 0, retrans = 0;
+	int64_t gap;
+	int err;
+
+	err = lab_trace_read(&t, path, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "tcplab: show: %s\n", why);
+		return LAB_EXIT_USAGE;
+	}
+	for (i = 0; i < t.n; i++) {
+		rst += !!(t.v[i].flags & LAB_TH_RST);
+		retrans += t.v[i].retrans;
+		zero += !t.v[i].win && !(t.v[i].flags & (LAB_TH_RST | LAB_TH_SYN));
+	}
+	printf("%s: %zu TCP/IPv4 packets, %zu other frames, %zu malformed (link type %s)\n", path,
+	       t.n, t.other, t.bad, pcap_datalink_val_to_name(t.linktype) ?: "?");
+	if (why[0])
+		printf("warning: the file ends early (%s): showing what came before\n", why);
+	printf("\n");
+	lab_ladder_write(stdout, &l);
+	gap = lab_trace_max_gap(&t, (struct in_addr){ 0 }, NULL);
+	printf("\nnotes: %zu retransmission(s), %zu RST, %zu zero-window advertisement(s), longest "
+	       "silence %.1f ms\n",
+	       retrans, rst, zero, (double)gap / 1e3);
+	lab_trace_free(&t);
+	return 0;
+}
+
 /* after Ctrl-C: say what is left of the run, and that the lab itself is gone */
 static void report_interrupted(int sig, const char *dir)
 {
@@ -304,6 +352,8 @@ static int cmd_run(int argc, char **argv)
 					      { "repeat", required_argument, NULL, 'n' },
 					      { "impair", required_argument, NULL, 'i' },
 					      { "outcomes-only", no_argument, NULL, 'O' },
+					      { "server-cmd", required_argument, NULL, 'S' },
+					      { "client-cmd", required_argument, NULL, 'C' },
 					      { NULL, 0, NULL, 0 } };
 	struct lab_run_opts o = { 0 };
 	long reps = 1;
@@ -341,6 +391,12 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'O':
 			o.outcomes_only = true;
+			break;
+		case 'S':
+			o.server_cmd = optarg;
+			break;
+		case 'C':
+			o.client_cmd = optarg;
 			break;
 		case 'n':
 			reps = strtol(optarg, &end, 10);
@@ -383,9 +439,11 @@ int main(int argc, char **argv)
 		return cmd_list();
 	if (!strcmp(argv[1], "explain") && argc == 3)
 		return cmd_explain(argv[2]);
+	if (!strcmp(argv[1], "show") && argc == 3)
+		return cmd_show(argv[2]);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "explain"))
+	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "explain") || !strcmp(argv[1], "show"))
 		return usage_error("%s: wrong number of arguments", argv[1]);
 	return usage_error("unknown command '%s'", argv[1]);
 }
