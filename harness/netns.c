@@ -90,6 +90,43 @@ int lab_netns_probe(void)
 	return -WEXITSTATUS(status);
 }
 
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int lab_netns_become_root(void)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int err;
+
+	if (!uid)
+		return 0;
+	/*
+	 * An unprivileged user namespace in which we are root, and a network namespace of its own
+	 * to come back to (setns() into a namespace of the init user namespace is refused there)
+	 */
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		return -errno;
+	err = write_file("/proc/self/setgroups", "deny");
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned int)uid);
+	if (!err)
+		err = write_file("/proc/self/uid_map", map);
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned int)gid);
+	if (!err)
+		err = write_file("/proc/self/gid_map", map);
+	return err;
+}
+
 int lab_netns_socket(const struct lab_netns *ns, int type)
 {
 	int saved = -1, fd, err = lab_netns_enter(ns, &saved);

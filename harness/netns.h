@@ -30,6 +30,13 @@ int lab_netns_leave(int *saved);
 /* lab_netns_socket() - a socket(AF_INET, @type) that belongs to @ns; -errno on failure */
 int lab_netns_socket(const struct lab_netns *ns, int type);
 
+/*
+ * lab_netns_become_root() - if not root, move this (single-threaded) process into a new user
+ * namespace where it is root, so that the lab can be built without privilege on kernels that
+ * allow unprivileged user namespaces. 0 (already root, or now root there), or -errno.
+ */
+int lab_netns_become_root(void);
+
 /* lab_netns_probe() - 0 if this process may create namespaces, else -errno (no side effects) */
 int lab_netns_probe(void);
 

@@ -339,7 +339,7 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 			e->what, width, e->expected, e->observed);
 	}
 	if (run->error[0])
-		fprintf(stderr, "tcplab: ERROR (the lab itself broke, not TCP): %s\n", run->error);
+		fprintf(stderr, "tcplab: ERROR (not a TCP failure: the lab or a program in it broke): %s\n", run->error);
 	fprintf(out, "\nverdict: %s (%zu of %zu expectations hold%s)\n", verdict, ok, run->ex.n,
 		run->opts->outcomes_only ? "; --outcomes-only: timed ones do not decide" : "");
 	if (run->dir[0])

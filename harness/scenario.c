@@ -829,7 +829,8 @@ int lab_run_main(const struct lab_run_opts *opts)
 	if (err) {
 		fprintf(stderr,
 			"tcplab: cannot create network namespaces (%s): run as root, or with "
-			"CAP_SYS_ADMIN and CAP_NET_ADMIN\n",
+			"CAP_SYS_ADMIN and CAP_NET_ADMIN, or on a kernel that allows unprivileged "
+			"user namespaces (user.max_user_namespaces > 0)\n",
 			strerror(-err));
 		return LAB_EXIT_SKIP;
 	}

@@ -57,7 +57,9 @@ START_TEST(run_case)
 	struct lab_run_opts o = { .scenario = c->scenario,
 				  .variant = c->variant,
 				  .expect_as = c->expect_as,
-				  .results = LAB_BUILD_ROOT "/test-results",
+				  .results = getenv("TCPLAB_RESULTS") ? getenv("TCPLAB_RESULTS") :
+									LAB_BUILD_ROOT
+						     "/test-results",
 				  .quiet = true };
 	int ret = lab_run_main(&o);
 
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
 	int failed, err;
 
 	load_cases(argc > 1 ? argv[1] : "tests/scenario-cases.txt");
+	lab_netns_become_root(); /* root, or root in an unprivileged user namespace */
 	err = lab_netns_probe();
 	if (err) {
 		printf("SKIP: cannot create network namespaces (%s): the scenarios need root\n",

@@ -240,6 +240,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
+	lab_netns_become_root();
 	if (lab_netns_probe()) {
 		fprintf(stderr, "wire tests need root (network namespaces, netfilter): skipped\n");
 		return 77;

@@ -421,6 +421,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	o.scenario = argv[optind];
 	o.sets = sets;
+	/* without root, an unprivileged user namespace (where the kernel allows it) will do */
+	lab_netns_become_root();
 	ret = supervised(&o, reps);
 	free(sets);
 	free(impairs);

@@ -1,0 +1,52 @@
+#!/bin/sh
+# --server-cmd / --client-cmd: the user's programs in the lab. A program that crashes, hangs or
+# never listens ends the run within its timeout, with that reason (exit 99: the lab could not
+# tell the story, not a TCP failure); a real server (Debian's socat) runs in the scenario and
+# the network-level expectations judge it.
+# usage: user-programs.sh TCPLAB SERVER-PROGRAM
+set -u
+tcplab=$1 server=$2
+if [ "$(id -u)" != 0 ]; then
+	echo "needs root (network namespaces): skipped"
+	exit 77
+fi
+results=$(mktemp -d /tmp/user-programs.XXXXXX)
+trap 'rm -rf "$results"' EXIT
+
+# case NAME CODE PATTERN MAX_SECONDS ARGS...: exit code, a line of output, and a time bound
+case_() {
+	name=$1 code=$2 pattern=$3 max=$4
+	shift 4
+	t0=$(date +%s)
+	out=$("$tcplab" run "$@" --results "$results" --quiet 2>&1)
+	rc=$? took=$(($(date +%s) - t0))
+	if [ "$rc" != "$code" ] || ! printf '%s' "$out" | grep -q -- "$pattern" || [ "$took" -gt "$max" ]; then
+		printf 'FAIL: %s: exit %s (want %s), %s s (max %s), output:\n%s\n' "$name" "$rc" \
+			"$code" "$took" "$max" "$out" >"$results/$name.fail"
+	else
+		echo "ok: $name: exit $rc in $took s: $(printf '%s' "$out" | grep -m1 -- "$pattern")"
+	fi
+}
+
+case_ crash-before-listen 99 "ended (killed by SIGSEGV) before it listened" 5 \
+	rst-on-close --server-cmd 'kill -SEGV $$' &
+case_ never-listens 99 "never listened on port 5000 within" 15 \
+	rst-on-close --server-cmd 'exec sleep 60' &
+case_ client-hangs 99 "did not finish within the scenario's 10 s budget" 15 \
+	rst-on-close --client-cmd 'exec sleep 60' &
+case_ client-crashes 99 "killed by SIGSEGV" 5 rst-on-close --client-cmd 'kill -SEGV $$' &
+# our own server, given as a user's command: the scenario behaves as documented; the client's
+# reports still count, the server's would be n/a
+case_ our-server-as-user-cmd 0 "as documented" 10 rst-on-close \
+	--server-cmd "exec $server --listen 0.0.0.0:{port} --ops accept,recv:10,close" &
+if command -v socat >/dev/null; then
+	# socat reads the whole request into its pipe before closing: FIN, not RST
+	case_ socat-drains 1 "not as documented" 10 rst-on-close \
+		--server-cmd 'exec socat -u TCP-LISTEN:{port},reuseaddr SYSTEM:"head -c 10 >/dev/null"' &
+fi
+wait
+if ls "$results"/*.fail >/dev/null 2>&1; then
+	cat "$results"/*.fail
+	exit 1
+fi
+exit 0
