@@ -32,6 +32,29 @@ fi
 gone || { echo "tcplab processes are already running: cannot judge"; exit 99; }
 before=$("$state")
 i=0 fail=0
+
+# Ctrl-C (SIGINT to the supervisor) mid-story: exit 130, it says so, the partial captures are
+# kept and readable by `tcplab show`, and the lab is gone (checked with the rest below)
+"$tcplab" run keepalive-expiry --variant no-keepalive --results "$results" --quiet \
+	>"$results/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do # until the story is under way: its client is running
+	pgrep -x tcplab-client >/dev/null && break
+	sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+pcap=$(find "$results" -name client.pcap | head -1)
+if [ "$rc" != 130 ] || ! grep -q "partial capture kept, readable" "$results/int.out" ||
+	! "$tcplab" show "$pcap" >/dev/null || [ -z "$(find "$results" -name INTERRUPTED)" ]; then
+	echo "FAIL: Ctrl-C: exit $rc, output:"
+	cat "$results/int.out"
+	fail=1
+else
+	echo "ok: Ctrl-C mid-story: exit 130, partial captures readable"
+fi
+gone || { echo "FAIL: Ctrl-C left processes"; fail=1; }
 while [ "$i" -lt "$kills" ]; do
 	pick=$(echo $runs | tr ' ' '\n' | sed -n "$((i % nruns + 1))p")
 	"$tcplab" run "${pick%%:*}" --variant "${pick##*:}" --results "$results" --quiet \
