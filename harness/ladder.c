@@ -12,22 +12,16 @@
 #define WIRE_COLUMN 20
 #define LONG_GAP_US 200000 /* worth a line of its own: an RTO, a delayed ACK x5, a stall */
 
-struct row {
-	int64_t t_us;
-	const struct lab_pkt *pkt;
-	const struct lab_event *ev;
-};
-
 static int by_time(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
+	const struct lab_ladder_row *x = a, *y = b;
 
 	if (x->t_us != y->t_us)
 		return x->t_us < y->t_us ? -1 : 1;
 	return x < y ? -1 : 1;
 }
 
-static void describe(const struct lab_pkt *p, char *buf, size_t len)
+void lab_ladder_describe(const struct lab_pkt *p, char *buf, size_t len)
 {
 	char flags[12];
 	int o;
@@ -46,7 +40,7 @@ static void packet_line(FILE *out, const struct lab_pkt *p, bool to_server, bool
 	char text[96], line[ARROW_WIDTH + sizeof(text) + 8];
 	size_t tl, fill, i;
 
-	describe(p, text, sizeof(text));
+	lab_ladder_describe(p, text, sizeof(text));
 	if (ports) /* more than one connection: say which */
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), " %u>%u", p->sport,
 			 p->dport);
@@ -102,27 +96,47 @@ static struct in_addr guess_client(const struct lab_trace *t)
 	return t->n ? t->v[0].src : (struct in_addr){ 0 };
 }
 
-void lab_ladder_write(FILE *out, const struct lab_ladder *l)
+size_t lab_ladder_rows(const struct lab_ladder *l, struct lab_ladder_row **out,
+		       struct in_addr *client_out)
 {
 	const struct lab_trace *cs = l->client_side, *ss = l->server_side;
 	size_t cap = cs->n + (ss ? ss->n : 0) + l->n_events, n = 0, i;
 	struct in_addr client = l->client.s_addr ? l->client : guess_client(cs);
-	struct row *rows = calloc(cap ? cap : 1, sizeof(*rows));
+	struct lab_ladder_row *rows = calloc(cap ? cap : 1, sizeof(*rows));
+
+	*out = rows;
+	*client_out = client;
+	if (!rows)
+		return 0;
+	for (i = 0; i < cs->n; i++)
+		if (!ss || cs->v[i].src.s_addr == client.s_addr)
+			rows[n++] =
+				(struct lab_ladder_row){ .t_us = cs->v[i].t_us, .pkt = &cs->v[i] };
+	for (i = 0; ss && i < ss->n; i++)
+		if (ss->v[i].src.s_addr != client.s_addr)
+			rows[n++] =
+				(struct lab_ladder_row){ .t_us = ss->v[i].t_us, .pkt = &ss->v[i] };
+	for (i = 0; i < l->n_events; i++)
+		rows[n++] =
+			(struct lab_ladder_row){ .t_us = l->events[i].t_us, .ev = &l->events[i] };
+	qsort(rows, n, sizeof(*rows), by_time);
+	for (i = 0; i < n; i++)
+		rows[i].to_server = rows[i].pkt && rows[i].pkt->src.s_addr == client.s_addr;
+	return n;
+}
+
+void lab_ladder_write(FILE *out, const struct lab_ladder *l)
+{
+	const struct lab_trace *cs = l->client_side;
+	struct lab_ladder_row *rows;
+	struct in_addr client;
+	size_t n = lab_ladder_rows(l, &rows, &client), i;
 	char a[INET_ADDRSTRLEN];
 	int64_t t0 = l->t0_us, last = 0;
 	bool ports = false;
 
 	if (!rows)
 		return;
-	for (i = 0; i < cs->n; i++)
-		if (!ss || cs->v[i].src.s_addr == client.s_addr)
-			rows[n++] = (struct row){ .t_us = cs->v[i].t_us, .pkt = &cs->v[i] };
-	for (i = 0; ss && i < ss->n; i++)
-		if (ss->v[i].src.s_addr != client.s_addr)
-			rows[n++] = (struct row){ .t_us = ss->v[i].t_us, .pkt = &ss->v[i] };
-	for (i = 0; i < l->n_events; i++)
-		rows[n++] = (struct row){ .t_us = l->events[i].t_us, .ev = &l->events[i] };
-	qsort(rows, n, sizeof(*rows), by_time);
 	for (i = 1; i < cs->n && !ports; i++) /* one connection, or several? */
 		ports = cs->v[i].sport != cs->v[0].sport && cs->v[i].sport != cs->v[0].dport;
 	if (!t0 && n)
@@ -137,8 +151,7 @@ void lab_ladder_write(FILE *out, const struct lab_ladder *l)
 			last = rows[i].t_us;
 		fprintf(out, "%10.3f   ", (double)(rows[i].t_us - t0) / 1000.0);
 		if (rows[i].pkt)
-			packet_line(out, rows[i].pkt, rows[i].pkt->src.s_addr == client.s_addr,
-				    ports);
+			packet_line(out, rows[i].pkt, rows[i].to_server, ports);
 		else
 			event_line(out, rows[i].ev);
 	}

@@ -2,6 +2,8 @@
 #ifndef LAB_LADDER_H
 #define LAB_LADDER_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "event.h"
@@ -22,5 +24,20 @@ struct lab_ladder {
 };
 
 void lab_ladder_write(FILE *out, const struct lab_ladder *l);
+
+/* "[S.] seq 0 ack 1 win 64240 len 0 mss 1460": a packet as the ladder names it */
+void lab_ladder_describe(const struct lab_pkt *p, char *buf, size_t len);
+
+/* one row of the ladder: a packet (at its departure) or an event, in time order */
+struct lab_ladder_row {
+	int64_t t_us;
+	const struct lab_pkt *pkt;
+	const struct lab_event *ev;
+	bool to_server; /* a packet from the client */
+};
+
+/* lab_ladder_rows() - the rows of @l in time order (caller frees *@rows); their count */
+size_t lab_ladder_rows(const struct lab_ladder *l, struct lab_ladder_row **rows,
+		       struct in_addr *client);
 
 #endif

@@ -104,8 +104,7 @@ static struct json_object *timings_json(const struct lab_run *run)
 	return o;
 }
 
-/* the client's per-request latencies ("request" events), in order; caller frees */
-static size_t latencies(const struct lab_run *run, int64_t **out)
+size_t lab_report_latencies(const struct lab_run *run, int64_t **out)
 {
 	size_t n = lab_run_count_calls(run, "client", "request", NULL), i;
 
@@ -121,7 +120,7 @@ static struct json_object *latency_json(const struct lab_run *run)
 {
 	struct json_object *o, *a;
 	int64_t *v;
-	size_t n = latencies(run, &v), i;
+	size_t n = lab_report_latencies(run, &v), i;
 
 	if (!n)
 		return NULL;
@@ -144,7 +143,7 @@ static void print_latency(FILE *out, const struct lab_run *run)
 	size_t count[24] = { 0 }, n, i, lo = 23, hi = 0, top = 1;
 	int64_t *v;
 
-	n = latencies(run, &v);
+	n = lab_report_latencies(run, &v);
 	if (!n)
 		return;
 	for (i = 0; i < n; i++) {
@@ -295,6 +294,9 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 			err = write_text(run, "ladder.txt", text);
 		free(text);
 	}
+	snprintf(path, sizeof(path), "%s/report.html", run->dir);
+	if (!err)
+		err = lab_report_html(run, verdict, path);
 	if (!err && run->server.pid != -1)
 		err = write_log(run, &run->server);
 	if (!err && run->client.pid != -1)
@@ -339,7 +341,9 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 			e->what, width, e->expected, e->observed);
 	}
 	if (run->error[0])
-		fprintf(stderr, "tcplab: ERROR (not a TCP failure: the lab or a program in it broke): %s\n", run->error);
+		fprintf(stderr,
+			"tcplab: ERROR (not a TCP failure: the lab or a program in it broke): %s\n",
+			run->error);
 	fprintf(out, "\nverdict: %s (%zu of %zu expectations hold%s)\n", verdict, ok, run->ex.n,
 		run->opts->outcomes_only ? "; --outcomes-only: timed ones do not decide" : "");
 	if (run->dir[0])

@@ -12,4 +12,10 @@ int lab_report_write(const struct lab_run *run, const char *verdict);
 void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict, bool ladder);
 void lab_report_ladder(FILE *out, const struct lab_run *run);
 
+/* lab_report_latencies() - the client's per-request latencies in order (caller frees); count */
+size_t lab_report_latencies(const struct lab_run *run, int64_t **out);
+
+/* lab_report_html() - the self-contained report.html of a run: 0 or -errno */
+int lab_report_html(const struct lab_run *run, const char *verdict, const char *path);
+
 #endif

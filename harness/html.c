@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/*
+ * report.html: one self-contained page (no script, no network) an instructor can put on a
+ * projector: the ladder as SVG (client and server timelines, one arrow per packet, lost packets
+ * stopped on the wire, socket calls and states beside the timelines), the expectations, a
+ * latency chart for timing scenarios, the parameters, the kernel, the explanation. Written as
+ * XHTML so that any XML parser can check it.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ladder.h"
+#include "report.h"
+
+#define W 1180
+#define X_TIME 86 /* right edge of the time labels */
+#define X_CLIENT 380
+#define X_WIRE 590
+#define X_SERVER 800
+#define ROW 30
+#define TOP 70
+#define GAP_US 200000 /* a silence worth its own row */
+
+static void esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			/* control bytes are not allowed in XML: a program's odd output stays readable */
+			fputc((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' ? '?' : *s, f);
+		}
+	}
+}
+
+static const char style[] =
+	"body{font-family:DejaVu Sans,Verdana,sans-serif;font-size:18px;margin:24px 40px;"
+	"color:#111;background:#fff;max-width:1240px}"
+	"h1{font-size:30px;margin:0 0 4px}h2{font-size:24px;margin:28px 0 8px;"
+	"border-bottom:2px solid #ccc}"
+	".verdict{display:inline-block;padding:4px 14px;border-radius:6px;color:#fff;"
+	"font-weight:bold}.ok{background:#1a7f37}.fail{background:#c62828}"
+	".error{background:#6a1b9a}"
+	"table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #bbb;"
+	"padding:4px 10px;text-align:left;vertical-align:top}th{background:#eee}"
+	"td.pass{color:#1a7f37;font-weight:bold}td.failed{color:#c62828;font-weight:bold}"
+	"td.na{color:#777}pre{background:#f5f5f5;padding:10px;white-space:pre-wrap;"
+	"font-size:15px}p.text{max-width:1100px;line-height:1.4}"
+	"svg text{font-family:DejaVu Sans Mono,monospace}";
+
+/* the marker heads and the common pieces of the ladder */
+static void svg_defs(FILE *f)
+{
+	fprintf(f, "<defs>"
+		   "<marker id='head' markerWidth='10' markerHeight='8' refX='9' refY='4' "
+		   "orient='auto'><path d='M0,0 L10,4 L0,8 z' fill='#1565c0'/></marker>"
+		   "<marker id='head-r' markerWidth='10' markerHeight='8' refX='9' refY='4' "
+		   "orient='auto'><path d='M0,0 L10,4 L0,8 z' fill='#ef6c00'/></marker>"
+		   "<marker id='head-x' markerWidth='10' markerHeight='8' refX='9' refY='4' "
+		   "orient='auto'><path d='M0,0 L10,4 L0,8 z' fill='#c62828'/></marker>"
+		   "</defs>\n");
+}
+
+static void svg_packet(FILE *f, const struct lab_ladder_row *r, int y)
+{
+	const struct lab_pkt *p = r->pkt;
+	int x1 = r->to_server ? X_CLIENT : X_SERVER, x2 = r->to_server ? X_SERVER : X_CLIENT;
+	const char *color = p->lost	    ? "#c62828" :
+			    p->retrans	    ? "#ef6c00" :
+			    p->flags & 0x04 ? "#6a1b9a" :
+					      "#1565c0";
+	const char *head = p->lost ? "head-x" : p->retrans ? "head-r" : "head";
+	char text[128];
+
+	lab_ladder_describe(p, text, sizeof(text));
+	if (p->lost)
+		x2 = X_WIRE;
+	fprintf(f, "<g class='pkt%s'><title>", p->lost ? " lost" : "");
+	esc(f, text);
+	fprintf(f, "%s%s</title>", p->retrans ? " (retransmission)" : "",
+		p->lost ? " - left the sender, never arrived" : "");
+	fprintf(f,
+		"<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='%s' stroke-width='2.5' "
+		"marker-end='url(#%s)'%s/>",
+		x1, y - 6, x2, y + 10, color, head, p->lost ? " stroke-dasharray='6,3'" : "");
+	fprintf(f, "<text x='%d' y='%d' font-size='14' text-anchor='middle' fill='%s'>",
+		(X_CLIENT + X_SERVER) / 2, y - 11, color);
+	esc(f, text);
+	fprintf(f, "%s</text>", p->retrans ? " (rtx)" : "");
+	if (p->lost)
+		fprintf(f,
+			"<path d='M%d,%d l12,12 M%d,%d l-12,12' stroke='#c62828' "
+			"stroke-width='4'/>",
+			X_WIRE - 6, y - 4, X_WIRE + 6, y - 4);
+	fprintf(f, "</g>\n");
+}
+
+static void svg_event(FILE *f, const struct lab_event *ev, int y)
+{
+	bool server = !strcmp(ev->who, "server"), wire = !strcmp(ev->who, "wire");
+	bool state = !strcmp(ev->call, "state"), note = !strcmp(ev->call, "note");
+	const char *color = ev->err[0] || (wire && !note) ? "#c62828" :
+			    state			  ? "#00695c" :
+			    note			  ? "#666" :
+							    "#111";
+	int x = wire ? X_WIRE : server ? X_SERVER + 14 : X_CLIENT - 14;
+	const char *anchor = wire ? "middle" : server ? "start" : "end";
+	char text[200];
+
+	const char *spec = strrchr(ev->detail, '(');
+
+	if (state) /* "TIME_WAIT 192.0.2.1:42298-198.51.100.1:5000": the state is what matters */
+		snprintf(text, sizeof(text), "%s: %.*s", ev->who, (int)strcspn(ev->detail, " "),
+			 ev->detail);
+	else if (wire && !note && spec) /* the packet is the red arrow above: name the rule */
+		snprintf(text, sizeof(text), "wire: X dropped by %.48s", spec);
+	else if (note || wire)
+		snprintf(text, sizeof(text), "%s: %.56s", ev->who, ev->detail);
+	else if (!strcmp(ev->call, "request")) /* its value is the latency */
+		snprintf(text, sizeof(text), "%s: request took %.3f ms", ev->who, ev->ret / 1e3);
+	else if (ev->ret < 0)
+		snprintf(text, sizeof(text), "%s: %s() = -1 %s", ev->who, ev->call, ev->err);
+	else
+		snprintf(text, sizeof(text), "%s: %s() = %ld", ev->who, ev->call, ev->ret);
+	fprintf(f, "<text class='ev' x='%d' y='%d' font-size='14' text-anchor='%s' fill='%s'%s>", x,
+		y + 4, anchor, color, state ? " font-style='italic'" : "");
+	esc(f, text);
+	fprintf(f, "<title>");
+	esc(f, ev->detail);
+	fprintf(f, "</title></text>\n");
+}
+
+static void svg_ladder(FILE *f, const struct lab_run *run)
+{
+	struct lab_ladder l = {
+		.client_side = &run->trace[LAB_CLIENT],
+		.server_side = &run->trace[LAB_SERVER],
+		.client = lab_addr(LAB_CLIENT_ADDR),
+		.events = run->events,
+		.n_events = run->n_events,
+	};
+	struct lab_ladder_row *rows;
+	struct in_addr client;
+	size_t n = lab_ladder_rows(&l, &rows, &client), i, gaps = 0;
+	int64_t t0 = n ? rows[0].t_us : 0, last = 0;
+	int y, height;
+
+	for (i = 0; i < n; i++) {
+		if (rows[i].pkt && last && rows[i].t_us - last >= GAP_US)
+			gaps++;
+		if (rows[i].pkt)
+			last = rows[i].t_us;
+	}
+	height = TOP + (int)(n + gaps) * ROW + 40;
+	fprintf(f,
+		"<svg xmlns='http://www.w3.org/2000/svg' id='ladder' width='%d' height='%d' "
+		"viewBox='0 0 %d %d'>\n",
+		W, height, W, height);
+	svg_defs(f);
+	fprintf(f,
+		"<text x='%d' y='24' font-size='18' text-anchor='middle' font-weight='bold'>client "
+		"%s</text><text x='%d' y='24' font-size='18' text-anchor='middle' "
+		"font-weight='bold'>server %s</text><text x='%d' y='24' font-size='15' "
+		"text-anchor='middle' fill='#777'>wire</text><text x='%d' y='24' font-size='14' "
+		"text-anchor='end' fill='#555'>t (ms)</text>\n",
+		X_CLIENT, LAB_CLIENT_ADDR, X_SERVER, LAB_SERVER_ADDR, X_WIRE, X_TIME);
+	fprintf(f,
+		"<line x1='%d' y1='40' x2='%d' y2='%d' stroke='#333' stroke-width='3'/>"
+		"<line x1='%d' y1='40' x2='%d' y2='%d' stroke='#333' stroke-width='3'/>"
+		"<line x1='%d' y1='40' x2='%d' y2='%d' stroke='#bbb' stroke-dasharray='4,6'/>\n",
+		X_CLIENT, X_CLIENT, height - 20, X_SERVER, X_SERVER, height - 20, X_WIRE, X_WIRE,
+		height - 20);
+	y = TOP;
+	last = 0;
+	for (i = 0; i < n; i++, y += ROW) {
+		if (rows[i].pkt && last && rows[i].t_us - last >= GAP_US) {
+			fprintf(f,
+				"<text class='gap' x='%d' y='%d' font-size='15' text-anchor='middle' "
+				"fill='#777'>... %.3f s without a packet ...</text>\n",
+				X_WIRE, y + 4, (double)(rows[i].t_us - last) / 1e6);
+			y += ROW;
+		}
+		if (rows[i].pkt)
+			last = rows[i].t_us;
+		fprintf(f,
+			"<text x='%d' y='%d' font-size='13' text-anchor='end' fill='#555'>%.3f</text>",
+			X_TIME, y + 4, (double)(rows[i].t_us - t0) / 1e3);
+		if (rows[i].pkt)
+			svg_packet(f, &rows[i], y);
+		else
+			svg_event(f, rows[i].ev, y);
+	}
+	if (!n)
+		fprintf(f,
+			"<text x='%d' y='%d' font-size='16' text-anchor='middle'>(no TCP packets "
+			"captured)</text>\n",
+			X_WIRE, TOP);
+	fprintf(f, "</svg>\n");
+	free(rows);
+}
+
+/* per-request latency bars, with the expected window (if the run judged one) as a band */
+static void svg_latency(FILE *f, const struct lab_run *run)
+{
+	int64_t *v, max = 1;
+	size_t n = lab_report_latencies(run, &v), i;
+	const struct lab_expect *win = NULL;
+	int cw = 1000, ch = 300, x0 = 70, bw;
+
+	if (!n)
+		return;
+	for (i = 0; i < run->ex.n; i++)
+		if (run->ex.v[i].timed && strstr(run->ex.v[i].what, "latency"))
+			win = &run->ex.v[i];
+	for (i = 0; i < n; i++)
+		max = v[i] > max ? v[i] : max;
+	max = max * 11 / 10 + 1;
+	bw = (cw - x0 - 20) / (int)n;
+	bw = bw < 2 ? 2 : bw;
+	fprintf(f,
+		"<h2>Latency per request</h2>\n<svg xmlns='http://www.w3.org/2000/svg' "
+		"id='latency' width='%d' height='%d'>\n",
+		cw, ch + 50);
+	if (win) {
+		double lo, hi;
+
+		if (sscanf(win->expected, "%*f ms (%lf..%lf)", &lo, &hi) == 2) {
+			int ylo = ch - (int)(lo * 1000 * ch / (double)max);
+			int yhi = ch - (int)(hi * 1000 * ch / (double)max);
+
+			fprintf(f,
+				"<rect x='%d' y='%d' width='%d' height='%d' fill='#c8e6c9'/>"
+				"<text x='%d' y='%d' font-size='13' fill='#1a7f37'>expected window ",
+				x0, yhi < 0 ? 0 : yhi, cw - x0, ylo - (yhi < 0 ? 0 : yhi), x0 + 6,
+				(yhi < 0 ? 0 : yhi) + 14);
+			esc(f, win->expected);
+			fprintf(f, "</text>\n");
+		}
+	}
+	for (i = 0; i < n; i++) {
+		int h = (int)(v[i] * ch / max);
+
+		fprintf(f,
+			"<rect class='bar' x='%d' y='%d' width='%d' height='%d' fill='%s'><title>request "
+			"%zu: %.3f ms</title></rect>\n",
+			x0 + (int)i * bw, ch - h, bw > 3 ? bw - 2 : bw, h > 0 ? h : 1,
+			i ? "#1565c0" : "#90a4ae", i, v[i] / 1e3);
+	}
+	fprintf(f,
+		"<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#333'/>"
+		"<line x1='%d' y1='0' x2='%d' y2='%d' stroke='#333'/>"
+		"<text x='%d' y='14' font-size='13' text-anchor='end'>%.1f ms</text>"
+		"<text x='%d' y='%d' font-size='13' text-anchor='end'>0</text>"
+		"<text x='%d' y='%d' font-size='14'>request 0 .. %zu (request 0 grey: quick-ACK "
+		"mode at connection start)</text></svg>\n",
+		x0, ch, cw, ch, x0, x0, ch, x0 - 4, max / 1e3, x0 - 4, ch, x0, ch + 30, n - 1);
+	free(v);
+}
+
+static void expectations(FILE *f, const struct lab_run *run)
+{
+	size_t i;
+
+	fprintf(f, "<h2>Expectations</h2>\n<table id='expectations'><tr><th></th><th>what"
+		   "</th><th>expected</th><th>observed</th></tr>\n");
+	for (i = 0; i < run->ex.n; i++) {
+		const struct lab_expect *e = &run->ex.v[i];
+		const char *cls = e->na ? "na" : e->ok ? "pass" : "failed";
+
+		fprintf(f, "<tr><td class='%s'>%s</td><td>", cls,
+			e->na ? "n/a" :
+			e->ok ? "pass" :
+				"FAIL");
+		esc(f, e->what);
+		fprintf(f, "</td><td>");
+		esc(f, e->expected);
+		fprintf(f, "</td><td class='%s'>", cls);
+		esc(f, e->observed);
+		fprintf(f, "</td></tr>\n");
+	}
+	fprintf(f, "</table>\n");
+}
+
+static void facts(FILE *f, const struct lab_run *run)
+{
+	size_t i;
+
+	fprintf(f, "<h2>Parameters</h2>\n<table><tr><th>name</th><th>value</th><th>range"
+		   "</th><th>meaning</th></tr>\n");
+	for (i = 0; i < run->sc->n_params; i++) {
+		const struct lab_param *p = &run->sc->params[i];
+
+		fprintf(f, "<tr><td>%s</td><td>%ld %s</td><td>%ld..%ld</td><td>", p->name,
+			run->param[i], p->unit, p->min, p->max);
+		esc(f, p->help);
+		fprintf(f, "</td></tr>\n");
+	}
+	fprintf(f, "</table>\n");
+	if (run->wire.n) {
+		fprintf(f, "<h2>The wire</h2>\n<table><tr><th>impairment</th><th>backend</th>"
+			   "<th>matched</th><th>dropped</th><th>held</th></tr>\n");
+		for (i = 0; i < run->wire.n; i++) {
+			const struct lab_wire_stat *st = &run->wire.stat[i];
+
+			fprintf(f, "<tr><td>");
+			esc(f, run->wire.imp[i].spec);
+			fprintf(f,
+				"</td><td>%s</td><td>%" PRId64 "</td><td>%" PRId64
+				"</td><td>%" PRId64 "</td></tr>\n",
+				lab_backend_name(st->backend), st->matched, st->dropped, st->held);
+		}
+		fprintf(f, "</table>\n");
+	}
+	fprintf(f, "<h2>Kernel</h2>\n<p>Linux ");
+	esc(f, run->kernel.release);
+	fprintf(f,
+		", HZ %d, sch_netem %s. Sysctls pinned in the lab:</p>\n<table><tr><th>host"
+		"</th><th>sysctl</th><th>value</th></tr>\n",
+		run->kernel.hz, run->kernel.netem == 1 ? "yes" : "no");
+	for (i = 0; i < run->topo.n_sysctl; i++) {
+		const struct lab_sysctl_rec *r = &run->topo.sysctl[i];
+
+		fprintf(f, "<tr><td>%s</td><td>", r->host);
+		esc(f, r->key);
+		fprintf(f, "</td><td>");
+		esc(f, r->value);
+		fprintf(f, "</td></tr>\n");
+	}
+	fprintf(f, "</table>\n");
+}
+
+static void story(FILE *f, const struct lab_scenario *sc)
+{
+	static const char *const titles[] = { "Symptom", "Mechanism", "In the capture", "Remedy" };
+	const char *texts[] = { sc->symptom, sc->mechanism, sc->capture, sc->remedy };
+	size_t i;
+
+	fprintf(f, "<h2>The story</h2>\n");
+	for (i = 0; i < 4; i++) {
+		fprintf(f, "<h3>%s</h3><p class='text'>", titles[i]);
+		esc(f, texts[i]);
+		fprintf(f, "</p>\n");
+	}
+	fprintf(f, "<h3>By hand</h3><pre>");
+	esc(f, sc->by_hand);
+	fprintf(f, "</pre>\n");
+}
+
+int lab_report_html(const struct lab_run *run, const char *verdict, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	const char *cls = run->error[0]						 ? "error" :
+			  lab_expects_all_ok(&run->ex, run->opts->outcomes_only) ? "ok" :
+										   "fail";
+	size_t i;
+
+	if (!f)
+		return -errno;
+	fprintf(f,
+		"<!DOCTYPE html>\n<html xmlns='http://www.w3.org/1999/xhtml' lang='en'><head>"
+		"<meta charset='utf-8'/><title>tcplab: %s / %s</title><style>%s</style></head>"
+		"<body>\n",
+		run->sc->name, run->variant->name, style);
+	fprintf(f, "<h1>%s, variant %s</h1>\n<p class='text'>", run->sc->name, run->variant->name);
+	esc(f, run->variant->summary);
+	fprintf(f, "</p>\n<p><span class='verdict %s'>%s</span>", cls, verdict);
+	if (run->expect_as != run->variant)
+		fprintf(f, " judged by the expectations of variant <b>%s</b>",
+			run->expect_as->name);
+	if (run->error[0]) {
+		fprintf(f, " ");
+		esc(f, run->error);
+	}
+	fprintf(f, "</p>\n<p>Captures next to this page: <a href='client.pcap'>client.pcap</a>, "
+		   "<a href='server.pcap'>server.pcap</a> (open them in Wireshark).");
+	for (i = 0; i < 2; i++) {
+		const char *cmd = i ? run->opts->client_cmd : run->opts->server_cmd;
+
+		if (!cmd)
+			continue;
+		fprintf(f, " %s: <code>", i ? "client" : "server");
+		esc(f, cmd);
+		fprintf(f, "</code>");
+	}
+	fprintf(f, "</p>\n<h2>On the wire</h2>\n<p class='text'>Time runs down. Arrows are packets "
+		   "(blue; orange: retransmission; purple: RST; red, stopped on the wire: lost). "
+		   "Beside the timelines: the programs' calls (red: an error), socket states seen "
+		   "through inet_diag (green, italic).</p>\n");
+	svg_ladder(f, run);
+	expectations(f, run);
+	svg_latency(f, run);
+	facts(f, run);
+	story(f, run->sc);
+	fprintf(f, "</body></html>\n");
+	return fclose(f) ? -errno : 0;
+}
