@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Namespaces as fds: create with unshare() on this thread, keep the fd, step back at once. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -125,6 +128,40 @@ int lab_netns_become_root(void)
 	if (!err)
 		err = write_file("/proc/self/gid_map", map);
 	return err;
+}
+
+#define NETNS_RUN_DIR "/run/netns"
+
+int lab_netns_pin(const struct lab_netns *ns, const char *name)
+{
+	char path[128], src[64];
+	int fd;
+
+	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return lab_fail(-errno, "mkdir %s", NETNS_RUN_DIR);
+	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return lab_fail(-errno, "create %s", path);
+	close(fd);
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", ns->fd);
+	if (mount(src, path, "none", MS_BIND, NULL) < 0) {
+		int err = lab_fail(-errno, "bind mount %s", path);
+
+		unlink(path);
+		return err;
+	}
+	return 0;
+}
+
+int lab_netns_unpin(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL)
+		return lab_fail(-errno, "umount %s", path);
+	return unlink(path) < 0 ? lab_fail(-errno, "remove %s", path) : 0;
 }
 
 int lab_netns_socket(const struct lab_netns *ns, int type)

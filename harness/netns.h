@@ -37,6 +37,13 @@ int lab_netns_socket(const struct lab_netns *ns, int type);
  */
 int lab_netns_become_root(void);
 
+/*
+ * lab_netns_pin() - keep @ns after the run under /run/netns/@name (what `ip netns` reads),
+ * by a bind mount of its fd; lab_netns_unpin() removes such a name. Root only.
+ */
+int lab_netns_pin(const struct lab_netns *ns, const char *name);
+int lab_netns_unpin(const char *name);
+
 /* lab_netns_probe() - 0 if this process may create namespaces, else -errno (no side effects) */
 int lab_netns_probe(void);
 

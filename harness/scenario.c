@@ -254,6 +254,8 @@ int lab_run_impair(struct lab_run *run, const char *fmt, ...)
 	idx = lab_wire_add(&run->wire, &imp, why, sizeof(why));
 	if (idx < 0)
 		return lab_run_error(run, idx, "cannot install impairment %s", why);
+	snprintf(why, sizeof(why), "the wire now does: %.200s", spec);
+	lab_run_phase(run, why);
 	return idx;
 }
 
@@ -265,6 +267,8 @@ int lab_run_arm(struct lab_run *run, int idx, bool on)
 		return lab_run_error(run, err, "cannot %s impairment %d: %s",
 				     on ? "arm" : "release", idx, run->wire.error);
 	lab_run_note(run, "wire", "note", on ? "blackhole armed" : "blackhole released");
+	lab_run_phase(run,
+		      on ? "the wire is black: a blackhole is armed" : "the blackhole is released");
 	return 0;
 }
 
@@ -277,12 +281,20 @@ const struct lab_wire_stat *lab_run_wire(const struct lab_run *run, int idx)
 
 int lab_run_start_server(struct lab_run *run, char *const argv[])
 {
-	return start(run, &run->server, "server", LAB_SERVER, argv, true);
+	int err = start(run, &run->server, "server", LAB_SERVER, argv, true);
+
+	if (!err)
+		lab_run_phase(run, "the server listens");
+	return err;
 }
 
 int lab_run_start_client(struct lab_run *run, char *const argv[])
 {
-	return start(run, &run->client, "client", LAB_CLIENT, argv, false);
+	int err = start(run, &run->client, "client", LAB_CLIENT, argv, false);
+
+	if (!err)
+		lab_run_phase(run, "the client has started (it runs on while you look)");
+	return err;
 }
 
 /* the program's event lines become the run's events, tagged with who said them */
@@ -344,6 +356,42 @@ int lab_run_finish(struct lab_run *run, struct lab_proc *p)
 				     user ? "--client-cmd " : "", p->name, outcome,
 				     p->err ? ": " : "", p->err ? p->err : "");
 	return 0;
+}
+
+/* in a user namespace of our own (not root): nsenter must join it too */
+static bool own_userns(void)
+{
+	struct stat self, init;
+
+	return !stat("/proc/self/ns/user", &self) && !stat("/proc/1/ns/user", &init) &&
+	       self.st_ino != init.st_ino;
+}
+
+void lab_run_phase(struct lab_run *run, const char *what)
+{
+	static const char *const look[] = { "ss -tanoi", "nft list ruleset",
+					    "ss -tanoi; nstat -az" };
+	FILE *out = run->opts->out ? run->opts->out : stdout, *tty;
+	char line[16], user[64] = "";
+	enum lab_host h;
+
+	if (!run->opts->step)
+		return;
+	lab_run_note(run, "harness", "note", what);
+	if (own_userns())
+		snprintf(user, sizeof(user), "--user=/proc/%d/ns/user ", (int)getpid());
+	fprintf(out, "\n== step: %s\n   look inside (another terminal):\n", what);
+	for (h = 0; h < LAB_NHOSTS; h++)
+		fprintf(out, "     nsenter %s--net=/proc/%d/fd/%d sh -c '%s'   # %s\n", user,
+			(int)getpid(), run->topo.ns[h].fd, look[h], lab_host_name(h));
+	fprintf(out, "     tcplab show %s/client.pcap   # the capture so far\n", run->dir);
+	fprintf(out, "   Enter goes on > ");
+	fflush(out);
+	tty = fopen("/dev/tty", "r");
+	if (!fgets(line, sizeof(line), tty ? tty : stdin))
+		fprintf(out, "\n");
+	if (tty)
+		fclose(tty);
 }
 
 bool lab_run_ours(const struct lab_run *run, const char *who)
@@ -783,6 +831,43 @@ static void wire_events(struct lab_run *run)
 		fclose(log);
 }
 
+/*
+ * --keep: pin the three namespaces under predictable names and say how to look inside.
+ * The wire's NFQUEUE rules go (nobody holds their verdicts any more); its nftables rules stay.
+ */
+static void keep_lab(struct lab_run *run)
+{
+	char *flush[] = { "iptables", "-w", "-F", "FORWARD", NULL };
+	const char *id = strrchr(run->dir, '-') + 1;
+	struct lab_proc p = LAB_PROC_INIT;
+	char name[LAB_NHOSTS][48];
+	enum lab_host h;
+
+	if (!lab_proc_spawn(&p, "iptables", &run->topo.ns[LAB_WIRE], flush, false))
+		lab_proc_wait(&p, lab_mono_us() + 5000000);
+	lab_proc_free(&p);
+	for (h = 0; h < LAB_NHOSTS; h++) {
+		snprintf(name[h], sizeof(name[h]), "tcplab-%s-%s", id, lab_host_name(h));
+		if (lab_netns_pin(&run->topo.ns[h], name[h])) {
+			fprintf(stderr,
+				"tcplab: --keep: cannot keep the %s namespace (root only)\n",
+				lab_host_name(h));
+			while (h-- > 0)
+				lab_netns_unpin(name[h]);
+			return;
+		}
+	}
+	snprintf(run->kept, sizeof(run->kept),
+		 "\nkept: the lab stays until `tcplab clean`. Look inside:\n"
+		 "  ip netns exec %s ss -tanoi            # the client's sockets\n"
+		 "  ip netns exec %s ss -tanoi            # the server's\n"
+		 "  ip netns exec %s nstat -az | grep -i tcp\n"
+		 "  ip netns exec %s nft list ruleset     # the wire's rules and counters\n"
+		 "  ip netns exec %s tcpdump -nn -i c0 tcp # watch it live\n",
+		 name[LAB_CLIENT], name[LAB_SERVER], name[LAB_SERVER], name[LAB_WIRE],
+		 name[LAB_CLIENT]);
+}
+
 static void free_run(struct lab_run *run)
 {
 	enum lab_host h;
@@ -842,7 +927,12 @@ int lab_run_main(const struct lab_run_opts *opts)
 		err = start_lab(&run);
 	run.t_ready_us = lab_mono_us();
 	if (!err)
+		lab_run_phase(&run,
+			      "the lab is up (namespaces, links, captures); nothing sent yet");
+	if (!err)
 		err = run.sc->play(&run);
+	if (!err)
+		lab_run_phase(&run, "the story is over; its programs and sockets are still there");
 	run.t_played_us = lab_mono_us();
 	run.story_end_us = lab_now_us();
 	if (!err)
@@ -855,6 +945,8 @@ int lab_run_main(const struct lab_run_opts *opts)
 	wire_events(&run);
 	if (!err && !run.error[0])
 		run.sc->judge(&run);
+	if (opts->keep_lab && run.dir[0])
+		keep_lab(&run);
 	lab_topo_free(&run.topo);
 	run.t_end_us = lab_mono_us();
 	if (run.error[0]) {
@@ -870,6 +962,7 @@ int lab_run_main(const struct lab_run_opts *opts)
 	if (run.dir[0] && lab_report_write(&run, verdict) && ret == LAB_EXIT_AS_DOCUMENTED)
 		ret = LAB_EXIT_ERROR;
 	lab_report_print(opts->out ? opts->out : stdout, &run, verdict, !opts->quiet);
+	fputs(run.kept, opts->out ? opts->out : stdout);
 	if (opts->keep) {
 		*opts->keep = run.ex;
 		run.ex = (struct lab_expects)LAB_EXPECTS_INIT;

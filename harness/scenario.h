@@ -66,6 +66,8 @@ struct lab_run_opts {
 	size_t n_impairs;
 	bool quiet; /* no ladder: only the expectations and the verdict */
 	bool outcomes_only; /* timed expectations are shown but do not decide (heavy load) */
+	bool keep_lab; /* --keep: the namespaces stay, named tcplab-ID-{client,wire,server} */
+	bool step; /* --step: pause at each phase until Enter */
 	FILE *out; /* where the summary goes (NULL: stdout) */
 	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
 	struct lab_expects *keep; /* if set, receives the run's expectations (caller frees) */
@@ -109,6 +111,7 @@ struct lab_run {
 			       * (stopping programs) is not part of the story */
 	double scale; /* TCPLAB_TOLERANCE_SCALE */
 	void *obs; /* the scenario's observations, filled by play(), read by judge() */
+	char kept[640]; /* --keep: how to look inside the kept lab */
 };
 
 /* exit codes of `tcplab run` */
@@ -171,6 +174,8 @@ int lab_run_more(struct lab_run *run, const char *ops);
 	if (!lab_run_ours(run, who))        \
 		lab_run_na(run, who, what); \
 	else
+/* lab_run_phase() - with --step: say where the story is, how to look, and wait for Enter */
+void lab_run_phase(struct lab_run *run, const char *what);
 /* lab_run_ours() - is @who ("server", "client") our program, reporting its calls as events? */
 bool lab_run_ours(const struct lab_run *run, const char *who);
 /* lab_run_na() - "n/a" for an expectation that needs @who's reports, when it is not ours */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* tcplab - make TCP failures happen on purpose, the same way every time, and prove it. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,12 +16,14 @@
 #include <pcap/pcap.h>
 
 #include "ladder.h"
+#include "netns.h"
 #include "scenario.h"
 
 static const char usage[] =
 	"usage: tcplab list\n"
 	"       tcplab explain NAME\n"
 	"       tcplab show FILE.pcap\n"
+	"       tcplab clean\n"
 	"       tcplab run NAME [--variant V] [--set KEY=VALUE]... [--results DIR]\n"
 	"                       [--impair SPEC]... [--server-cmd CMD] [--client-cmd CMD]\n"
 	"                       [--expect-as V] [--quiet] [--outcomes-only]\n"
@@ -30,6 +33,7 @@ static const char usage[] =
 	"  explain   the story: symptom, kernel mechanism, capture, remedy, parameters\n"
 	"  show      the ladder of any capture (pcap or pcapng, IPv4/TCP): one line per\n"
 	"            packet, retransmissions, RSTs, zero windows, long silences\n"
+	"  clean     remove every lab kept with run --keep (and nothing else)\n"
 	"  run       build a lab (client -- wire -- server namespaces), run the scenario, check it\n"
 	"            --variant V     which variant (default: default)\n"
 	"            --set K=V       change a parameter (see explain); bounds are checked\n"
@@ -46,6 +50,12 @@ static const char usage[] =
 	"                            5000 within 10 s. Expectations that need our programs'\n"
 	"                            reports are n/a; the network's decide the verdict.\n"
 	"                            e.g. --client-cmd 'curl -s http://{server}/'\n"
+	"            --keep          leave the lab's namespaces in place, named\n"
+	"                            tcplab-ID-{client,wire,server}, and print the\n"
+	"                            `ip netns exec` commands to look inside (root)\n"
+	"            --step          pause at each phase of the story (Enter goes on), with the\n"
+	"                            commands to look (ss, nstat, the capture so far); timing\n"
+	"                            expectations are shown but not judged\n"
 	"            --results DIR   where DIR/NAME/RUN-ID/ goes (default: results)\n"
 	"            --expect-as V   judge the run by variant V's expectations (to show that\n"
 	"                            they can fail: a remedy judged as the failure must fail)\n"
@@ -236,6 +246,27 @@ static int cmd_show(const char *path)
 	return 0;
 }
 
+/* tcplab clean: remove every lab kept with --keep (/run/netns/tcplab-*), and nothing else */
+static int cmd_clean(void)
+{
+	DIR *d = opendir("/run/netns");
+	struct dirent *e;
+	int n = 0, failed = 0;
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "tcplab-", 7))
+			continue;
+		if (lab_netns_unpin(e->d_name))
+			failed++;
+		else
+			printf("removed %s\n", e->d_name), n++;
+	}
+	if (d)
+		closedir(d);
+	printf("%d kept namespace(s) removed%s\n", n, failed ? "; some could not be (root?)" : "");
+	return failed ? LAB_EXIT_ERROR : 0;
+}
+
 /* after Ctrl-C: say what is left of the run, and that the lab itself is gone */
 static void report_interrupted(int sig, const char *dir)
 {
@@ -301,7 +332,10 @@ static int supervised(struct lab_run_opts *o, long reps)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(LAB_EXIT_ERROR);
-		setpgid(0, 0); /* the terminal's Ctrl-C reaches us, not the lab */
+		if (o->step) /* it reads Enter from the terminal: stay in the foreground group */
+			signal(SIGINT, SIG_IGN);
+		else
+			setpgid(0, 0); /* the terminal's Ctrl-C reaches us, not the lab */
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(fds[0]);
 		o->dir_fd = fds[1];
@@ -353,6 +387,8 @@ static int cmd_run(int argc, char **argv)
 					      { "impair", required_argument, NULL, 'i' },
 					      { "outcomes-only", no_argument, NULL, 'O' },
 					      { "server-cmd", required_argument, NULL, 'S' },
+					      { "keep", no_argument, NULL, 'K' },
+					      { "step", no_argument, NULL, 'P' },
 					      { "client-cmd", required_argument, NULL, 'C' },
 					      { NULL, 0, NULL, 0 } };
 	struct lab_run_opts o = { 0 };
@@ -394,6 +430,13 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'S':
 			o.server_cmd = optarg;
+			break;
+		case 'K':
+			o.keep_lab = true;
+			break;
+		case 'P':
+			o.step = true;
+			o.outcomes_only = true; /* a class looking at `ss` is not on the clock */
 			break;
 		case 'C':
 			o.client_cmd = optarg;
@@ -443,9 +486,12 @@ int main(int argc, char **argv)
 		return cmd_explain(argv[2]);
 	if (!strcmp(argv[1], "show") && argc == 3)
 		return cmd_show(argv[2]);
+	if (!strcmp(argv[1], "clean") && argc == 2)
+		return cmd_clean();
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "explain") || !strcmp(argv[1], "show"))
+	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "explain") || !strcmp(argv[1], "show") ||
+	    !strcmp(argv[1], "clean"))
 		return usage_error("%s: wrong number of arguments", argv[1]);
 	return usage_error("unknown command '%s'", argv[1]);
 }
