@@ -272,6 +272,7 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
 	json_object_object_add(o, "error",
 			       run->error[0] ? json_object_new_string(run->error) : NULL);
+	json_object_object_add(o, "story_end_us", json_object_new_int64(run->story_end_us));
 	json_object_object_add(o, "impairments", wire_json(run));
 	json_object_object_add(
 		o, "server_cmd",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Reading captures back: link layer -> IPv4 -> TCP, every length checked against caplen. */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -206,10 +207,10 @@ int lab_trace_read_fp(struct lab_trace *t, FILE *f, const char *name, char *why,
 	return err;
 }
 
-/* the two directions of a trace, by the first packet's endpoints */
+/* one direction of one connection: its 4-tuple */
 struct flow {
-	struct in_addr src;
-	uint16_t sport;
+	struct in_addr src, dst;
+	uint16_t sport, dport;
 	uint32_t isn, next;
 	bool seen;
 };
@@ -219,11 +220,13 @@ static struct flow *flow_of(struct flow *f, size_t *nf, size_t max, const struct
 	size_t i;
 
 	for (i = 0; i < *nf; i++)
-		if (f[i].src.s_addr == p->src.s_addr && f[i].sport == p->sport)
+		if (f[i].src.s_addr == p->src.s_addr && f[i].sport == p->sport &&
+		    f[i].dst.s_addr == p->dst.s_addr && f[i].dport == p->dport)
 			return &f[i];
 	if (*nf == max)
 		return NULL;
-	f[*nf] = (struct flow){ .src = p->src, .sport = p->sport };
+	f[*nf] =
+		(struct flow){ .src = p->src, .sport = p->sport, .dst = p->dst, .dport = p->dport };
 	return &f[(*nf)++];
 }
 
@@ -232,23 +235,27 @@ static struct flow *peer_of(struct flow *f, size_t nf, const struct lab_pkt *p)
 	size_t i;
 
 	for (i = 0; i < nf; i++)
-		if (f[i].src.s_addr == p->dst.s_addr && f[i].sport == p->dport)
+		if (f[i].src.s_addr == p->dst.s_addr && f[i].sport == p->dport &&
+		    f[i].dst.s_addr == p->src.s_addr && f[i].dport == p->sport)
 			return &f[i];
 	return NULL;
 }
 
 void lab_trace_annotate(struct lab_trace *t)
 {
-	struct flow flows[64];
+	struct flow flows[256];
 	size_t nf = 0, i;
 
 	for (i = 0; i < t->n; i++) {
 		struct lab_pkt *p = &t->v[i];
-		struct flow *f = flow_of(flows, &nf, 64, p), *peer;
+		struct flow *f = flow_of(flows, &nf, 256, p), *peer;
 		uint32_t span = p->len + !!(p->flags & LAB_TH_SYN) + !!(p->flags & LAB_TH_FIN);
 
 		if (!f)
 			continue;
+		/* a SYN with another initial sequence number: a new connection on the same ports */
+		if (f->seen && (p->flags & LAB_TH_SYN) && p->seq != f->isn)
+			f->seen = false;
 		if (!f->seen) {
 			f->isn = p->seq;
 			f->next = p->seq;
@@ -361,4 +368,37 @@ void lab_trace_free(struct lab_trace *t)
 	free(t->v);
 	t->v = NULL;
 	t->n = 0;
+}
+
+void lab_trace_facts(const struct lab_trace *t, int64_t until_us, bool retrans, FILE *out)
+{
+	struct in_addr src[2] = { { 0 } };
+	size_t syn[2] = { 0 }, fin[2] = { 0 }, rst[2] = { 0 }, rtx[2] = { 0 }, i, d, nsrc = 0;
+	uint64_t bytes[2] = { 0 };
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	for (i = 0; i < t->n && t->v[i].t_us <= until_us; i++) {
+		const struct lab_pkt *p = &t->v[i];
+
+		for (d = 0; d < nsrc && src[d].s_addr != p->src.s_addr; d++)
+			;
+		if (d == nsrc) {
+			if (nsrc == 2)
+				continue; /* facts of one conversation: the first two addresses */
+			src[nsrc++] = p->src;
+		}
+		syn[d] += !!(p->flags & LAB_TH_SYN);
+		fin[d] += !!(p->flags & LAB_TH_FIN);
+		rst[d] += !!(p->flags & LAB_TH_RST);
+		rtx[d] += p->retrans;
+		bytes[d] += p->retrans ? 0 : p->len;
+	}
+	for (d = 0; d < nsrc; d++) {
+		inet_ntop(AF_INET, &src[d], a, sizeof(a));
+		inet_ntop(AF_INET, &src[!d], b, sizeof(b));
+		fprintf(out, "%s -> %s: SYN %zu FIN %zu RST %zu payload %" PRIu64 " bytes\n", a,
+			nsrc == 2 ? b : "?", syn[d], fin[d], rst[d], bytes[d]);
+		if (retrans)
+			fprintf(out, "  (%zu retransmission(s))\n", rtx[d]);
+	}
 }

@@ -81,6 +81,13 @@ size_t lab_trace_count_retrans(const struct lab_trace *t, struct in_addr src);
  */
 int64_t lab_trace_max_gap(const struct lab_trace *t, struct in_addr src, size_t *before);
 
+/*
+ * lab_trace_facts() - the packet-level facts of a capture that a re-run must reproduce, one
+ * line per direction, for packets before @until_us: SYNs, FINs and RSTs (retransmitted ones
+ * included: a lost FIN shows as two), payload bytes (each byte once: data retransmitted under
+ * load is not a fact of the story); with @retrans, also the data/SYN/FIN retransmissions
+ */
+void lab_trace_facts(const struct lab_trace *t, int64_t until_us, bool retrans, FILE *out);
 /* "S.", "F.", "R", "P." ... tcpdump's notation */
 void lab_tcp_flags_str(uint8_t flags, char *buf, size_t len);
 

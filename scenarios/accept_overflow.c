@@ -65,11 +65,17 @@ struct queue_len {
 	int64_t want;
 };
 
+/* the queue holds @want connections, and each has received its client's 16 bytes */
 static bool queue_at(const struct lab_socks *s, const void *arg)
 {
 	const struct lab_sock *l = lab_socks_find(s, LAB_PORT, TCP_LISTEN);
+	int64_t with_data = 0;
+	size_t i;
 
-	return l && (int64_t)l->rqueue >= ((const struct queue_len *)arg)->want;
+	for (i = 0; i < s->n; i++)
+		with_data += s->v[i].state == TCP_ESTABLISHED && s->v[i].rqueue >= 16;
+	return l && (int64_t)l->rqueue >= ((const struct queue_len *)arg)->want &&
+	       with_data >= ((const struct queue_len *)arg)->want;
 }
 
 /* every client stuck in SYN_SENT has retransmitted its SYN at least once */

@@ -246,6 +246,25 @@ static int cmd_show(const char *path)
 	return 0;
 }
 
+/* tcplab show FILE --facts [UNTIL_US]: what a re-run must reproduce (pcaps/, its test) */
+static int cmd_facts(const char *path, const char *until)
+{
+	struct lab_trace t = LAB_TRACE_INIT;
+	char why[512] = "", *end = NULL;
+	long long u = until ? strtoll(until, &end, 10) : INT64_MAX;
+
+	if (until && (*end || end == until))
+		return usage_error("--facts %s: wants a time in microseconds (CLOCK_REALTIME)",
+				   until);
+	if (lab_trace_read(&t, path, why, sizeof(why))) {
+		fprintf(stderr, "tcplab: show: %s\n", why);
+		return LAB_EXIT_USAGE;
+	}
+	lab_trace_facts(&t, (int64_t)u, false, stdout);
+	lab_trace_free(&t);
+	return 0;
+}
+
 /* tcplab clean: remove every lab kept with --keep (/run/netns/tcplab-*), and nothing else */
 static int cmd_clean(void)
 {
@@ -486,6 +505,8 @@ int main(int argc, char **argv)
 		return cmd_explain(argv[2]);
 	if (!strcmp(argv[1], "show") && argc == 3)
 		return cmd_show(argv[2]);
+	if (!strcmp(argv[1], "show") && (argc == 4 || argc == 5) && !strcmp(argv[3], "--facts"))
+		return cmd_facts(argv[2], argc == 5 ? argv[4] : NULL);
 	if (!strcmp(argv[1], "clean") && argc == 2)
 		return cmd_clean();
 	if (!strcmp(argv[1], "run"))
