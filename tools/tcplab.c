@@ -144,7 +144,7 @@ static int cmd_explain(const char *name)
 	wrap(sc->remedy, 2);
 	printf("\nVARIANTS\n");
 	for (i = 0; i < sc->n_variants; i++)
-		printf("  %-10s %s\n", sc->variants[i].name, sc->variants[i].summary);
+		printf("  %-14s %s\n", sc->variants[i].name, sc->variants[i].summary);
 	printf("\nPARAMETERS (--set KEY=VALUE)\n");
 	for (i = 0; i < sc->n_params; i++) {
 		const struct lab_param *p = &sc->params[i];
@@ -154,9 +154,18 @@ static int cmd_explain(const char *name)
 		wrap(p->help, 20);
 	}
 	printf("\nBY HAND (the same programs, in namespaces you make)\n");
-	wrap(sc->by_hand, 2);
+	for (const char *l = sc->by_hand; *l;) { /* commands: one per line, never wrapped */
+		size_t len = strcspn(l, "\n");
+
+		printf("  %.*s\n", (int)len, l);
+		l += len + (l[len] == '\n');
+	}
 	printf("\nRUN IT\n  tcplab run %s\n  tcplab run %s --variant %s\n", sc->name, sc->name,
 	       sc->n_variants > 1 ? sc->variants[1].name : "default");
+	printf("  tcplab run %s --step        # pause at each phase, look with ss/nstat\n",
+	       sc->name);
+	printf("  then open results/%s/RUN-ID/report.html; reference captures: pcaps/%s/\n",
+	       sc->name, sc->name);
 	return 0;
 }
 
