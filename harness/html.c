@@ -148,13 +148,7 @@ static void svg_event(FILE *f, const struct lab_event *ev, int y)
 
 static void svg_ladder(FILE *f, const struct lab_run *run)
 {
-	struct lab_ladder l = {
-		.client_side = &run->trace[LAB_CLIENT],
-		.server_side = &run->trace[LAB_SERVER],
-		.client = lab_addr(LAB_CLIENT_ADDR),
-		.events = run->events,
-		.n_events = run->n_events,
-	};
+	struct lab_ladder l = lab_report_ladder_of(run);
 	struct lab_ladder_row *rows;
 	struct in_addr client;
 	size_t n = lab_ladder_rows(&l, &rows, &client), i, gaps = 0;

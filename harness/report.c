@@ -243,15 +243,20 @@ static void print_wire(FILE *out, const struct lab_run *run)
 		fputc('\n', out);
 }
 
-void lab_report_ladder(FILE *out, const struct lab_run *run)
+struct lab_ladder lab_report_ladder_of(const struct lab_run *run)
 {
-	struct lab_ladder l = {
+	return (struct lab_ladder){
 		.client_side = &run->trace[LAB_CLIENT],
 		.server_side = &run->trace[LAB_SERVER],
 		.client = lab_addr(LAB_CLIENT_ADDR),
 		.events = run->events,
 		.n_events = run->n_events,
 	};
+}
+
+void lab_report_ladder(FILE *out, const struct lab_run *run)
+{
+	struct lab_ladder l = lab_report_ladder_of(run);
 
 	lab_ladder_write(out, &l);
 }

@@ -5,12 +5,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "ladder.h"
 #include "scenario.h"
 
 /* report.json, ladder.txt and the programs' logs in run->dir; the summary on @out */
 int lab_report_write(const struct lab_run *run, const char *verdict);
 void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict, bool ladder);
 void lab_report_ladder(FILE *out, const struct lab_run *run);
+
+/* lab_report_ladder_of() - the ladder of a run: both captures and every event */
+struct lab_ladder lab_report_ladder_of(const struct lab_run *run);
 
 /* lab_report_latencies() - the client's per-request latencies in order (caller frees); count */
 size_t lab_report_latencies(const struct lab_run *run, int64_t **out);
