@@ -425,10 +425,10 @@ START_TEST(impair_specs_rejected_with_a_reason)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
-		ck_assert_msg(lab_impair_parse(bad[i][0], &imp, why, 256) == -EINVAL, "accepted '%s'",
-			      bad[i][0]);
-		ck_assert_msg(strstr(why, bad[i][1]), "'%s': reason '%s' lacks '%s'", bad[i][0], why,
-			      bad[i][1]);
+		ck_assert_msg(lab_impair_parse(bad[i][0], &imp, why, 256) == -EINVAL,
+			      "accepted '%s'", bad[i][0]);
+		ck_assert_msg(strstr(why, bad[i][1]), "'%s': reason '%s' lacks '%s'", bad[i][0],
+			      why, bad[i][1]);
 	}
 }
 END_TEST
