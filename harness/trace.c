@@ -370,10 +370,10 @@ void lab_trace_free(struct lab_trace *t)
 	t->n = 0;
 }
 
-void lab_trace_facts(const struct lab_trace *t, int64_t until_us, bool retrans, FILE *out)
+void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *indent, FILE *out)
 {
 	struct in_addr src[2] = { { 0 } };
-	size_t syn[2] = { 0 }, fin[2] = { 0 }, rst[2] = { 0 }, rtx[2] = { 0 }, i, d, nsrc = 0;
+	size_t syn[2] = { 0 }, fin[2] = { 0 }, rst[2] = { 0 }, i, d, nsrc = 0;
 	uint64_t bytes[2] = { 0 };
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
@@ -390,15 +390,12 @@ void lab_trace_facts(const struct lab_trace *t, int64_t until_us, bool retrans, 
 		syn[d] += !!(p->flags & LAB_TH_SYN);
 		fin[d] += !!(p->flags & LAB_TH_FIN);
 		rst[d] += !!(p->flags & LAB_TH_RST);
-		rtx[d] += p->retrans;
 		bytes[d] += p->retrans ? 0 : p->len;
 	}
 	for (d = 0; d < nsrc; d++) {
 		inet_ntop(AF_INET, &src[d], a, sizeof(a));
 		inet_ntop(AF_INET, &src[!d], b, sizeof(b));
-		fprintf(out, "%s -> %s: SYN %zu FIN %zu RST %zu payload %" PRIu64 " bytes\n", a,
-			nsrc == 2 ? b : "?", syn[d], fin[d], rst[d], bytes[d]);
-		if (retrans)
-			fprintf(out, "  (%zu retransmission(s))\n", rtx[d]);
+		fprintf(out, "%s%s -> %s: SYN %zu FIN %zu RST %zu payload %" PRIu64 " bytes\n",
+			indent, a, nsrc == 2 ? b : "?", syn[d], fin[d], rst[d], bytes[d]);
 	}
 }

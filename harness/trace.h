@@ -83,11 +83,11 @@ int64_t lab_trace_max_gap(const struct lab_trace *t, struct in_addr src, size_t 
 
 /*
  * lab_trace_facts() - the packet-level facts of a capture that a re-run must reproduce, one
- * line per direction, for packets before @until_us: SYNs, FINs and RSTs (retransmitted ones
- * included: a lost FIN shows as two), payload bytes (each byte once: data retransmitted under
- * load is not a fact of the story); with @retrans, also the data/SYN/FIN retransmissions
+ * line per direction (after @indent), for packets before @until_us: SYNs, FINs and RSTs
+ * (retransmitted ones included: a lost FIN shows as two) and payload bytes (each byte once:
+ * data retransmitted under load is not a fact of the story)
  */
-void lab_trace_facts(const struct lab_trace *t, int64_t until_us, bool retrans, FILE *out);
+void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *indent, FILE *out);
 /* "S.", "F.", "R", "P." ... tcpdump's notation */
 void lab_tcp_flags_str(uint8_t flags, char *buf, size_t len);
 

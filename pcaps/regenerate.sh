@@ -9,16 +9,6 @@ tcplab=${1:-$top/build/tcplab}
 work=$(mktemp -d /tmp/pcaps.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# facts of one run folder, to stdout
-facts() {
-	end=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["story_end_us"])' \
-		"$1/report.json")
-	for side in client server; do
-		echo "$side-side capture:"
-		"$tcplab" show "$1/$side.pcap" --facts "$end" | sed 's/^/  /'
-	done
-}
-
 grep -v '^#' "$top/tests/scenario-cases.txt" | awk 'NF == 4 && $2 == $3 { print $1, $2 }' |
 while read -r scenario variant; do
 	"$tcplab" run "$scenario" --variant "$variant" --results "$work" --quiet >/dev/null ||
@@ -27,6 +17,6 @@ while read -r scenario variant; do
 	dest="$top/pcaps/$scenario/$variant"
 	mkdir -p "$dest"
 	cp "$run/client.pcap" "$run/server.pcap" "$run/report.html" "$dest/"
-	facts "$run" >"$dest/facts.txt"
+	"$tcplab" facts "$run" >"$dest/facts.txt"
 	echo "$scenario/$variant: $(cat "$dest/facts.txt" | tr -s ' \n' ' ' | cut -c1-100)..."
 done

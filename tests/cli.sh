@@ -38,6 +38,7 @@ expect 2 "not an impairment" run rst-on-close --impair slow --results "$results"
 expect 2 "not a time" run rst-on-close --impair delay=5parsecs --results "$results"
 expect 2 "done by nftables" run rst-on-close --impair drop,backend=netem --results "$results"
 expect 0 "blackhole" --help
+expect 2 "not a run folder" facts /nonexistent
 expect 2 "unknown command" frobnicate
 expect 2 "no command"
 TCPLAB_TOLERANCE_SCALE=0.1 expect 2 "TCPLAB_TOLERANCE_SCALE" run rst-on-close --results "$results"

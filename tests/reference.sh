@@ -18,12 +18,7 @@ check() { # check SCENARIO VARIANT: one line, ok or FAIL with the difference
 	"$tcplab" run "$s" --variant "$v" --results "$work/$s-$v" --quiet >/dev/null 2>&1
 	run=$(ls -d "$work/$s-$v/$s/"* 2>/dev/null | tail -1)
 	[ -n "$run" ] || { echo "FAIL: $s/$v: no run"; return; }
-	end=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["story_end_us"])' \
-		"$run/report.json")
-	for side in client server; do
-		echo "$side-side capture:"
-		"$tcplab" show "$run/$side.pcap" --facts "$end" | sed 's/^/  /'
-	done >"$work/$s-$v.facts"
+	"$tcplab" facts "$run" >"$work/$s-$v.facts"
 	if diff -u "$ref/facts.txt" "$work/$s-$v.facts" >"$work/$s-$v.diff"; then
 		echo "ok: $s/$v"
 	else

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <pcap/pcap.h>
 
 #include "ladder.h"
@@ -24,6 +25,7 @@ static const char usage[] =
 	"       tcplab explain NAME\n"
 	"       tcplab show FILE.pcap\n"
 	"       tcplab clean\n"
+	"       tcplab facts RUN-DIR\n"
 	"       tcplab run NAME [--variant V] [--set KEY=VALUE]... [--results DIR]\n"
 	"                       [--impair SPEC]... [--server-cmd CMD] [--client-cmd CMD]\n"
 	"                       [--expect-as V] [--quiet] [--outcomes-only]\n"
@@ -33,6 +35,8 @@ static const char usage[] =
 	"  explain   the story: symptom, kernel mechanism, capture, remedy, parameters\n"
 	"  show      the ladder of any capture (pcap or pcapng, IPv4/TCP): one line per\n"
 	"            packet, retransmissions, RSTs, zero windows, long silences\n"
+	"  facts     what a re-run must reproduce of a run (SYN/FIN/RST, payload bytes per\n"
+	"            direction and capture, up to the end of the story): pcaps/*/facts.txt\n"
 	"  clean     remove every lab kept with run --keep (and nothing else)\n"
 	"  run       build a lab (client -- wire -- server namespaces), run the scenario, check it\n"
 	"            --variant V     which variant (default: default)\n"
@@ -255,22 +259,41 @@ static int cmd_show(const char *path)
 	return 0;
 }
 
-/* tcplab show FILE --facts [UNTIL_US]: what a re-run must reproduce (pcaps/, its test) */
-static int cmd_facts(const char *path, const char *until)
+/*
+ * tcplab facts RUN-DIR: what a re-run must reproduce (the facts.txt files in pcaps/), from
+ * both captures of a run, up to the end of its story (report.json)
+ */
+static int cmd_facts(const char *dir)
 {
-	struct lab_trace t = LAB_TRACE_INIT;
-	char why[512] = "", *end = NULL;
-	long long u = until ? strtoll(until, &end, 10) : INT64_MAX;
+	char path[PATH_MAX], why[512] = "";
+	struct json_object *report, *end;
+	int64_t until;
+	int side;
 
-	if (until && (*end || end == until))
-		return usage_error("--facts %s: wants a time in microseconds (CLOCK_REALTIME)",
-				   until);
-	if (lab_trace_read(&t, path, why, sizeof(why))) {
-		fprintf(stderr, "tcplab: show: %s\n", why);
+	snprintf(path, sizeof(path), "%s/report.json", dir);
+	report = json_object_from_file(path);
+	if (!report || !json_object_object_get_ex(report, "story_end_us", &end)) {
+		json_object_put(report);
+		fprintf(stderr,
+			"tcplab: facts: %s: not a run folder (no story_end_us in its "
+			"report.json)\n",
+			dir);
 		return LAB_EXIT_USAGE;
 	}
-	lab_trace_facts(&t, (int64_t)u, false, stdout);
-	lab_trace_free(&t);
+	until = json_object_get_int64(end);
+	json_object_put(report);
+	for (side = 0; side < 2; side++) {
+		struct lab_trace t = LAB_TRACE_INIT;
+
+		snprintf(path, sizeof(path), "%s/%s.pcap", dir, side ? "server" : "client");
+		if (lab_trace_read(&t, path, why, sizeof(why))) {
+			fprintf(stderr, "tcplab: facts: %s\n", why);
+			return LAB_EXIT_USAGE;
+		}
+		printf("%s-side capture:\n", side ? "server" : "client");
+		lab_trace_facts(&t, until, "  ", stdout);
+		lab_trace_free(&t);
+	}
 	return 0;
 }
 
@@ -514,14 +537,14 @@ int main(int argc, char **argv)
 		return cmd_explain(argv[2]);
 	if (!strcmp(argv[1], "show") && argc == 3)
 		return cmd_show(argv[2]);
-	if (!strcmp(argv[1], "show") && (argc == 4 || argc == 5) && !strcmp(argv[3], "--facts"))
-		return cmd_facts(argv[2], argc == 5 ? argv[4] : NULL);
+	if (!strcmp(argv[1], "facts") && argc == 3)
+		return cmd_facts(argv[2]);
 	if (!strcmp(argv[1], "clean") && argc == 2)
 		return cmd_clean();
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "explain") || !strcmp(argv[1], "show") ||
-	    !strcmp(argv[1], "clean"))
+	    !strcmp(argv[1], "clean") || !strcmp(argv[1], "facts"))
 		return usage_error("%s: wrong number of arguments", argv[1]);
 	return usage_error("unknown command '%s'", argv[1]);
 }
