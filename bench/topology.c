@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "event.h"
-#include "scenario.h"
+#include "lab.h"
+#include "registry.h"
+#include "timing.h"
 #include "topo.h"
 
 /* a percentile in milliseconds */
@@ -77,8 +79,8 @@ static int bench_scenarios(size_t reps)
 
 			for (r = 0; r < reps && r < 64; r++) {
 				struct lab_run_timing tm;
-				struct lab_run_opts o = { .scenario = sc->name,
-							  .variant = sc->variants[j].name,
+				struct lab_run_opts o = { .sc = sc,
+							  .variant = lab_variant_at(sc, j)->name,
 							  .results = "/tmp/tcplab-bench",
 							  .quiet = true,
 							  .out = devnull,
@@ -90,7 +92,7 @@ static int bench_scenarios(size_t reps)
 				proto[r] = tm.protocol_us;
 				over[r] = tm.total_us - tm.protocol_us;
 			}
-			snprintf(name, sizeof(name), "%s/%s", sc->name, sc->variants[j].name);
+			snprintf(name, sizeof(name), "%s/%s", sc->name, lab_variant_at(sc, j)->name);
 			printf("  %-32s %7.2f ms %7.2f ms %7.2f ms %7.2f ms\n", name,
 			       pct(setup, r, 0.5), pct(total, r, 0.5), pct(proto, r, 0.5),
 			       pct(over, r, 0.5));

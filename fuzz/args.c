@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "impair.h"
-#include "scenario.h"
+#include "lab.h"
+#include "registry.h"
 #include "sockops.h"
 
 #define MAX_LINES 16
@@ -23,7 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockop ops[SOCKOPS_MAX];
 	struct sockaddr_in sin;
 	struct lab_impair imp;
-	struct lab_run run;
 	size_t n = 0;
 	char why[512];
 
@@ -38,15 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (n) {
 		struct lab_run_opts o = {
-			.scenario = lines[0],
+			.sc = lab_scenario_find(lines[0]),
 			.sets = lines + 1,
 			.n_sets = (n - 1) / 2,
 			.impairs = lines + 1 + (n - 1) / 2,
 			.n_impairs = n - 1 - (n - 1) / 2,
 		};
 
-		memset(&run, 0, sizeof(run));
-		lab_run_setup(&run, &o, why, sizeof(why));
+		if (o.sc)
+			lab_run_check(&o, why, sizeof(why));
 	}
 	free(text);
 	return 0;

@@ -1,22 +1,41 @@
 // SPDX-License-Identifier: MIT
-/* Error context: the place that detects a failure says what it was doing. */
+/*
+ * Error context: the place that detects a failure says what it was doing, once. The text is
+ * kept per thread as the innermost reason; the runner puts it into the run's ERROR line and
+ * report.json, so "setns(server): Operation not permitted" is what the user reads.
+ */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 
+static __thread char last[256];
+
 int lab_fail(int err, const char *fmt, ...)
 {
+	char context[200];
 	va_list ap;
 
-	fputs("tcplab: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(context, sizeof(context), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(err < 0 ? -err : err));
+	snprintf(last, sizeof(last), "%s: %s", context, strerror(err < 0 ? -err : err));
+	if (getenv("TCPLAB_DEBUG"))
+		fprintf(stderr, "tcplab: %s\n", last);
 	return err;
+}
+
+const char *lab_error_last(void)
+{
+	return last;
+}
+
+void lab_error_clear(void)
+{
+	last[0] = '\0';
 }
 
 const char *lab_errno_name(int err)

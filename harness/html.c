@@ -111,8 +111,9 @@ static void svg_packet(FILE *f, const struct lab_ladder_row *r, int y)
 	fprintf(f, "</g>\n");
 }
 
-static void svg_event(FILE *f, const struct lab_event *ev, int y)
+static void svg_event(FILE *f, const struct lab_run *run, const struct lab_event *ev, int y)
 {
+	const struct lab_series *series = lab_report_series_of(run, ev);
 	bool server = !strcmp(ev->who, "server"), wire = !strcmp(ev->who, "wire");
 	bool state = !strcmp(ev->call, "state"), note = !strcmp(ev->call, "note");
 	const char *color = ev->err[0] || (wire && !note) ? "#c62828" :
@@ -132,8 +133,9 @@ static void svg_event(FILE *f, const struct lab_event *ev, int y)
 		snprintf(text, sizeof(text), "wire: X dropped by %.48s", spec);
 	else if (note || wire)
 		snprintf(text, sizeof(text), "%s: %.56s", ev->who, ev->detail);
-	else if (!strcmp(ev->call, "request")) /* its value is the latency */
-		snprintf(text, sizeof(text), "%s: request took %.3f ms", ev->who, ev->ret / 1e3);
+	else if (series) /* its value is a measurement, not a return value */
+		snprintf(text, sizeof(text), "%s: %s: %.3f ms", ev->who, series->name,
+			 ev->ret / 1e3);
 	else if (ev->ret < 0)
 		snprintf(text, sizeof(text), "%s: %s() = -1 %s", ev->who, ev->call, ev->err);
 	else
@@ -198,7 +200,7 @@ static void svg_ladder(FILE *f, const struct lab_run *run)
 		if (rows[i].pkt)
 			svg_packet(f, &rows[i], y);
 		else
-			svg_event(f, rows[i].ev, y);
+			svg_event(f, run, rows[i].ev, y);
 	}
 	if (!n)
 		fprintf(f,
@@ -209,62 +211,59 @@ static void svg_ladder(FILE *f, const struct lab_run *run)
 	free(rows);
 }
 
-/* per-request latency bars, with the expected window (if the run judged one) as a band */
-static void svg_latency(FILE *f, const struct lab_run *run)
+/* a series' bars, with the window of the expectation that summarises it as a band */
+static void svg_series(FILE *f, const struct lab_run *run, size_t k)
 {
-	int64_t *v, max = 1;
-	size_t n = lab_report_latencies(run, &v), i;
+	const struct lab_series *s = &run->series[k];
 	const struct lab_expect *win = NULL;
 	int cw = 1000, ch = 300, x0 = 70, bw;
+	int64_t max = 1;
+	size_t n = s->n, i;
 
 	if (!n)
 		return;
 	for (i = 0; i < run->ex.n; i++)
-		if (run->ex.v[i].timed && strstr(run->ex.v[i].what, "latency"))
+		if (run->ex.v[i].series == (int)k && run->ex.v[i].kind == LAB_EXPECT_WINDOW)
 			win = &run->ex.v[i];
 	for (i = 0; i < n; i++)
-		max = v[i] > max ? v[i] : max;
+		max = s->v[i] > max ? s->v[i] : max;
 	max = max * 11 / 10 + 1;
 	bw = (cw - x0 - 20) / (int)n;
 	bw = bw < 2 ? 2 : bw;
-	fprintf(f,
-		"<h2>Latency per request</h2>\n<svg xmlns='http://www.w3.org/2000/svg' "
-		"id='latency' width='%d' height='%d'>\n",
-		cw, ch + 50);
+	fprintf(f, "<h2>");
+	esc(f, s->name);
+	fprintf(f, "</h2>\n<svg xmlns='http://www.w3.org/2000/svg' id='series%zu' width='%d' "
+		   "height='%d'>\n",
+		k, cw, ch + 50);
 	if (win) {
-		double lo, hi;
+		int ylo = ch - (int)(win->lo_us * ch / (double)max);
+		int yhi = ch - (int)(win->hi_us * ch / (double)max);
 
-		if (sscanf(win->expected, "%*f ms (%lf..%lf)", &lo, &hi) == 2) {
-			int ylo = ch - (int)(lo * 1000 * ch / (double)max);
-			int yhi = ch - (int)(hi * 1000 * ch / (double)max);
-
-			fprintf(f,
-				"<rect x='%d' y='%d' width='%d' height='%d' fill='#c8e6c9'/>"
-				"<text x='%d' y='%d' font-size='13' fill='#1a7f37'>expected window ",
-				x0, yhi < 0 ? 0 : yhi, cw - x0, ylo - (yhi < 0 ? 0 : yhi), x0 + 6,
-				(yhi < 0 ? 0 : yhi) + 14);
-			esc(f, win->expected);
-			fprintf(f, "</text>\n");
-		}
+		yhi = yhi < 0 ? 0 : yhi;
+		fprintf(f,
+			"<rect x='%d' y='%d' width='%d' height='%d' fill='#c8e6c9'/>"
+			"<text x='%d' y='%d' font-size='13' fill='#1a7f37'>expected window ",
+			x0, yhi, cw - x0, ylo - yhi, x0 + 6, yhi + 14);
+		esc(f, win->expected);
+		fprintf(f, "</text>\n");
 	}
 	for (i = 0; i < n; i++) {
-		int h = (int)(v[i] * ch / max);
+		int h = (int)(s->v[i] * ch / max);
 
 		fprintf(f,
-			"<rect class='bar' x='%d' y='%d' width='%d' height='%d' fill='%s'><title>request "
+			"<rect class='bar' x='%d' y='%d' width='%d' height='%d' fill='%s'><title>%s "
 			"%zu: %.3f ms</title></rect>\n",
 			x0 + (int)i * bw, ch - h, bw > 3 ? bw - 2 : bw, h > 0 ? h : 1,
-			i ? "#1565c0" : "#90a4ae", i, v[i] / 1e3);
+			i >= s->skip ? "#1565c0" : "#90a4ae", s->call, i, s->v[i] / 1e3);
 	}
 	fprintf(f,
 		"<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#333'/>"
 		"<line x1='%d' y1='0' x2='%d' y2='%d' stroke='#333'/>"
 		"<text x='%d' y='14' font-size='13' text-anchor='end'>%.1f ms</text>"
 		"<text x='%d' y='%d' font-size='13' text-anchor='end'>0</text>"
-		"<text x='%d' y='%d' font-size='14'>request 0 .. %zu (request 0 grey: quick-ACK "
-		"mode at connection start)</text></svg>\n",
-		x0, ch, cw, ch, x0, x0, ch, x0 - 4, max / 1e3, x0 - 4, ch, x0, ch + 30, n - 1);
-	free(v);
+		"<text x='%d' y='%d' font-size='14'>%s 0 .. %zu%s</text></svg>\n",
+		x0, ch, cw, ch, x0, x0, ch, x0 - 4, max / 1e3, x0 - 4, ch, x0, ch + 30, s->call,
+		n - 1, s->skip ? " (grey: not summarised)" : "");
 }
 
 static void expectations(FILE *f, const struct lab_run *run)
@@ -339,8 +338,9 @@ static void facts(FILE *f, const struct lab_run *run)
 	fprintf(f, "</table>\n");
 }
 
-static void story(FILE *f, const struct lab_scenario *sc)
+static void story(FILE *f, const struct lab_run *run)
 {
+	const struct lab_scenario *sc = run->sc;
 	static const char *const titles[] = { "Symptom", "Mechanism", "In the capture", "Remedy" };
 	const char *texts[] = { sc->symptom, sc->mechanism, sc->capture, sc->remedy };
 	size_t i;
@@ -351,8 +351,8 @@ static void story(FILE *f, const struct lab_scenario *sc)
 		esc(f, texts[i]);
 		fprintf(f, "</p>\n");
 	}
-	fprintf(f, "<h3>By hand</h3><pre>");
-	esc(f, sc->by_hand);
+	fprintf(f, "<h3>By hand (what this run started, in namespaces you make)</h3><pre>");
+	esc(f, run->by_hand ? run->by_hand : "");
 	fprintf(f, "</pre>\n");
 }
 
@@ -398,9 +398,10 @@ int lab_report_html(const struct lab_run *run, const char *verdict, const char *
 		   "through inet_diag (green, italic).</p>\n");
 	svg_ladder(f, run);
 	expectations(f, run);
-	svg_latency(f, run);
+	for (size_t k = 0; k < run->n_series; k++)
+		svg_series(f, run, k);
 	facts(f, run);
-	story(f, run->sc);
+	story(f, run);
 	fprintf(f, "</body></html>\n");
 	return fclose(f) ? -errno : 0;
 }

@@ -55,7 +55,22 @@ static struct json_object *expectations_json(const struct lab_run *run)
 	for (i = 0; i < run->ex.n; i++) {
 		struct json_object *e = json_object_new_object();
 
+		static const char *const kinds[] = { "count", "counter", "state", "calls",
+						     "text",  "window",  "at_most", "n/a" };
+		const struct lab_expect *x = &run->ex.v[i];
+
+		json_object_object_add(e, "key", json_object_new_string(x->key));
+		json_object_object_add(e, "kind", json_object_new_string(kinds[x->kind]));
 		json_object_object_add(e, "what", json_object_new_string(run->ex.v[i].what));
+		json_object_object_add(e, "timed", json_object_new_boolean(x->timed));
+		if (x->kind == LAB_EXPECT_WINDOW || x->kind == LAB_EXPECT_AT_MOST) {
+			json_object_object_add(e, "observed_us", json_object_new_int64(x->observed_us));
+			json_object_object_add(e, "lo_us", json_object_new_int64(x->lo_us));
+			json_object_object_add(e, "hi_us", json_object_new_int64(x->hi_us));
+		} else if (x->kind <= LAB_EXPECT_STATE) {
+			json_object_object_add(e, "want", json_object_new_int64(x->want));
+			json_object_object_add(e, "got", json_object_new_int64(x->got));
+		}
 		json_object_object_add(e, "expected",
 				       json_object_new_string(run->ex.v[i].expected));
 		json_object_object_add(e, "observed",
@@ -104,48 +119,61 @@ static struct json_object *timings_json(const struct lab_run *run)
 	return o;
 }
 
-size_t lab_report_latencies(const struct lab_run *run, int64_t **out)
+const struct lab_series *lab_report_series_of(const struct lab_run *run,
+					     const struct lab_event *ev)
 {
-	size_t n = lab_run_count_calls(run, "client", "request", NULL), i;
+	char name[16];
+	size_t i;
 
-	*out = n ? calloc(n, sizeof(**out)) : NULL;
-	if (!*out)
-		return 0;
-	for (i = 0; i < n; i++)
-		(*out)[i] = lab_run_event(run, "client", "request", i)->ret;
-	return n;
+	for (i = 0; i < run->n_series; i++)
+		if (!strcmp(ev->call, run->series[i].call) &&
+		    !strcmp(ev->who, lab_run_prog_name(run->series[i].who, name, sizeof(name))))
+			return &run->series[i];
+	return NULL;
 }
 
-static struct json_object *latency_json(const struct lab_run *run)
+static struct json_object *series_json(const struct lab_run *run)
 {
-	struct json_object *o, *a;
-	int64_t *v;
-	size_t n = lab_report_latencies(run, &v), i;
+	struct json_object *all = json_object_new_array();
+	size_t i, k;
 
-	if (!n)
-		return NULL;
-	o = json_object_new_object();
-	a = json_object_new_array();
-	for (i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_int64(v[i]));
-	json_object_object_add(o, "samples_us", a);
-	json_object_object_add(o, "p50_us", json_object_new_int64(lab_percentile(v, n, 0.5)));
-	json_object_object_add(o, "p90_us", json_object_new_int64(lab_percentile(v, n, 0.9)));
-	json_object_object_add(o, "p99_us", json_object_new_int64(lab_percentile(v, n, 0.99)));
-	json_object_object_add(o, "max_us", json_object_new_int64(lab_percentile(v, n, 1.0)));
-	free(v);
-	return o;
+	for (k = 0; k < run->n_series; k++) {
+		const struct lab_series *s = &run->series[k];
+		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+		size_t n = s->n > s->skip ? s->n - s->skip : 0;
+		int64_t *v = calloc(n ? n : 1, sizeof(*v));
+
+		if (!v)
+			continue;
+		memcpy(v, s->v + s->skip, n * sizeof(*v));
+		for (i = 0; i < s->n; i++)
+			json_object_array_add(a, json_object_new_int64(s->v[i]));
+		json_object_object_add(o, "name", json_object_new_string(s->name));
+		json_object_object_add(o, "call", json_object_new_string(s->call));
+		json_object_object_add(o, "unit", json_object_new_string("us"));
+		json_object_object_add(o, "samples", a);
+		json_object_object_add(o, "summarised_from", json_object_new_int64((int64_t)s->skip));
+		json_object_object_add(o, "p50", json_object_new_int64(lab_percentile(v, n, 0.5)));
+		json_object_object_add(o, "p90", json_object_new_int64(lab_percentile(v, n, 0.9)));
+		json_object_object_add(o, "p99", json_object_new_int64(lab_percentile(v, n, 0.99)));
+		json_object_object_add(o, "max", json_object_new_int64(lab_percentile(v, n, 1.0)));
+		json_object_array_add(all, o);
+		free(v);
+	}
+	return all;
 }
 
-/* percentiles and a histogram with power-of-two buckets from 64 us */
-static void print_latency(FILE *out, const struct lab_run *run)
+/* percentiles and a histogram with power-of-two buckets from 64 us, per series */
+static void print_series(FILE *out, const struct lab_series *s)
 {
-	size_t count[24] = { 0 }, n, i, lo = 23, hi = 0, top = 1;
-	int64_t *v;
+	size_t count[24] = { 0 }, n = s->n, i, lo = 23, hi = 0, top = 1;
+	int64_t *v = calloc(n ? n : 1, sizeof(*v));
 
-	n = lab_report_latencies(run, &v);
-	if (!n)
+	if (!v || !n) {
+		free(v);
 		return;
+	}
+	memcpy(v, s->v, n * sizeof(*v));
 	for (i = 0; i < n; i++) {
 		size_t b = 0;
 
@@ -157,10 +185,8 @@ static void print_latency(FILE *out, const struct lab_run *run)
 	}
 	for (i = lo; i <= hi; i++)
 		top = count[i] > top ? count[i] : top;
-	fprintf(out,
-		"latency per request (client, %zu samples): p50 %.2f ms  p90 %.2f ms  "
-		"p99 %.2f ms  max %.2f ms\n",
-		n, lab_percentile(v, n, 0.5) / 1e3, lab_percentile(v, n, 0.9) / 1e3,
+	fprintf(out, "%s (%zu samples): p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+		s->name, n, lab_percentile(v, n, 0.5) / 1e3, lab_percentile(v, n, 0.9) / 1e3,
 		lab_percentile(v, n, 0.99) / 1e3, lab_percentile(v, n, 1.0) / 1e3);
 	for (i = lo; i <= hi; i++)
 		fprintf(out, "  %9.3f ms .. %9.3f ms |%-40.*s %zu\n", (64 << i) / 1e3,
@@ -248,7 +274,7 @@ struct lab_ladder lab_report_ladder_of(const struct lab_run *run)
 	return (struct lab_ladder){
 		.client_side = &run->trace[LAB_CLIENT],
 		.server_side = &run->trace[LAB_SERVER],
-		.client = lab_addr(LAB_CLIENT_ADDR),
+		.client = lab_host_addr(LAB_CLIENT),
 		.events = run->events,
 		.n_events = run->n_events,
 	};
@@ -288,7 +314,7 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "expectations", expectations_json(run));
 	json_object_object_add(o, "events", events_json(run));
 	json_object_object_add(o, "timings", timings_json(run));
-	json_object_object_add(o, "latency", latency_json(run));
+	json_object_object_add(o, "series", series_json(run));
 	snprintf(path, sizeof(path), "%s/report.json", run->dir);
 	err = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
 	json_object_put(o);
@@ -305,8 +331,8 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 		err = lab_report_html(run, verdict, path);
 	if (!err && run->server.pid != -1)
 		err = write_log(run, &run->server);
-	if (!err && run->client.pid != -1)
-		err = write_log(run, &run->client);
+	for (size_t i = 0; !err && i < run->n_clients; i++)
+		err = write_log(run, &run->clients[i]);
 	if (err)
 		fprintf(stderr, "tcplab: cannot write the results in %s: %s\n", run->dir,
 			strerror(err < 0 ? -err : err));
@@ -328,7 +354,8 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 		lab_report_ladder(out, run);
 		fputc('\n', out);
 	}
-	print_latency(out, run);
+	for (i = 0; i < run->n_series; i++)
+		print_series(out, &run->series[i]);
 	print_wire(out, run);
 	for (i = 0; i < run->ex.n; i++)
 		if ((int)strlen(run->ex.v[i].expected) > width)

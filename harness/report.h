@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "ladder.h"
-#include "scenario.h"
+#include "run.h"
 
 /* report.json, ladder.txt and the programs' logs in run->dir; the summary on @out */
 int lab_report_write(const struct lab_run *run, const char *verdict);
@@ -16,8 +16,9 @@ void lab_report_ladder(FILE *out, const struct lab_run *run);
 /* lab_report_ladder_of() - the ladder of a run: both captures and every event */
 struct lab_ladder lab_report_ladder_of(const struct lab_run *run);
 
-/* lab_report_latencies() - the client's per-request latencies in order (caller frees); count */
-size_t lab_report_latencies(const struct lab_run *run, int64_t **out);
+/* lab_report_series_of() - the series (lab_series) @ev's value belongs to, or NULL */
+const struct lab_series *lab_report_series_of(const struct lab_run *run,
+					     const struct lab_event *ev);
 
 /* lab_report_html() - the self-contained report.html of a run: 0 or -errno */
 int lab_report_html(const struct lab_run *run, const char *verdict, const char *path);

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenario.h"
+#include "lab.h"
+#include "netns.h"
+#include "registry.h"
 
 #define MAX_CASES 128
 
@@ -54,7 +56,7 @@ static void load_cases(const char *path)
 START_TEST(run_case)
 {
 	const struct scase *c = &cases[_i];
-	struct lab_run_opts o = { .scenario = c->scenario,
+	struct lab_run_opts o = { .sc = lab_scenario_find(c->scenario),
 				  .variant = c->variant,
 				  .expect_as = c->expect_as,
 				  .results = getenv("TCPLAB_RESULTS") ? getenv("TCPLAB_RESULTS") :

@@ -13,7 +13,8 @@
 #include "expect.h"
 #include "impair.h"
 #include "nstat.h"
-#include "scenario.h"
+#include "lab.h"
+#include "registry.h"
 #include "sockops.h"
 #include "timing.h"
 #include "trace.h"
@@ -339,12 +340,16 @@ END_TEST
 static int setup(const char *scenario, const char *variant, const char *set, char *why)
 {
 	const char *sets[] = { set };
-	struct lab_run_opts o = {
-		.scenario = scenario, .variant = variant, .sets = sets, .n_sets = set ? 1 : 0
-	};
-	struct lab_run run = { 0 };
+	struct lab_run_opts o = { .sc = lab_scenario_find(scenario),
+				  .variant = variant,
+				  .sets = sets,
+				  .n_sets = set ? 1 : 0 };
 
-	return lab_run_setup(&run, &o, why, 256);
+	if (!o.sc) {
+		snprintf(why, 256, "unknown scenario '%s'", scenario);
+		return LAB_EXIT_USAGE;
+	}
+	return lab_run_check(&o, why, 256);
 }
 
 START_TEST(options_are_checked)
@@ -456,10 +461,11 @@ END_TEST
 static int setup_impair(const char *spec, char *why)
 {
 	const char *impairs[] = { spec };
-	struct lab_run_opts o = { .scenario = "rst-on-close", .impairs = impairs, .n_impairs = 1 };
-	struct lab_run run = { 0 };
+	struct lab_run_opts o = { .sc = lab_scenario_find("rst-on-close"),
+				  .impairs = impairs,
+				  .n_impairs = 1 };
 
-	return lab_run_setup(&run, &o, why, 256);
+	return lab_run_check(&o, why, 256);
 }
 
 START_TEST(impair_option_is_checked)
@@ -490,7 +496,7 @@ START_TEST(every_variant_has_a_test)
 
 		ck_assert_msg(sc->n_variants >= 2, "%s has no contrast variant", sc->name);
 		for (j = 0; j < sc->n_variants; j++) {
-			const char *v = sc->variants[j].name;
+			const char *v = lab_variant_at(sc, j)->name;
 
 			snprintf(want, sizeof(want), "%s %s %s 0\n", sc->name, v, v);
 			ck_assert_msg(strstr(all, want), "missing case: %s", want);

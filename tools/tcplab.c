@@ -18,7 +18,12 @@
 
 #include "ladder.h"
 #include "netns.h"
-#include "scenario.h"
+#include "expect.h"
+#include "lab.h"
+#include "registry.h"
+#include "timing.h"
+#include "topo.h"
+#include "trace.h"
 
 static const char usage[] =
 	"usage: tcplab list\n"
@@ -92,7 +97,7 @@ static int cmd_list(void)
 
 		for (j = 0; j < sc->n_variants; j++)
 			o += (size_t)snprintf(variants + o, sizeof(variants) - o, "%s%s",
-					      j ? "," : "", sc->variants[j].name);
+					      j ? "," : "", lab_variant_at(sc, j)->name);
 		printf("%-16s %-18s %s\n", sc->name, variants, sc->summary);
 	}
 	return 0;
@@ -148,7 +153,7 @@ static int cmd_explain(const char *name)
 	wrap(sc->remedy, 2);
 	printf("\nVARIANTS\n");
 	for (i = 0; i < sc->n_variants; i++)
-		printf("  %-14s %s\n", sc->variants[i].name, sc->variants[i].summary);
+		printf("  %-14s %s\n", lab_variant_at(sc, i)->name, lab_variant_at(sc, i)->summary);
 	printf("\nPARAMETERS (--set KEY=VALUE)\n");
 	for (i = 0; i < sc->n_params; i++) {
 		const struct lab_param *p = &sc->params[i];
@@ -157,15 +162,23 @@ static int cmd_explain(const char *name)
 		       p->unit);
 		wrap(p->help, 20);
 	}
-	printf("\nBY HAND (the same programs, in namespaces you make)\n");
-	for (const char *l = sc->by_hand; *l;) { /* commands: one per line, never wrapped */
-		size_t len = strcspn(l, "\n");
+	printf("\nBY HAND (what the lab runs for each variant, in namespaces you make: CLIENT and\n"
+	       "SERVER joined through a router; the lab's addresses are %s and %s)\n",
+	       LAB_CLIENT_ADDR, LAB_SERVER_ADDR);
+	for (i = 0; i < sc->n_variants; i++) {
+		char *by_hand = lab_by_hand(sc, lab_variant_at(sc, i)->name);
 
-		printf("  %.*s\n", (int)len, l);
-		l += len + (l[len] == '\n');
+		printf("  # %s\n", lab_variant_at(sc, i)->name);
+		for (const char *l = by_hand ? by_hand : ""; *l;) { /* one per line, never wrapped */
+			size_t len = strcspn(l, "\n");
+
+			printf("  %.*s\n", (int)len, l);
+			l += len + (l[len] == '\n');
+		}
+		free(by_hand);
 	}
 	printf("\nRUN IT\n  tcplab run %s\n  tcplab run %s --variant %s\n", sc->name, sc->name,
-	       sc->n_variants > 1 ? sc->variants[1].name : "default");
+	       sc->n_variants > 1 ? lab_variant_at(sc, 1)->name : "default");
 	printf("  tcplab run %s --step        # pause at each phase, look with ss/nstat\n",
 	       sc->name);
 	printf("  then open results/%s/RUN-ID/report.html; reference captures: pcaps/%s/\n",
@@ -185,7 +198,7 @@ static int repeat(struct lab_run_opts *o, long n)
 	if (!ex || !vals)
 		return LAB_EXIT_ERROR;
 	for (i = 0; i < n; i++) {
-		o->keep = &ex[i];
+		o->expects_out = &ex[i];
 		o->quiet = o->quiet || i > 0;
 		ret = lab_run_main(o);
 		if (ret == LAB_EXIT_USAGE || ret == LAB_EXIT_SKIP)
@@ -201,12 +214,16 @@ static int repeat(struct lab_run_opts *o, long n)
 		const struct lab_expect *e = &ex[0].v[k];
 		long held = 0, m = 0;
 
-		for (j = 0; j < n; j++) {
-			if (k >= ex[j].n || strcmp(ex[j].v[k].what, e->what))
+		for (j = 0; j < n; j++) { /* the same check in another run: by key, not by label */
+			size_t q;
+
+			for (q = 0; q < ex[j].n && strcmp(ex[j].v[q].key, e->key); q++)
+				;
+			if (q == ex[j].n)
 				continue;
-			held += ex[j].v[k].ok;
-			if (ex[j].v[k].timed)
-				vals[m++] = ex[j].v[k].observed_us;
+			held += ex[j].v[q].ok;
+			if (ex[j].v[q].kind == LAB_EXPECT_WINDOW || ex[j].v[q].kind == LAB_EXPECT_AT_MOST)
+				vals[m++] = ex[j].v[q].observed_us;
 		}
 		printf("%-52s %3ld/%-3ld", e->what, held, n);
 		if (m)
@@ -513,7 +530,12 @@ static int cmd_run(int argc, char **argv)
 		return usage_error("%s", optind == argc ? "run needs a scenario name" :
 							  "run takes one scenario name");
 	}
-	o.scenario = argv[optind];
+	o.sc = lab_scenario_find(argv[optind]);
+	if (!o.sc) {
+		free(sets);
+		free(impairs);
+		return usage_error("unknown scenario '%s' (see: tcplab list)", argv[optind]);
+	}
 	o.sets = sets;
 	/* without root, an unprivileged user namespace (where the kernel allows it) will do */
 	lab_netns_become_root();

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+/* For people in front of a lab: --step pauses with the commands to look inside, --keep. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "run.h"
+
+/* in a user namespace of our own (not root): nsenter must join it too */
+static bool own_userns(void)
+{
+	struct stat self, init;
+
+	return !stat("/proc/self/ns/user", &self) && !stat("/proc/1/ns/user", &init) &&
+	       self.st_ino != init.st_ino;
+}
+
+void lab_run_phase(struct lab_run *run, const char *what)
+{
+	static const char *const look[] = { "ss -tanoi", "nft list ruleset",
+					    "ss -tanoi; nstat -az" };
+	FILE *out = run->opts->out ? run->opts->out : stdout, *tty;
+	char line[16], user[64] = "";
+	enum lab_host h;
+
+	if (!run->opts->step || run->dry)
+		return;
+	lab_run_note(run, "harness", "note", what);
+	if (own_userns())
+		snprintf(user, sizeof(user), "--user=/proc/%d/ns/user ", (int)getpid());
+	fprintf(out, "\n== step: %s\n   look inside (another terminal):\n", what);
+	for (h = 0; h < LAB_NHOSTS; h++)
+		fprintf(out, "     nsenter %s--net=/proc/%d/fd/%d sh -c '%s'   # %s\n", user,
+			(int)getpid(), run->topo.ns[h].fd, look[h], lab_host_name(h));
+	fprintf(out, "     tcplab show %s/client.pcap   # the capture so far\n", run->dir);
+	fprintf(out, "   Enter goes on > ");
+	fflush(out);
+	tty = fopen("/dev/tty", "r");
+	if (!fgets(line, sizeof(line), tty ? tty : stdin))
+		fprintf(out, "\n");
+	if (tty)
+		fclose(tty);
+}
+
+/*
+ * --keep: pin the three namespaces under predictable names and say how to look inside.
+ * The wire's NFQUEUE rules go (nobody holds their verdicts any more); its nftables rules stay.
+ */
+void lab_run_keep(struct lab_run *run)
+{
+	char *flush[] = { "iptables", "-w", "-F", "FORWARD", NULL };
+	const char *id = strrchr(run->dir, '-') + 1;
+	struct lab_proc p = LAB_PROC_INIT;
+	char name[LAB_NHOSTS][48];
+	enum lab_host h;
+
+	if (!lab_proc_spawn(&p, "iptables", &run->topo.ns[LAB_WIRE], flush, false))
+		lab_proc_wait(&p, lab_mono_us() + 5000000);
+	lab_proc_free(&p);
+	for (h = 0; h < LAB_NHOSTS; h++) {
+		snprintf(name[h], sizeof(name[h]), "tcplab-%s-%s", id, lab_host_name(h));
+		if (lab_netns_pin(&run->topo.ns[h], name[h])) {
+			fprintf(stderr,
+				"tcplab: --keep: cannot keep the %s namespace (root only)\n",
+				lab_host_name(h));
+			while (h-- > 0)
+				lab_netns_unpin(name[h]);
+			return;
+		}
+	}
+	snprintf(run->kept, sizeof(run->kept),
+		 "\nkept: the lab stays until `tcplab clean`. Look inside:\n"
+		 "  ip netns exec %s ss -tanoi            # the client's sockets\n"
+		 "  ip netns exec %s ss -tanoi            # the server's\n"
+		 "  ip netns exec %s nstat -az | grep -i tcp\n"
+		 "  ip netns exec %s nft list ruleset     # the wire's rules and counters\n"
+		 "  ip netns exec %s tcpdump -nn -i c0 tcp # watch it live\n",
+		 name[LAB_CLIENT], name[LAB_SERVER], name[LAB_SERVER], name[LAB_WIRE],
+		 name[LAB_CLIENT]);
+}
+

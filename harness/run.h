@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_RUN_H
+#define LAB_RUN_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "event.h"
+#include "expect.h"
+#include "kernel.h"
+#include "lab.h"
+#include "nstat.h"
+#include "proc.h"
+#include "story.h"
+#include "tcpdiag.h"
+#include "topo.h"
+#include "trace.h"
+#include "wire.h"
+
+/*
+ * The run, as the runner's own modules see it (scenarios see story.h only):
+ *   setup.c      variants, parameters, --set, --impair            (before any lab exists)
+ *   programs.c   our programs and the user's: start, finish, stop
+ *   observe.c    events, calls, counters, states, series           (what judge() and reports read)
+ *   classroom.c  --step pauses, --keep
+ *   story.c      the scenario-facing steps, waits, timers, expectations (story.h)
+ *   run.c        the lifecycle and the verdict
+ * report.c and html.c read a finished run through this header and observe.c.
+ */
+#define LAB_MAX_CLIENTS 33 /* client, client2 ... client33 */
+#define LAB_MAX_SERIES 4
+
+struct lab_series {
+	char name[48];
+	int who;
+	char call[24];
+	size_t skip; /* values before this one are shown apart (e.g. request 0: quick-ACK mode) */
+	int64_t *v; /* all of @who's @call values, in order */
+	size_t n;
+};
+
+struct lab_run {
+	const struct lab_scenario *sc;
+	const struct lab_variant *variant; /* what runs */
+	const struct lab_variant *expect_as; /* whose documented behaviour judges it */
+	long param[LAB_PARAMS_MAX]; /* by index into sc->params */
+	unsigned char *params; /* the scenario's own parameter struct, filled from param[] */
+	void *obs; /* the scenario's observations: filled by play(), read by judge() */
+	const struct lab_run_opts *opts;
+	bool dry; /* nothing is started: steps record their commands in by_hand */
+	char *by_hand;
+	size_t by_hand_len;
+	struct lab_kernel kernel;
+	struct lab_topo topo;
+	struct lab_capture cap;
+	struct lab_trace trace[LAB_NHOSTS]; /* client- and server-side captures */
+	struct lab_nstat before[LAB_NHOSTS], after[LAB_NHOSTS];
+	struct lab_proc server;
+	struct lab_proc clients[LAB_MAX_CLIENTS]; /* clients[0] is "client", then client2 ... */
+	size_t n_clients;
+	struct lab_wire *wire;
+	struct lab_impair extra[LAB_WIRE_MAX]; /* --impair, parsed */
+	size_t n_extra;
+	struct lab_event *events;
+	size_t n_events;
+	struct lab_series series[LAB_MAX_SERIES];
+	size_t n_series;
+	struct lab_expects ex;
+	char dir[PATH_MAX];
+	int err; /* the first error (sticky): -errno */
+	char error[512]; /* why the lab itself broke, if it did: the innermost reason */
+	int64_t deadline_us;
+	int64_t t_start_us, t_ready_us, t_played_us, t_end_us; /* monotonic */
+	int64_t story_end_us; /* CLOCK_REALTIME when play() returned: what the harness did after
+			       * (stopping programs) is not part of the story */
+	double scale; /* TCPLAB_TOLERANCE_SCALE */
+	char kept[640]; /* --keep: how to look inside the kept lab */
+};
+
+/* setup.c */
+int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *why, size_t len);
+void lab_run_release(struct lab_run *run); /* what setup and the run allocated */
+
+/* run.c: lab_failf() (story.h) records the first error; this is its va_list form */
+int lab_run_verror(struct lab_run *run, int err, const char *fmt, va_list ap);
+int lab_run_error(struct lab_run *run, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* programs.c */
+struct lab_proc *lab_run_prog(struct lab_run *run, int who); /* NULL if there is none */
+const char *lab_run_prog_name(int who, char *buf, size_t len); /* "server", "client", "client2" */
+int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *knobs,
+			 const char *ops);
+int lab_run_start_client(struct lab_run *run, const char *ops); /* its index */
+int lab_run_finish(struct lab_run *run, int who);
+void lab_run_stop_programs(struct lab_run *run);
+void lab_run_record(struct lab_run *run, const char *fmt, ...) /* a by-hand command */
+	__attribute__((format(printf, 2, 3)));
+
+/* observe.c */
+void lab_run_add_event(struct lab_run *run, const struct lab_event *ev);
+void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail);
+int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);
+int64_t lab_run_counter(const struct lab_run *run, enum lab_host host, const char *name);
+int64_t lab_run_protocol_us(const struct lab_run *run);
+size_t lab_run_count_calls(const struct lab_run *run, const char *who, const char *call,
+			   const char *detail);
+const struct lab_event *lab_run_event(const struct lab_run *run, const char *who, const char *call,
+				      size_t nth);
+bool lab_run_ours(const struct lab_run *run, const char *who);
+
+/* classroom.c */
+void lab_run_phase(struct lab_run *run, const char *what);
+void lab_run_keep(struct lab_run *run);
+
+#endif

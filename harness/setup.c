@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/* Before any lab exists: the variant, the parameters (--set), the extra impairments (--impair). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+const struct lab_variant *lab_variant_find(const struct lab_scenario *sc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n_variants; i++)
+		if (!strcmp(lab_variant_at(sc, i)->name, name))
+			return lab_variant_at(sc, i);
+	return NULL;
+}
+
+long lab_param_value(const struct lab_scenario *sc, const void *params, size_t i)
+{
+	long v;
+
+	memcpy(&v, (const char *)params + sc->params[i].offset, sizeof(v));
+	return v;
+}
+
+static int find_param(const struct lab_scenario *sc, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n_params; i++)
+		if (strlen(sc->params[i].name) == len && !strncmp(sc->params[i].name, name, len))
+			return (int)i;
+	return -1;
+}
+
+static void known_list(const struct lab_scenario *sc, char *buf, size_t len, bool variants)
+{
+	size_t i, n = variants ? sc->n_variants : sc->n_params, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+				      variants ? lab_variant_at(sc, i)->name : sc->params[i].name);
+}
+
+static int set_param(struct lab_run *run, const char *set, char *why, size_t len)
+{
+	const char *eq = strchr(set, '=');
+	char known[256], *end;
+	const struct lab_param *p;
+	long v;
+	int i;
+
+	if (!eq || eq == set) {
+		snprintf(why, len, "--set wants KEY=VALUE, not '%s'", set);
+		return LAB_EXIT_USAGE;
+	}
+	i = find_param(run->sc, set, (size_t)(eq - set));
+	if (i < 0) {
+		known_list(run->sc, known, sizeof(known), false);
+		snprintf(why, len, "unknown parameter '%.*s' for %s (known: %s)", (int)(eq - set),
+			 set, run->sc->name, known[0] ? known : "none");
+		return LAB_EXIT_USAGE;
+	}
+	p = &run->sc->params[i];
+	errno = 0;
+	v = strtol(eq + 1, &end, 10);
+	if (errno || end == eq + 1 || *end) {
+		snprintf(why, len, "%s: '%s' is not a whole number", p->name, eq + 1);
+		return LAB_EXIT_USAGE;
+	}
+	if (v < p->min || v > p->max) {
+		snprintf(why, len, "%s=%ld is out of range (%ld..%ld %s)", p->name, v, p->min,
+			 p->max, p->unit);
+		return LAB_EXIT_USAGE;
+	}
+	run->param[i] = v;
+	return 0;
+}
+
+/* the scenario's parameter struct, from the values by index */
+static int fill_params(struct lab_run *run, char *why, size_t len)
+{
+	size_t i;
+
+	run->params = calloc(1, run->sc->params_size ? run->sc->params_size : 1);
+	run->obs = calloc(1, run->sc->obs_size ? run->sc->obs_size : 1);
+	if (!run->params || !run->obs) {
+		snprintf(why, len, "out of memory");
+		return LAB_EXIT_ERROR;
+	}
+	for (i = 0; i < run->sc->n_params; i++)
+		memcpy(run->params + run->sc->params[i].offset, &run->param[i], sizeof(long));
+	return 0;
+}
+
+int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *why, size_t len)
+{
+	char known[256];
+	size_t i;
+	int ret;
+
+	run->opts = opts;
+	run->sc = opts->sc;
+	if (!run->sc) {
+		snprintf(why, len, "no scenario given");
+		return LAB_EXIT_USAGE;
+	}
+	if (run->sc->n_params > LAB_PARAMS_MAX) {
+		snprintf(why, len, "%s declares more than %d parameters", run->sc->name,
+			 LAB_PARAMS_MAX);
+		return LAB_EXIT_ERROR;
+	}
+	run->variant = lab_variant_find(run->sc, opts->variant ? opts->variant : "default");
+	run->expect_as = opts->expect_as ? lab_variant_find(run->sc, opts->expect_as) :
+					   run->variant;
+	if (!run->variant || !run->expect_as) {
+		known_list(run->sc, known, sizeof(known), true);
+		snprintf(why, len, "unknown variant '%s' for %s (known: %s)",
+			 !run->variant ? opts->variant : opts->expect_as, run->sc->name, known);
+		return LAB_EXIT_USAGE;
+	}
+	for (i = 0; i < run->sc->n_params; i++)
+		run->param[i] = run->sc->params[i].def;
+	for (i = 0; i < opts->n_sets; i++) {
+		ret = set_param(run, opts->sets[i], why, len);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < opts->n_impairs; i++) {
+		char reason[200];
+
+		if (run->n_extra == LAB_WIRE_MAX / 2) {
+			snprintf(why, len, "at most %d --impair", LAB_WIRE_MAX / 2);
+			return LAB_EXIT_USAGE;
+		}
+		if (lab_impair_parse(opts->impairs[i], &run->extra[run->n_extra++], reason,
+				     sizeof(reason))) {
+			snprintf(why, len, "--impair %s: %s", opts->impairs[i], reason);
+			return LAB_EXIT_USAGE;
+		}
+	}
+	run->scale = lab_tolerance_scale(getenv(LAB_TOLERANCE_ENV));
+	if (run->scale < 0) {
+		snprintf(why, len, "%s must be a number from 1 to 100", LAB_TOLERANCE_ENV);
+		return LAB_EXIT_USAGE;
+	}
+	return fill_params(run, why, len);
+}
+
+int lab_run_check(const struct lab_run_opts *opts, char *why, size_t len)
+{
+	struct lab_run run = { .n_clients = 0 };
+	int ret = lab_run_setup(&run, opts, why, len);
+
+	free(run.params);
+	free(run.obs);
+	return ret;
+}

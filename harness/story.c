@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The scenario-facing steps (story.h): programs, the lab's knobs, waits, pauses and the
+ * kernel's timers. Every step is a no-op once the run has failed (sticky errors); in a dry run
+ * steps only record the commands a person would type.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "run.h"
+
+#define STEP_MAX 512 /* a program's step script */
+
+const struct lab_variant *lab_story_variant(struct lab_run *run)
+{
+	return run->variant;
+}
+
+const struct lab_variant *lab_story_expect_as(struct lab_run *run)
+{
+	return run->expect_as;
+}
+
+const void *lab_story_params(struct lab_run *run, size_t size)
+{
+	if (size != run->sc->params_size)
+		abort(); /* LAB_SCENARIO() was given another type than the table describes */
+	return run->params;
+}
+
+void *lab_story_obs(struct lab_run *run, size_t size)
+{
+	if (size != run->sc->obs_size)
+		abort();
+	return run->obs;
+}
+
+int lab_status(const struct lab_run *run)
+{
+	return run->err;
+}
+
+bool lab_dry(const struct lab_run *run)
+{
+	return run->dry;
+}
+
+int lab_failf(struct lab_run *run, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err = lab_run_verror(run, err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static bool failed(const struct lab_run *run)
+{
+	return run->err != 0;
+}
+
+void lab_server(struct lab_run *run, const struct lab_server_knobs *knobs, const char *fmt, ...)
+{
+	char ops[STEP_MAX];
+	va_list ap;
+
+	if (failed(run))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ops, sizeof(ops), fmt, ap);
+	va_end(ap);
+	lab_run_start_server(run, knobs, ops);
+}
+
+int lab_client(struct lab_run *run, const char *fmt, ...)
+{
+	char ops[STEP_MAX];
+	va_list ap;
+	int who;
+
+	if (failed(run))
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(ops, sizeof(ops), fmt, ap);
+	va_end(ap);
+	who = lab_run_start_client(run, ops);
+	return who < 0 ? -1 : who;
+}
+
+void lab_finish(struct lab_run *run, int who)
+{
+	if (!failed(run))
+		lab_run_finish(run, who);
+}
+
+void lab_finish_all(struct lab_run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_clients; i++)
+		lab_finish(run, (int)i);
+	lab_finish(run, LAB_PROG_SERVER);
+}
+
+void lab_go(struct lab_run *run, int who)
+{
+	struct lab_proc *p;
+	char name[16];
+
+	if (failed(run) || run->dry)
+		return;
+	p = lab_run_prog(run, who);
+	if (!p || lab_proc_go(p))
+		lab_run_error(run, -EPIPE, "%s is gone: it cannot be told to go on",
+			      lab_run_prog_name(who, name, sizeof(name)));
+}
+
+bool lab_ours(const struct lab_run *run, int who)
+{
+	char name[16];
+
+	return lab_run_ours(run, lab_run_prog_name(who, name, sizeof(name)));
+}
+
+bool lab_needs(struct lab_run *run, int who, const char *what)
+{
+	char name[16], why[64];
+
+	if (lab_ours(run, who))
+		return true;
+	lab_run_prog_name(who, name, sizeof(name));
+	if (who != LAB_PROG_SERVER)
+		snprintf(name, sizeof(name), "client");
+	snprintf(why, sizeof(why), "--%s-cmd runs instead of tcplab-%s", name, name);
+	lab_expect_na(&run->ex, what, why);
+	return false;
+}
+
+void lab_sysctl(struct lab_run *run, enum lab_host host, const char *key, long value)
+{
+	char path[96], text[24];
+	size_t i;
+	int err;
+
+	if (failed(run))
+		return;
+	snprintf(text, sizeof(text), "%ld", value);
+	lab_run_record(run, "ip netns exec %s sysctl -qw %s=%s", lab_host_name(host), key, text);
+	if (run->dry)
+		return;
+	snprintf(path, sizeof(path), "%s", key);
+	for (i = 0; path[i]; i++)
+		path[i] = path[i] == '.' ? '/' : path[i];
+	err = lab_topo_sysctl(&run->topo, host, path, text);
+	if (err)
+		lab_run_error(run, err, "cannot set %s=%s in the %s namespace", key, text,
+			      lab_host_name(host));
+}
+
+int lab_impair(struct lab_run *run, const char *fmt, ...)
+{
+	struct lab_impair imp;
+	char spec[256], why[256];
+	va_list ap;
+	int idx;
+
+	if (failed(run))
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(spec, sizeof(spec), fmt, ap);
+	va_end(ap);
+	if (lab_impair_parse(spec, &imp, why, sizeof(why))) {
+		lab_run_error(run, -EINVAL, "impairment '%s': %s", spec, why);
+		return -1;
+	}
+	lab_run_record(run, "# on the wire (tcplab's --impair syntax): %s", spec);
+	if (run->dry)
+		return 0;
+	idx = lab_wire_add(run->wire, &imp, why, sizeof(why));
+	if (idx < 0) {
+		lab_run_error(run, idx, "cannot install impairment %s", why);
+		return -1;
+	}
+	snprintf(why, sizeof(why), "the wire now does: %.200s", spec);
+	lab_run_phase(run, why);
+	return idx;
+}
+
+void lab_arm(struct lab_run *run, int idx, bool on)
+{
+	int err;
+
+	if (failed(run) || run->dry)
+		return;
+	err = lab_wire_arm(run->wire, idx, on);
+	if (err) {
+		lab_run_error(run, err, "cannot %s impairment %d: %s", on ? "arm" : "release", idx,
+			      lab_wire_error(run->wire));
+		return;
+	}
+	lab_run_note(run, "wire", "note", on ? "blackhole armed" : "blackhole released");
+	lab_run_phase(run,
+		      on ? "the wire is black: a blackhole is armed" : "the blackhole is released");
+}
+
+struct lab_impair_count lab_impaired(const struct lab_run *run, int idx)
+{
+	const struct lab_wire_stat *st = idx < 0 ? NULL : lab_wire_stat(run->wire, (size_t)idx);
+
+	if (!st)
+		return (struct lab_impair_count){ -1, -1, -1 };
+	return (struct lab_impair_count){ st->matched, st->dropped, st->held };
+}
+
+/* ---- waits ---- */
+
+static bool skip_wait(const struct lab_run *run)
+{
+	return failed(run) || run->dry;
+}
+
+void lab_wait_state(struct lab_run *run, enum lab_host host, int state)
+{
+	if (skip_wait(run))
+		return;
+	if (lab_tcpdiag_wait(&run->topo.ns[host], LAB_PORT, state, run->deadline_us))
+		lab_run_error(run, -ETIMEDOUT, "the %s never showed %s on port %d",
+			      lab_host_name(host), lab_tcp_state_name(state), LAB_PORT);
+}
+
+void lab_wait_settled(struct lab_run *run, enum lab_host host)
+{
+	if (skip_wait(run))
+		return;
+	if (lab_tcpdiag_wait_settled(&run->topo.ns[host], LAB_PORT, run->deadline_us))
+		lab_run_error(run, -ETIMEDOUT, "the %s's sockets never settled",
+			      lab_host_name(host));
+}
+
+void lab_wait_for(struct lab_run *run, enum lab_host host,
+		  bool (*pred)(const struct lab_socks *s, const void *arg), const void *arg,
+		  const char *what)
+{
+	if (skip_wait(run))
+		return;
+	if (lab_tcpdiag_wait_for(&run->topo.ns[host], pred, arg, run->deadline_us))
+		lab_run_error(run, -ETIMEDOUT, "timed out waiting until %s", what);
+}
+
+void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name, int64_t delta)
+{
+	struct timespec tick = { 0, 1000000 };
+	int err = 0;
+
+	if (skip_wait(run))
+		return;
+	for (;;) {
+		struct lab_nstat now = { 0 };
+		int64_t d = 0;
+
+		err = lab_nstat_read(&now, &run->topo.ns[host]);
+		if (!err)
+			d = lab_nstat_delta(&run->before[host], &now, name);
+		lab_nstat_free(&now);
+		if (err || d >= delta)
+			break;
+		if (lab_mono_us() >= run->deadline_us) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		nanosleep(&tick, NULL); /* a polling interval, not a guess at when it is done */
+	}
+	if (err)
+		lab_run_error(run, err, "the %s's %s never grew by %lld", lab_host_name(host), name,
+			      (long long)delta);
+}
+
+void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out)
+{
+	if (skip_wait(run))
+		return;
+	lab_run_states(run, host, out);
+}
+
+void lab_note(struct lab_run *run, const char *fmt, ...)
+{
+	char text[sizeof(((struct lab_event *)0)->detail)];
+	va_list ap;
+
+	if (failed(run))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	lab_run_record(run, "# %s", text);
+	if (!run->dry)
+		lab_run_note(run, "harness", "note", text);
+}
+
+void lab_pause(struct lab_run *run, const char *name, const char *what)
+{
+	char text[256];
+
+	if (skip_wait(run))
+		return;
+	snprintf(text, sizeof(text), "%s: %s", name, what);
+	lab_run_phase(run, text);
+}
+
+/* ---- the kernel's timers ---- */
+
+int64_t lab_tick_us(const struct lab_run *run)
+{
+	return 1000000 / (run->kernel.hz ? run->kernel.hz : 1000);
+}
+
+int64_t lab_timer_us(const struct lab_run *run, enum lab_ktimer t)
+{
+	int hz = run->kernel.hz ? run->kernel.hz : 1000;
+
+	switch (t) {
+	case LAB_TICK:
+		return lab_tick_us(run);
+	case LAB_TCP_RTO_MIN: /* HZ / 5 */
+		return (int64_t)(hz / 5) * lab_tick_us(run);
+	case LAB_TCP_TIMEOUT_INIT: /* 1 * HZ */
+		return (int64_t)hz * lab_tick_us(run);
+	case LAB_TCP_DELACK_MIN: /* HZ / 25 */
+		return (int64_t)(hz / 25) * lab_tick_us(run);
+	}
+	return 0;
+}
+
+struct lab_window lab_window_us(const struct lab_run *run, int64_t expected_us)
+{
+	return lab_window(expected_us, run->scale);
+}
+
+/*
+ * The timer wheel (kernel/time/timer.c): level 0 has one-tick buckets for timeouts below 63
+ * ticks; each further level's buckets are 8 times coarser (LVL_CLK_SHIFT 3). A timer fires at
+ * the end of its bucket: up to one granule late, never early, plus the tick it was armed in.
+ */
+struct lab_window lab_timer_window(const struct lab_run *run, int64_t us)
+{
+	int64_t tick = lab_tick_us(run), ticks = us / tick, gran = 1, start = 63;
+	struct lab_window w;
+
+	while (ticks >= start && gran < (1 << 24)) {
+		gran *= 8;
+		start *= 8;
+	}
+	if (gran == 1)
+		return lab_window(us + tick, run->scale);
+	w = lab_window(us + gran * tick / 2, run->scale);
+	if (w.hi_us - w.expected_us < gran * tick / 2 + tick) {
+		w.lo_us = w.expected_us - (gran * tick / 2 + tick);
+		w.hi_us = w.expected_us + (gran * tick / 2 + tick);
+	}
+	return w;
+}

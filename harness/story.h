@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_STORY_H
+#define LAB_STORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "expect.h"
+#include "lab.h"
+#include "tcpdiag.h"
+#include "timing.h"
+#include "topo.h"
+#include "trace.h"
+
+/*
+ * What a scenario writes against: a story told to a run it cannot see into.
+ *
+ * Errors are sticky: after the first failure every later step is a no-op (waits return at
+ * once, indexes are -1), the run remembers the first, most precise reason, and play() ends with
+ * `return lab_status(run);`. So play() reads top to bottom, like the story it tells.
+ *
+ * play() steps run in the lab; in a dry run (`tcplab explain`) they only record the commands a
+ * person would type, which is where "by hand" comes from.
+ */
+
+/* ---- the scenario's definition ------------------------------------------------------------ */
+
+/*
+ * LAB_SCENARIO(id, VARIANT_TYPE, variants, PARAMS_TYPE, params, OBS_TYPE, .name = ..., ...)
+ * defines `lab_sc_<id>` (list it in scenarios/meson.build) from static functions
+ *   int  play(struct lab_run *run, const VARIANT_TYPE *v, const PARAMS_TYPE *p, OBS_TYPE *obs);
+ *   void judge(struct lab_run *run, const VARIANT_TYPE *expect, const PARAMS_TYPE *p,
+ *              const OBS_TYPE *obs);
+ * VARIANT_TYPE's first member is `struct lab_variant v`; judge() gets the row of the variant
+ * whose documented behaviour judges the run (--expect-as), which is how a remedy judged as the
+ * failure must fail. The runner allocates OBS_TYPE zeroed; play() fills it, judge() reads it.
+ */
+#define LAB_SCENARIO(id, VT, variants_, PT, params_, OT, ...)                                    \
+	static int id##_play(struct lab_run *run)                                                \
+	{                                                                                         \
+		return play(run, container_of(lab_story_variant(run), const VT, v),              \
+			    (const PT *)lab_story_params(run, sizeof(PT)),                        \
+			    (OT *)lab_story_obs(run, sizeof(OT)));                                \
+	}                                                                                         \
+	static void id##_judge(struct lab_run *run)                                              \
+	{                                                                                         \
+		judge(run, container_of(lab_story_expect_as(run), const VT, v),                  \
+		      (const PT *)lab_story_params(run, sizeof(PT)),                              \
+		      (const OT *)lab_story_obs(run, sizeof(OT)));                                \
+	}                                                                                         \
+	const struct lab_scenario lab_sc_##id = {                                                \
+		.params = params_,                                                                \
+		.n_params = LAB_ARRAY_SIZE(params_),                                              \
+		.params_size = sizeof(PT),                                                        \
+		.variants = &(variants_)[0].v,                                                    \
+		.n_variants = LAB_ARRAY_SIZE(variants_),                                          \
+		.variant_size = sizeof((variants_)[0]),                                           \
+		.obs_size = sizeof(OT),                                                           \
+		.play = id##_play,                                                                \
+		.judge = id##_judge,                                                              \
+		__VA_ARGS__ }
+
+/* for LAB_SCENARIO(): the runner's typed blobs (checked against the declared sizes) */
+const struct lab_variant *lab_story_variant(struct lab_run *run);
+const struct lab_variant *lab_story_expect_as(struct lab_run *run);
+const void *lab_story_params(struct lab_run *run, size_t size);
+void *lab_story_obs(struct lab_run *run, size_t size);
+
+/* ---- status ------------------------------------------------------------------------------- */
+
+/* lab_status() - 0, or the first error's -errno (its reason is the run's ERROR line) */
+int lab_status(const struct lab_run *run);
+/* lab_failf() - the lab itself broke (not TCP): record why, unless a reason is already there */
+int lab_failf(struct lab_run *run, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* lab_dry() - a dry run: nothing is started; steps only record their commands */
+bool lab_dry(const struct lab_run *run);
+
+/* ---- programs ----------------------------------------------------------------------------- */
+
+/* who: the server, the first client, or client N (its index from lab_client()) */
+#define LAB_PROG_SERVER (-1)
+#define LAB_PROG_CLIENT 0
+
+/* knobs of tcplab-server that must be set before listen(): one named field each */
+struct lab_server_knobs {
+	long backlog; /* listen() backlog; 0: the program's default */
+	long rcvbuf; /* SO_RCVBUF before listen(); 0: the kernel's */
+};
+#define LAB_KNOBS(...) (&(const struct lab_server_knobs){ __VA_ARGS__ })
+
+/*
+ * lab_server() - start tcplab-server on the lab port running the steps @fmt (sockops.h; see
+ * `tcplab-server --help`), and wait until it listens. @knobs may be NULL.
+ */
+void lab_server(struct lab_run *run, const struct lab_server_knobs *knobs, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* lab_client() - start one more tcplab-client (the first is LAB_PROG_CLIENT): its index, or -1 */
+int lab_client(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* lab_finish() - wait for program @who to end within the budget; it must end well */
+void lab_finish(struct lab_run *run, int who);
+/* lab_finish_all() - every client in order, then the server */
+void lab_finish_all(struct lab_run *run);
+/* lab_go() - let a program waiting at its `wait` step go on */
+void lab_go(struct lab_run *run, int who);
+/* lab_ours() - is @who our program (reporting its calls), not a user's --server/client-cmd? */
+bool lab_ours(const struct lab_run *run, int who);
+/* lab_needs() - lab_ours(), else an "n/a" expectation named @what (the judge skips it) */
+bool lab_needs(struct lab_run *run, int who, const char *what);
+
+/* ---- the lab ------------------------------------------------------------------------------ */
+
+/* lab_sysctl() - set net.* sysctl @key (dotted) in @host's namespace, before the programs */
+void lab_sysctl(struct lab_run *run, enum lab_host host, const char *key, long value);
+/* lab_impair() - install an impairment on the wire (impair.h syntax): its index, or -1 */
+int lab_impair(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* lab_arm() - arm (@on) or release a blackhole impairment */
+void lab_arm(struct lab_run *run, int idx, bool on);
+/* lab_impaired() - what impairment @idx did; -1 counts when it never ran */
+struct lab_impair_count {
+	int64_t matched, dropped, held;
+};
+struct lab_impair_count lab_impaired(const struct lab_run *run, int idx);
+
+/* ---- waits (bounded by the scenario's budget; a timeout is an ERROR naming @what) ---------- */
+
+/* lab_wait_state() - a socket on the lab port of @host in @state */
+void lab_wait_state(struct lab_run *run, enum lab_host host, int state);
+/* lab_wait_settled() - no socket on the lab port of @host in a transient state any more */
+void lab_wait_settled(struct lab_run *run, enum lab_host host);
+/* lab_wait_for() - @pred true of @host's sockets (all states); @what names it for the ERROR */
+void lab_wait_for(struct lab_run *run, enum lab_host host,
+		  bool (*pred)(const struct lab_socks *s, const void *arg), const void *arg,
+		  const char *what);
+/* lab_wait_counter() - @host's counter @name has grown by at least @delta since the story began */
+void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name, int64_t delta);
+
+/* ---- observations (during play) ----------------------------------------------------------- */
+
+/* lab_states() - @host's sockets now, drawn on the ladder as state samples (caller frees) */
+void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);
+/* lab_note() - a harness note on the ladder ("accept queue full; the first client sends") */
+void lab_note(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * lab_pause() - a named moment of the story: with --step, stop here (Enter goes on) and say how
+ * to look inside
+ */
+void lab_pause(struct lab_run *run, const char *name, const char *what);
+
+/* ---- the kernel --------------------------------------------------------------------------- */
+
+enum lab_ktimer {
+	LAB_TICK, /* one jiffy: 1 s / CONFIG_HZ */
+	LAB_TCP_RTO_MIN, /* 200 ms: the RTO floor's variance term, the loss probe's tail */
+	LAB_TCP_TIMEOUT_INIT, /* 1 s: the first SYN / SYN-ACK retransmission */
+	LAB_TCP_DELACK_MIN, /* 40 ms: the shortest delayed ACK */
+};
+/* lab_timer_us() - the constant, in microseconds, for the running kernel */
+int64_t lab_timer_us(const struct lab_run *run, enum lab_ktimer t);
+/*
+ * lab_timer_fires_us() - when a timer armed for @us fires: the timer wheel rounds it up by up
+ * to one granule of the level it lands in (one tick below 64 ticks, 8 ticks up to 512 ...);
+ * the middle of that span, as the window's centre
+ */
+struct lab_window lab_timer_window(const struct lab_run *run, int64_t us);
+/* lab_window_us() - expected +- the tolerance (max(4 ms, 12.5 %) x TCPLAB_TOLERANCE_SCALE) */
+struct lab_window lab_window_us(const struct lab_run *run, int64_t expected_us);
+/* lab_tick_us() - one jiffy (HZ from the kernel config, 1000 assumed and said if unknown) */
+int64_t lab_tick_us(const struct lab_run *run);
+
+/* ---- what the run saw (for judge) --------------------------------------------------------- */
+
+/* the client-side or server-side capture */
+const struct lab_trace *lab_capture(const struct lab_run *run, enum lab_host side);
+/* packets in @side's capture sent by @from with all of @flags (before the story's end) */
+int64_t lab_packets(const struct lab_run *run, enum lab_host side, enum lab_host from,
+		    unsigned int flags);
+/* the address of @host in the lab */
+struct in_addr lab_host_addr(enum lab_host host);
+/* lab_counter() - @host's counter delta over the story (nstat names: TcpExtTCPAbortOnClose) */
+int64_t lab_counter(const struct lab_run *run, enum lab_host host, const char *name);
+/* "send=200 recv=ECONNRESET recv=0": @who's calls named in @calls (NULL-terminated), in order */
+void lab_calls(const struct lab_run *run, int who, const char *const *calls, char *buf,
+	       size_t len);
+size_t lab_count_calls(const struct lab_run *run, int who, const char *call, const char *detail);
+/* calls named @call by any client (client, client2 ...) that returned @ret */
+size_t lab_count_client_calls(const struct lab_run *run, const char *call, long ret);
+/* lab_call() - @who's @nth call named @call, NULL if none */
+const struct lab_event *lab_call(const struct lab_run *run, int who, const char *call, size_t nth);
+/* the number of clients started */
+size_t lab_n_clients(const struct lab_run *run);
+/* lab_story_end_us() - when play() returned (CLOCK_REALTIME, like packets and events) */
+int64_t lab_story_end_us(const struct lab_run *run);
+
+/*
+ * lab_series() - declare the values of @who's calls named @call, from the @skip-th on, as a
+ * series (e.g. request latencies, unit "us"): the report, report.html and --repeat show it.
+ * Returns its number of values; *@out (caller frees) gets them in order.
+ */
+size_t lab_series(struct lab_run *run, int who, const char *call, size_t skip, const char *name,
+		  int64_t **out);
+
+/* ---- expectations (typed: the report, report.html and --repeat key on the kind) ------------ */
+
+/*
+ * Each records its call site as its key: the same check across runs of one build, whatever its
+ * label says. The label is for people.
+ */
+#define lab_expect_count(run, what, cmp, want, got)                                               \
+	lab_expect_count_at(run, __LINE__, what, cmp, want, got)
+#define lab_expect_counter(run, host, name, cmp, want)                                            \
+	lab_expect_counter_at(run, __LINE__, host, name, cmp, want)
+#define lab_expect_calls(run, who, calls, want)                                                   \
+	lab_expect_calls_at(run, __LINE__, who, calls, want)
+#define lab_expect_state(run, what, want, got) lab_expect_state_at(run, __LINE__, what, want, got)
+#define lab_expect_within(run, what, window, got_us)                                              \
+	lab_expect_within_at(run, __LINE__, what, window, got_us)
+#define lab_expect_at_most(run, what, max_us, got_us)                                             \
+	lab_expect_at_most_at(run, __LINE__, what, max_us, got_us)
+#define lab_expect_text(run, what, want, got) lab_expect_text_at(run, __LINE__, what, want, got)
+
+/* a count (packets, calls, sockets): @got @cmp @want */
+void lab_expect_count_at(struct lab_run *run, int key, const char *what, enum lab_cmp cmp,
+			 int64_t want, int64_t got);
+/* a kernel counter's delta over the story, read here: "server TcpExtX delta" */
+void lab_expect_counter_at(struct lab_run *run, int key, enum lab_host host, const char *name,
+			   enum lab_cmp cmp, int64_t want);
+/* @who's call sequence (lab_calls) equals @want; n/a when @who is not our program */
+void lab_expect_calls_at(struct lab_run *run, int key, int who, const char *const *calls,
+			 const char *want);
+/* sockets in a state (inet_diag): @got == @want */
+void lab_expect_state_at(struct lab_run *run, int key, const char *what, int64_t want,
+			 int64_t got);
+/* a time inside @window (timed: --outcomes-only shows it without deciding) */
+void lab_expect_within_at(struct lab_run *run, int key, const char *what,
+			  const struct lab_window *window, int64_t got_us);
+/* a time no longer than @max_us (timed) */
+void lab_expect_at_most_at(struct lab_run *run, int key, const char *what, int64_t max_us,
+			   int64_t got_us);
+/* exact text */
+void lab_expect_text_at(struct lab_run *run, int key, const char *what, const char *want,
+			const char *got);
+/* lab_expect_timed() - mark the last expectation as timed (a count a slow machine can move) */
+void lab_expect_timed(struct lab_run *run);
+/* lab_expect_on_series() - the last expectation summarises the last series (report.html's band) */
+void lab_expect_on_series(struct lab_run *run);
+
+#endif
