@@ -6,20 +6,18 @@
  * What sticky-packets and split-packets share: a sender, a receiver whose parser is either
  * naive (one recv() = one message) or length-prefixed, and the counts that tell them apart.
  */
-#include "scenario.h"
+#include "story.h"
 
-struct framing_how {
-	const char *server_ops; /* format: see each scenario */
-	const char *client_ops;
-	bool framed; /* documented parser: length-prefixed (true) or naive */
-};
+#define FRAMING_PREFIX_BYTES 4 /* the framed messages' big-endian length (fmsgs, framed) */
 
+/* what the server's parser made of the stream (both scenarios' observations) */
 struct framing_obs {
-	size_t recv_calls, messages, whole;
-	long first_recv, first_message;
+	int64_t recv_calls; /* recv() calls that returned data (not the final 0) */
+	int64_t messages, whole; /* messages the parser delivered; of them whole and correct */
+	int64_t first_recv, first_message; /* bytes of the first of each; -1 if none */
 };
 
-/* what the server's parser made of the stream */
+/* framing_observe() - read the server's calls, once it has finished */
 void framing_observe(const struct lab_run *run, struct framing_obs *obs);
 
 #endif

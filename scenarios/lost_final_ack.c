@@ -1,65 +1,52 @@
 // SPDX-License-Identifier: MIT
-/*
- * lost-final-ack: the last ACK of the closing handshake is lost.
- *
- * The client closes first (FIN_WAIT_1/2), the server reads EOF and closes (LAST_ACK). The wire
- * drops the client's ACK of the server's FIN once. The server keeps LAST_ACK, retransmits its FIN
- * after the retransmission timeout (TCP_RTO_MIN, 200 ms, one tick late); the client, in
- * TIME_WAIT, ACKs it again and the server closes cleanly. TIME_WAIT exists for exactly this.
- * Contrast: a client namespace with tcp_max_tw_buckets=0 has no TIME_WAIT socket to answer the
- * retransmitted FIN: it meets a RST (TcpExtTCPTimeWaitOverflow counts the missing socket).
- */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
+/* lost-final-ack: the closing handshake's last ACK is lost (the prose is in the definition). */
+#include "story.h"
 
-#include "scenario.h"
-#include "tcpdiag.h"
-#include "timing.h"
-
-struct how {
+struct variant {
+	struct lab_variant v;
 	bool drop; /* the wire drops the client's final ACK once */
-	bool time_wait; /* the client keeps a TIME_WAIT socket */
+	bool time_wait; /* the client keeps a TIME_WAIT socket (else tcp_max_tw_buckets=0) */
 };
 
-static const struct lab_variant variants[] = {
+static const struct variant variants[] = {
 	/* the failure: the final ACK is lost, TIME_WAIT answers the retransmitted FIN */
-	{ "default",
-	  "client's final ACK dropped once: LAST_ACK ~200 ms, FIN retransmitted, "
-	  "TIME_WAIT re-ACKs",
-	  &(struct how){ true, true } },
+	{ { "default", "client's final ACK dropped once: LAST_ACK ~200 ms, FIN retransmitted, "
+		       "TIME_WAIT re-ACKs" },
+	  true,
+	  true },
 	/* without TIME_WAIT the retransmitted FIN finds no socket: RST */
-	{ "no-timewait",
-	  "same loss, client has no TIME_WAIT (tcp_max_tw_buckets=0): the "
-	  "retransmitted FIN meets a RST",
-	  &(struct how){ true, false } },
+	{ { "no-timewait", "same loss, client has no TIME_WAIT (tcp_max_tw_buckets=0): the "
+			   "retransmitted FIN meets a RST" },
+	  true,
+	  false },
 	/* nothing lost: the close is one round trip */
-	{ "nodrop", "nothing dropped: one FIN each way, LAST_ACK lasts one round trip",
-	  &(struct how){ false, true } },
+	{ { "nodrop", "nothing dropped: one FIN each way, LAST_ACK lasts one round trip" },
+	  false,
+	  true },
+};
+
+struct params {
+	long drop_ack;
 };
 
 static const struct lab_param params[] = {
-	{ "drop_ack", 2, 1, 10, "",
-	  "which pure ACK from the client the wire drops (2 = the "
-	  "final ACK: the first is the handshake's)" },
+	LAB_PARAM(struct params, drop_ack, 2, 1, 10, "",
+		  "which pure ACK from the client the wire drops (2 = the final ACK: the first "
+		  "is the handshake's)"),
 };
 
 struct obs {
-	int drop; /* impairment index */
-	size_t client_time_wait;
-	int64_t last_ack_us; /* server-side pcap: its first FIN to the client's answer */
-	bool answered_by_rst;
+	int drop; /* impairment index, -1 when nothing is dropped */
+	int64_t client_time_wait;
 };
 
 /* server-side pcap: from the server's first FIN to the client's first ACK of it, or RST */
-static void last_ack_lifetime(const struct lab_trace *t, struct obs *obs)
+static int64_t last_ack_lifetime_us(const struct lab_trace *t)
 {
-	struct in_addr server = lab_addr(LAB_SERVER_ADDR);
+	struct in_addr server = lab_host_addr(LAB_SERVER);
 	const struct lab_pkt *fin = NULL;
 	size_t i;
 
-	obs->last_ack_us = -1;
 	for (i = 0; i < t->n; i++) {
 		const struct lab_pkt *p = &t->v[i];
 
@@ -70,91 +57,72 @@ static void last_ack_lifetime(const struct lab_trace *t, struct obs *obs)
 		if (!fin || p->src.s_addr == server.s_addr)
 			continue;
 		if ((p->flags & LAB_TH_RST) ||
-		    ((p->flags & LAB_TH_ACK) && p->ack == fin->seq + fin->len + 1)) {
-			obs->last_ack_us = p->t_us - fin->t_us;
-			obs->answered_by_rst = p->flags & LAB_TH_RST;
-			return;
-		}
+		    ((p->flags & LAB_TH_ACK) && p->ack == fin->seq + fin->len + 1))
+			return p->t_us - fin->t_us;
 	}
+	return -1;
 }
 
-static int play(struct lab_run *run)
+static int play(struct lab_run *run, const struct variant *v, const struct params *p,
+		struct obs *obs)
 {
-	const struct how *how = run->variant->how;
 	struct lab_socks socks = LAB_SOCKS_INIT;
-	struct obs *obs = calloc(1, sizeof(*obs));
-	int err = 0;
 
-	if (!obs)
-		return -ENOMEM;
-	run->obs = obs;
-	obs->drop = -1;
-	if (!how->time_wait)
-		err = lab_topo_sysctl(&run->topo, LAB_CLIENT, "net/ipv4/tcp_max_tw_buckets", "0");
-	if (err)
-		return lab_run_error(run, err, "cannot set tcp_max_tw_buckets");
+	if (!v->time_wait)
+		lab_sysctl(run, LAB_CLIENT, "net.ipv4.tcp_max_tw_buckets", 0);
 	/* the client's pure ACKs: the handshake's, then the one that acknowledges the server's FIN */
-	if (how->drop) {
-		obs->drop = lab_run_impair(run, "drop,dir=c2s,flags=A,len=0,nth=%ld",
-					   lab_param(run, "drop_ack"));
-		if (obs->drop < 0)
-			return obs->drop;
-	}
+	obs->drop = -1;
+	if (v->drop)
+		obs->drop = lab_impair(run, "drop,dir=c2s,flags=A,len=0,nth=%ld", p->drop_ack);
 	/*
 	 * The client closes its half first and waits for the server's FIN (an orphaned socket
 	 * would give FIN_WAIT_2 to a TIME_WAIT-like socket early, and with tcp_max_tw_buckets=0 die
 	 * before the server's FIN if the server ACKs the client's FIN on its own); the server
 	 * reads EOF and closes: LAST_ACK.
 	 */
-	err = lab_run_pair(run, "accept,recv,close", "shutdown:wr,recv,close", 0);
-	if (!err) /* what the server holds now (LAST_ACK if the ACK was lost) */
-		err = lab_run_states(run, LAB_SERVER, &socks);
+	lab_server(run, NULL, "accept,recv,close");
+	lab_client(run, "shutdown:wr,recv,close");
+	lab_finish_all(run);
+	/* what the server holds now (LAST_ACK if the ACK was lost) */
+	lab_states(run, LAB_SERVER, &socks);
 	lab_socks_free(&socks);
 	/* LAST_ACK ends when the (re-sent) ACK or a RST arrives */
-	if (!err && lab_tcpdiag_wait_settled(&run->topo.ns[LAB_SERVER], LAB_PORT, run->deadline_us))
-		err = lab_run_error(run, -ETIMEDOUT, "the server never left LAST_ACK");
-	if (!err)
-		err = lab_run_states(run, LAB_CLIENT, &socks);
+	lab_wait_settled(run, LAB_SERVER);
+	lab_states(run, LAB_CLIENT, &socks);
 	obs->client_time_wait = lab_socks_count(&socks, LAB_PORT, TCP_TIME_WAIT);
 	lab_socks_free(&socks);
-	return err;
+	return lab_status(run);
 }
 
-static void judge(struct lab_run *run)
+static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
+		  const struct obs *obs)
 {
-	const struct how *expect = run->expect_as->how;
-	struct obs *obs = run->obs;
-	const struct lab_trace *at_server = &run->trace[LAB_SERVER];
-	struct in_addr server = lab_addr(LAB_SERVER_ADDR), client = lab_addr(LAB_CLIENT_ADDR);
-	int hz = run->kernel.hz ? run->kernel.hz : 1000;
-	struct lab_window rto = lab_window(200000 + 1000000 / hz, run->scale);
+	struct lab_window rto =
+		lab_window_us(run, lab_timer_us(run, LAB_TCP_RTO_MIN) + lab_tick_us(run));
+	int64_t dropped = lab_impaired(run, obs->drop).dropped;
+	int64_t last_ack_us = last_ack_lifetime_us(lab_capture(run, LAB_SERVER));
 	bool rst = expect->drop && !expect->time_wait;
 
-	last_ack_lifetime(at_server, obs);
-	lab_expect_int(&run->ex, "packets the wire dropped (nftables counter)", LAB_EQ,
-		       expect->drop,
-		       lab_run_wire(run, obs->drop)->dropped < 0 ?
-			       0 :
-			       lab_run_wire(run, obs->drop)->dropped);
-	lab_expect_int(&run->ex, "FINs from the server (server-side pcap)", LAB_EQ,
-		       expect->drop ? 2 : 1,
-		       (int64_t)lab_trace_count(at_server, server, LAB_TH_FIN, false));
+	lab_expect_count(run, "packets the wire dropped (nftables counter)", LAB_EQ, expect->drop,
+			 dropped < 0 ? 0 : dropped);
+	lab_expect_count(run, "FINs from the server (server-side pcap)", LAB_EQ,
+			 expect->drop ? 2 : 1,
+			 lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_FIN));
 	if (expect->drop)
-		lab_expect_window(&run->ex, "LAST_ACK lifetime: TCP_RTO_MIN 200 ms + 1 tick", &rto,
-				  obs->last_ack_us);
+		lab_expect_within(run, "LAST_ACK lifetime: TCP_RTO_MIN 200 ms + 1 tick", &rto,
+				  last_ack_us);
 	else
-		lab_expect_time_le(&run->ex, "LAST_ACK lifetime: one round trip", 20000,
-				   obs->last_ack_us);
-	lab_expect_int(&run->ex, "RST from the client (server-side pcap)", LAB_EQ, rst,
-		       (int64_t)lab_trace_count(at_server, client, LAB_TH_RST, false));
-	lab_expect_int(&run->ex, "client sockets in TIME_WAIT (inet_diag)", LAB_EQ,
-		       expect->time_wait, (int64_t)obs->client_time_wait);
-	lab_expect_int(&run->ex, "client TcpExtTCPTimeWaitOverflow delta", LAB_EQ,
-		       !expect->time_wait,
-		       lab_run_counter(run, LAB_CLIENT, "TcpExtTCPTimeWaitOverflow"));
+		lab_expect_at_most(run, "LAST_ACK lifetime: one round trip", 20000, last_ack_us);
+	lab_expect_count(run, "RST from the client (server-side pcap)", LAB_EQ, rst,
+			 lab_packets(run, LAB_SERVER, LAB_CLIENT, LAB_TH_RST));
+	lab_expect_state(run, "client sockets in TIME_WAIT (inet_diag)", expect->time_wait,
+			 obs->client_time_wait);
+	lab_expect_counter(run, LAB_CLIENT, "TcpExtTCPTimeWaitOverflow", LAB_EQ,
+			   !expect->time_wait);
 }
 
-const struct lab_scenario lab_sc_lost_final_ack = {
+LAB_SCENARIO(
+	lost_final_ack, struct variant, variants, struct params, params, struct obs,
 	.name = "lost-final-ack",
 	.summary = "the closing handshake's last ACK is lost: LAST_ACK, FIN retransmission, "
 		   "TIME_WAIT answers",
@@ -180,21 +148,4 @@ const struct lab_scenario lab_sc_lost_final_ack = {
 		  "tcp_max_tw_buckets high enough for the connection rate; prefer "
 		  "tcp_tw_reuse over disabling TIME_WAIT; let the side that closes first own the "
 		  "TIME_WAIT (usually the client).",
-	.by_hand =
-		"tcplab run lost-final-ack --variant no-timewait   (or build the network and "
-		"in the middle namespace:)\n"
-		"nft add table inet t; nft add chain inet t f '{ type filter hook forward "
-		"priority -10; }'\n"
-		"nft add rule inet t f iifname w0 tcp flags \\& '(fin|syn|rst|psh|ack|urg)' == "
-		"ack ip length 52 numgen inc mod 1000 == 1 drop\n"
-		"ip netns exec srv tcplab-server --listen 0.0.0.0:5000 --ops accept,recv,close\n"
-		"ip netns exec cli tcplab-client --connect 198.51.100.1:5000 --ops shutdown:wr,recv,close\n"
-		"watch -n 0.1 ip netns exec srv ss -tan state last-ack",
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.variants = variants,
-	.n_variants = sizeof(variants) / sizeof(variants[0]),
-	.budget_s = 10,
-	.play = play,
-	.judge = judge,
-};
+	.seen_on = "6.18", .budget_s = 10, .timing = true);

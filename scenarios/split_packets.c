@@ -1,82 +1,91 @@
 // SPDX-License-Identifier: MIT
-/*
- * split-packets (拆包/半包): one large message comes out of several recv()s.
- *
- * Symptom: the sender sends one 64 KiB message with one send(); the receiver's first recv()
- * returns a few KiB, and a parser that takes that for the message works on a fragment.
- * Mechanism: the receive buffer bounds the advertised window (tcp_select_window()), so the
- * sender can only have so much in flight; each recv() returns what is queued, never more.
- * A small SO_RCVBUF (set before listen(), inherited by accept()) makes the cut the same every run.
- * tcpdump -nn: many MSS-sized segments with small windows advertised by the server.
- */
-#define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-
+/* split-packets (拆包/半包): one large message comes out of several recv()s (the prose is below). */
 #include "framing.h"
 
-static const struct lab_variant variants[] = {
+struct variant {
+	struct lab_variant v;
+	bool framed; /* a length prefix, and a reader that reassembles until the frame is complete */
+};
+
+static const struct variant variants[] = {
 	/* the bug: the first recv() is taken for the whole message */
-	{ "default", "one large send, a small receive buffer: the naive reader gets fragments",
-	  &(struct framing_how){ "accept,naive:1:%ld:%ld,close", "msgs:1:%ld,close", false } },
+	{ { "default", "one large send, a small receive buffer: the naive reader gets fragments" },
+	  false },
 	/* the remedy: length prefix, reassemble until the frame is complete */
-	{ "framed", "same message with a length prefix: reassembled across recv() calls",
-	  &(struct framing_how){ "accept,framed:1,close", "fmsgs:1:%ld,close", true } },
+	{ { "framed", "same message with a length prefix: reassembled across recv() calls" },
+	  true },
+};
+
+struct params {
+	long message_bytes, rcvbuf;
 };
 
 static const struct lab_param params[] = {
-	{ "message_bytes", 65536, 8192, 4194304, "bytes", "size of the one message" },
-	{ "rcvbuf", 4096, 2048, 65536, "bytes", "server SO_RCVBUF (the kernel doubles it)" },
+	LAB_PARAM(struct params, message_bytes, 65536, 8192, 4194304, "bytes",
+		  "size of the one message"),
+	LAB_PARAM(struct params, rcvbuf, 4096, 2048, 65536, "bytes",
+		  "server SO_RCVBUF (the kernel doubles it)"),
 };
 
-static int play(struct lab_run *run)
+/* data segments the client sent (the client-side capture) */
+static int64_t client_data_segments(const struct lab_run *run)
 {
-	const struct framing_how *how = run->variant->how;
-	long size = lab_param(run, "message_bytes");
-	char server_ops[96], client_ops[64];
-
-	/* the naive reader offers a buffer as large as the message: the bug is not the buffer */
-	snprintf(server_ops, sizeof(server_ops), how->server_ops, size, size);
-	snprintf(client_ops, sizeof(client_ops), how->client_ops, size);
-	return lab_run_pair(run, server_ops, client_ops, lab_param(run, "rcvbuf"));
+	return lab_trace_count(lab_capture(run, LAB_CLIENT), lab_host_addr(LAB_CLIENT), 0, true);
 }
 
-static void judge(struct lab_run *run)
+static int play(struct lab_run *run, const struct variant *v, const struct params *p,
+		struct framing_obs *obs)
 {
-	const struct framing_how *expect = run->expect_as->how;
-	long size = lab_param(run, "message_bytes");
-	struct framing_obs obs;
+	long size = p->message_bytes;
 
-	framing_observe(run, &obs);
-	LAB_IF_OURS(run, "client", "client send() calls")
-	lab_expect_int(&run->ex, "client send() calls", LAB_EQ, 1,
-		       (int64_t)lab_run_count_calls(run, "client", "send", NULL));
-	lab_expect_int(&run->ex, "client data segments on the wire", LAB_GT, 1,
-		       (int64_t)lab_trace_count(&run->trace[LAB_CLIENT], lab_addr(LAB_CLIENT_ADDR),
-						0, true));
-	LAB_IF_OURS(run, "server", "server recv() sizes and the messages its parser delivered")
-	{
-		lab_expect_int(&run->ex, "server recv() calls with data", LAB_GT, 1,
-			       (int64_t)obs.recv_calls);
-		lab_expect_int(&run->ex, "bytes returned by the first recv()", LAB_LE,
-			       2 * lab_param(run, "rcvbuf"), obs.first_recv);
-		if (expect->framed) {
-			lab_expect_int(&run->ex, "messages the parser delivered", LAB_EQ, 1,
-				       (int64_t)obs.messages);
-			lab_expect_int(&run->ex, "bytes of the first message", LAB_EQ, size,
-				       obs.first_message);
-		} else {
-			lab_expect_int(&run->ex, "messages the parser delivered", LAB_GT, 1,
-				       (int64_t)obs.messages);
-			lab_expect_int(&run->ex, "bytes of the first message", LAB_LE,
-				       2 * lab_param(run, "rcvbuf"), obs.first_message);
-		}
-		lab_expect_int(&run->ex, "of them whole and correct", LAB_EQ,
-			       expect->framed ? 1 : 0, (int64_t)obs.whole);
+	/*
+	 * SO_RCVBUF before listen(): accept() inherits it, the window is small from the start.
+	 * The naive reader offers a buffer as large as the message: the bug is not the buffer.
+	 */
+	if (v->framed)
+		lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,framed:1,close");
+	else
+		lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,naive:1:%ld:%ld,close",
+			   size, size);
+	if (v->framed)
+		lab_client(run, "fmsgs:1:%ld,close", size);
+	else
+		lab_client(run, "msgs:1:%ld,close", size);
+	lab_finish_all(run);
+	framing_observe(run, obs);
+	return lab_status(run);
+}
+
+static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
+		  const struct framing_obs *obs)
+{
+	/* the most one recv() can return: what the doubled receive buffer holds */
+	long rcvbuf_bytes = 2 * p->rcvbuf;
+
+	if (lab_needs(run, LAB_PROG_CLIENT, "client send() calls"))
+		lab_expect_count(run, "client send() calls", LAB_EQ, 1,
+				 lab_count_calls(run, LAB_PROG_CLIENT, "send", NULL));
+	lab_expect_count(run, "client data segments on the wire", LAB_GT, 1,
+			 client_data_segments(run));
+	if (!lab_needs(run, LAB_PROG_SERVER,
+		       "server recv() sizes and the messages its parser delivered"))
+		return;
+	lab_expect_count(run, "server recv() calls with data", LAB_GT, 1, obs->recv_calls);
+	lab_expect_count(run, "bytes returned by the first recv()", LAB_LE, rcvbuf_bytes,
+			 obs->first_recv);
+	if (expect->framed) {
+		lab_expect_count(run, "messages the parser delivered", LAB_EQ, 1, obs->messages);
+		lab_expect_count(run, "bytes of the first message", LAB_EQ, p->message_bytes,
+				 obs->first_message);
+	} else {
+		lab_expect_count(run, "messages the parser delivered", LAB_GT, 1, obs->messages);
+		lab_expect_count(run, "bytes of the first message", LAB_LE, rcvbuf_bytes,
+				 obs->first_message);
 	}
+	lab_expect_count(run, "of them whole and correct", LAB_EQ, expect->framed, obs->whole);
 }
 
-const struct lab_scenario lab_sc_split_packets = {
+LAB_SCENARIO(split_packets, struct variant, variants, struct params, params, struct framing_obs,
 	.name = "split-packets",
 	.summary = "one large send() arrives across several recv()s: the naive parser gets pieces",
 	.symptom = "The client sends one message of message_bytes with a single send(). The "
@@ -94,14 +103,5 @@ const struct lab_scenario lab_sc_split_packets = {
 	.remedy = "Frame and reassemble: read the length prefix, then loop on recv() (or use "
 		  "MSG_WAITALL) until the whole frame is there; validate the length first. Variant "
 		  "'framed' does exactly that and delivers one whole message from many recv()s.",
-	.by_hand =
-		"ip netns exec srv tcplab-server --rcvbuf 4096 --ops accept,naive:1:65536:65536,close\n"
-		"ip netns exec cli tcplab-client --connect ADDR:5000 --ops msgs:1:65536,close",
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.variants = variants,
-	.n_variants = sizeof(variants) / sizeof(variants[0]),
-	.budget_s = 20,
-	.play = play,
-	.judge = judge,
-};
+	.seen_on = "6.18",
+	.budget_s = 20);

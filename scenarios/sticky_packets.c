@@ -1,76 +1,78 @@
 // SPDX-License-Identifier: MIT
-/*
- * sticky-packets (粘包): several small send()s come out of one recv().
- *
- * Symptom: the sender sends "hello" and "world"; the receiver reads "helloworld" and its parser,
- * which takes one recv() for one message, sees one malformed message instead of two.
- * Mechanism: TCP is a byte stream. tcp_recvmsg() copies whatever sits in sk_receive_queue up to
- * the buffer size; message boundaries were never sent. A busy reader (modelled with SO_RCVLOWAT,
- * so the story is deterministic) finds every message already queued.
- * tcpdump -nn: one or several data segments; the gluing happens in the receiver's queue.
- */
-#define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-
+/* sticky-packets (粘包): several small send()s come out of one recv() (the prose is below). */
 #include "framing.h"
 
-static const struct lab_variant variants[] = {
+struct variant {
+	struct lab_variant v;
+	bool framed; /* a length prefix on every message, and a reader that honours it */
+};
+
+static const struct variant variants[] = {
 	/* the bug: a parser that takes one recv() for one message */
-	{ "default", "N small sends, the reader is busy, one recv() returns them all: mis-framed",
-	  &(struct framing_how){ "accept,rcvlowat:%ld,naive:%ld:%ld:65536,close",
-				 "msgs:%ld:%ld,close", false } },
+	{ { "default", "N small sends, the reader is busy, one recv() returns them all: mis-framed" },
+	  false },
 	/* the remedy: a length prefix on every message, and a reader that honours it */
-	{ "framed", "same stream with a 4-byte length prefix: every message recovered",
-	  &(struct framing_how){ "accept,rcvlowat:%ld,framed:%ld,close", "fmsgs:%ld:%ld,close",
-				 true } },
+	{ { "framed", "same stream with a 4-byte length prefix: every message recovered" }, true },
+};
+
+struct params {
+	long messages, message_bytes;
 };
 
 static const struct lab_param params[] = {
-	{ "messages", 5, 2, 100, "messages", "how many messages the client sends" },
-	{ "message_bytes", 10, 1, 600, "bytes", "size of each message (one send() each)" },
+	LAB_PARAM(struct params, messages, 5, 2, 100, "messages",
+		  "how many messages the client sends"),
+	LAB_PARAM(struct params, message_bytes, 10, 1, 600, "bytes",
+		  "size of each message (one send() each)"),
 };
 
-static int play(struct lab_run *run)
+/* the bytes the client puts in the stream: every message, with its prefix if framed */
+static long stream_bytes(bool framed, const struct params *p)
 {
-	const struct framing_how *how = run->variant->how;
-	long n = lab_param(run, "messages"), size = lab_param(run, "message_bytes");
-	long on_wire = n * (size + (how->framed ? 4 : 0));
-	char server_ops[128], client_ops[64];
+	return p->messages * (p->message_bytes + (framed ? FRAMING_PREFIX_BYTES : 0));
+}
 
-	/* the busy reader: its first recv() waits until every message is queued */
-	if (how->framed)
-		snprintf(server_ops, sizeof(server_ops), how->server_ops, on_wire, n);
+static int play(struct lab_run *run, const struct variant *v, const struct params *p,
+		struct framing_obs *obs)
+{
+	long n = p->messages, size = p->message_bytes, on_wire = stream_bytes(v->framed, p);
+
+	/* the busy reader: SO_RCVLOWAT makes its first recv() wait until every message is queued */
+	if (v->framed)
+		lab_server(run, NULL, "accept,rcvlowat:%ld,framed:%ld,close", on_wire, n);
 	else
-		snprintf(server_ops, sizeof(server_ops), how->server_ops, on_wire, n, size);
-	snprintf(client_ops, sizeof(client_ops), how->client_ops, n, size);
-	return lab_run_pair(run, server_ops, client_ops, 0);
+		lab_server(run, NULL, "accept,rcvlowat:%ld,naive:%ld:%ld:65536,close", on_wire, n,
+			   size);
+	if (v->framed)
+		lab_client(run, "fmsgs:%ld:%ld,close", n, size);
+	else
+		lab_client(run, "msgs:%ld:%ld,close", n, size);
+	lab_finish_all(run);
+	framing_observe(run, obs);
+	return lab_status(run);
 }
 
-static void judge(struct lab_run *run)
+static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
+		  const struct framing_obs *obs)
 {
-	const struct framing_how *expect = run->expect_as->how;
-	long n = lab_param(run, "messages"), size = lab_param(run, "message_bytes");
-	struct framing_obs obs;
+	long n = p->messages;
 
-	framing_observe(run, &obs);
-	LAB_IF_OURS(run, "client", "client send() calls")
-	lab_expect_int(&run->ex, "client send() calls", LAB_EQ, n,
-		       (int64_t)lab_run_count_calls(run, "client", "send", NULL));
-	LAB_IF_OURS(run, "server", "server recv() sizes and the messages its parser delivered")
-	{
-		lab_expect_int(&run->ex, "server recv() calls with data", LAB_EQ, 1,
-			       (int64_t)obs.recv_calls);
-		lab_expect_int(&run->ex, "bytes returned by the first recv()", LAB_EQ,
-			       n * (size + (expect->framed ? 4 : 0)), obs.first_recv);
-		lab_expect_int(&run->ex, "messages the parser delivered", LAB_EQ,
-			       expect->framed ? n : 1, (int64_t)obs.messages);
-		lab_expect_int(&run->ex, "of them whole and correct", LAB_EQ,
-			       expect->framed ? n : 0, (int64_t)obs.whole);
-	}
+	if (lab_needs(run, LAB_PROG_CLIENT, "client send() calls"))
+		lab_expect_count(run, "client send() calls", LAB_EQ, n,
+				 lab_count_calls(run, LAB_PROG_CLIENT, "send", NULL));
+	if (!lab_needs(run, LAB_PROG_SERVER,
+		       "server recv() sizes and the messages its parser delivered"))
+		return;
+	lab_expect_count(run, "server recv() calls with data", LAB_EQ, 1, obs->recv_calls);
+	lab_expect_count(run, "bytes returned by the first recv()", LAB_EQ,
+			 stream_bytes(expect->framed, p), obs->first_recv);
+	lab_expect_count(run, "messages the parser delivered", LAB_EQ, expect->framed ? n : 1,
+			 obs->messages);
+	lab_expect_count(run, "of them whole and correct", LAB_EQ, expect->framed ? n : 0,
+			 obs->whole);
 }
 
-const struct lab_scenario lab_sc_sticky_packets = {
+LAB_SCENARIO(sticky_packets, struct variant, variants, struct params, params, struct framing_obs,
 	.name = "sticky-packets",
 	.summary = "several send()s arrive in one recv(): a one-recv-one-message parser mis-frames",
 	.symptom = "The client sends N short messages with N send() calls; the server's first "
@@ -91,14 +93,5 @@ const struct lab_scenario lab_sc_sticky_packets = {
 		  "accumulates bytes and cuts messages by the frame, never by recv(). Variant "
 		  "'framed': a 4-byte big-endian length before each message; the stream still "
 		  "arrives in one recv(), and the reader recovers every message.",
-	.by_hand =
-		"ip netns exec srv tcplab-server --ops accept,rcvlowat:50,naive:5:10:65536,close\n"
-		"ip netns exec cli tcplab-client --connect ADDR:5000 --ops msgs:5:10,close",
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.variants = variants,
-	.n_variants = sizeof(variants) / sizeof(variants[0]),
-	.budget_s = 10,
-	.play = play,
-	.judge = judge,
-};
+	.seen_on = "6.18",
+	.budget_s = 10);

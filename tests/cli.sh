@@ -37,7 +37,20 @@ expect 2 "wants a count" run rst-on-close --repeat x
 expect 2 "not an impairment" run rst-on-close --impair slow --results "$results"
 expect 2 "not a time" run rst-on-close --impair delay=5parsecs --results "$results"
 expect 2 "done by nftables" run rst-on-close --impair drop,backend=netem --results "$results"
-expect 0 "blackhole" --help
+expect 0 "blackhole" run --help
+expect 0 "usage: tcplab COMMAND" --help
+expect 0 "usage: tcplab COMMAND" help
+expect 0 "usage: tcplab run" help run
+for cmd in list explain run show facts clean help; do
+	expect 0 "usage: tcplab $cmd" "$cmd" --help
+done
+expect 2 "no command 'nope'" help nope
+expect 0 "^rst-on-close$" list --names
+expect 0 "rst-on-close drain default 1" list --cases
+expect 0 "| \`rst-on-close\` |" list --markdown
+expect 2 "unknown option" list --bogus
+expect 0 "tcplab-server --listen 0.0.0.0:5000 --ops accept,recv:10,close" explain rst-on-close
+expect 2 "takes one scenario" explain
 expect 2 "not a run folder" facts /nonexistent
 expect 2 "unknown command" frobnicate
 expect 2 "no command"

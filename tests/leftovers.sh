@@ -7,10 +7,8 @@ set -u
 tcplab=$1 state=$2 kills=${3:-24}
 results=$(mktemp -d /tmp/leftovers.XXXXXX)
 trap 'rm -rf "$results"' EXIT
-runs="rst-on-close:default sticky-packets:default split-packets:framed nagle-delayed-ack:default
-lost-final-ack:default lost-handshake-ack:default keepalive-expiry:default accept-overflow:default
-accept-overflow:abort-0 lost-handshake-ack:past-retries keepalive-expiry:no-keepalive
-rst-on-close:drain"
+# every variant of every registered scenario
+runs=$("$tcplab" list --cases | awk '!/^#/ && $2 == $3 { print $1 ":" $2 }')
 nruns=$(echo $runs | wc -w)
 
 # our processes: the harness binary, the lab's programs, the tools it runs in the wire namespace

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+/* tcplab explain NAME: the story, its knobs, and the commands to tell it by hand. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "topo.h"
+
+int cmd_explain(int argc, char **argv)
+{
+	const struct lab_scenario *sc = argc == 2 ? lab_scenario_find(argv[1]) : NULL;
+	size_t i;
+
+	if (argc != 2)
+		return usage_error("explain", "explain takes one scenario name");
+	if (!sc)
+		return usage_error("list", "unknown scenario '%s'", argv[1]);
+	printf("%s: %s\n\n", sc->name, sc->summary);
+	printf("SYMPTOM\n");
+	cli_wrap(sc->symptom, 2);
+	printf("\nMECHANISM\n");
+	cli_wrap(sc->mechanism, 2);
+	printf("\nIN THE CAPTURE\n");
+	cli_wrap(sc->capture, 2);
+	printf("\nREMEDY\n");
+	cli_wrap(sc->remedy, 2);
+	printf("\nVARIANTS\n");
+	for (i = 0; i < sc->n_variants; i++)
+		printf("  %-14s %s\n", lab_variant_at(sc, i)->name, lab_variant_at(sc, i)->summary);
+	printf("\nPARAMETERS (--set KEY=VALUE)\n");
+	for (i = 0; i < sc->n_params; i++) {
+		const struct lab_param *p = &sc->params[i];
+
+		printf("  %-16s default %-8ld range %ld..%ld %s\n", p->name, p->def, p->min, p->max,
+		       p->unit);
+		cli_wrap(p->help, 20);
+	}
+	printf("\nBY HAND (what the lab runs for each variant, in namespaces you make: CLIENT and\n"
+	       "SERVER joined through a router; the lab's addresses are %s and %s)\n",
+	       LAB_CLIENT_ADDR, LAB_SERVER_ADDR);
+	for (i = 0; i < sc->n_variants; i++) {
+		char *by_hand = lab_by_hand(sc, lab_variant_at(sc, i)->name);
+
+		printf("  # %s\n", lab_variant_at(sc, i)->name);
+		for (const char *l = by_hand ? by_hand : ""; *l;) { /* one per line, never wrapped */
+			size_t len = strcspn(l, "\n");
+
+			printf("  %.*s\n", (int)len, l);
+			l += len + (l[len] == '\n');
+		}
+		free(by_hand);
+	}
+	printf("\nRUN IT\n  tcplab run %s\n  tcplab run %s --variant %s\n", sc->name, sc->name,
+	       sc->n_variants > 1 ? lab_variant_at(sc, 1)->name : "default");
+	printf("  tcplab run %s --step        # pause at each phase, look with ss/nstat\n",
+	       sc->name);
+	printf("  then open results/%s/RUN-ID/report.html; reference captures: pcaps/%s/\n",
+	       sc->name, sc->name);
+	return 0;
+}
+

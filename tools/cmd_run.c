@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/* tcplab run NAME: one scenario on a fresh lab, supervised (supervise.c). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <getopt.h>
+
+#include "cli.h"
+#include "netns.h"
+#include "supervise.h"
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = { { "variant", required_argument, NULL, 'v' },
+					      { "set", required_argument, NULL, 's' },
+					      { "results", required_argument, NULL, 'r' },
+					      { "expect-as", required_argument, NULL, 'e' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "repeat", required_argument, NULL, 'n' },
+					      { "impair", required_argument, NULL, 'i' },
+					      { "outcomes-only", no_argument, NULL, 'O' },
+					      { "server-cmd", required_argument, NULL, 'S' },
+					      { "keep", no_argument, NULL, 'K' },
+					      { "step", no_argument, NULL, 'P' },
+					      { "client-cmd", required_argument, NULL, 'C' },
+					      { NULL, 0, NULL, 0 } };
+	struct lab_run_opts o = { 0 };
+	long reps = 1;
+	char *end;
+	const char **sets = calloc((size_t)argc, sizeof(*sets));
+	const char **impairs = calloc((size_t)argc, sizeof(*impairs));
+	int c, ret;
+
+	if (!sets || !impairs) {
+		free(sets);
+		free(impairs);
+		return LAB_EXIT_ERROR;
+	}
+	o.impairs = impairs;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			o.variant = optarg;
+			break;
+		case 's':
+			sets[o.n_sets++] = optarg;
+			break;
+		case 'i':
+			impairs[o.n_impairs++] = optarg;
+			break;
+		case 'r':
+			o.results = optarg;
+			break;
+		case 'e':
+			o.expect_as = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'O':
+			o.outcomes_only = true;
+			break;
+		case 'S':
+			o.server_cmd = optarg;
+			break;
+		case 'K':
+			o.keep_lab = true;
+			break;
+		case 'P':
+			o.step = true;
+			o.outcomes_only = true; /* a class looking at `ss` is not on the clock */
+			break;
+		case 'C':
+			o.client_cmd = optarg;
+			break;
+		case 'n':
+			reps = strtol(optarg, &end, 10);
+			if (*end || end == optarg || reps < 1 || reps > 1000) {
+				free(sets);
+				free(impairs);
+				return usage_error("run", "--repeat %s: wants a count from 1 to 1000",
+						   optarg);
+			}
+			break;
+		default:
+			free(sets);
+			free(impairs);
+			return usage_error("run", "%s: bad option for run", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc) {
+		free(sets);
+		free(impairs);
+		return usage_error("run", "%s", optind == argc ? "run needs a scenario name" :
+									"run takes one scenario name");
+	}
+	o.sc = lab_scenario_find(argv[optind]);
+	if (!o.sc) {
+		free(sets);
+		free(impairs);
+		return usage_error("list", "unknown scenario '%s'", argv[optind]);
+	}
+	o.sets = sets;
+	/* without root, an unprivileged user namespace (where the kernel allows it) will do */
+	lab_netns_become_root();
+	ret = lab_run_supervised(&o, reps);
+	free(sets);
+	free(impairs);
+	return ret;
+}
+

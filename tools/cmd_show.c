@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "cli.h"
+#include "ladder.h"
+#include "trace.h"
+
+/* tcplab show FILE: the ladder of any capture, and what is worth a look in it */
+int cmd_show(int argc, char **argv)
+{
+	const char *path = argv[1];
+	struct lab_trace t = LAB_TRACE_INIT;
+	struct lab_ladder l = { .client_side = &t };
+	char why[512] = "";
+	size_t i, rst = 0, zero = 0, retrans = 0;
+	int64_t gap;
+	int err;
+
+	if (argc != 2)
+		return usage_error("show", "show takes one capture file");
+	err = lab_trace_read(&t, path, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "tcplab: show: %s\n", why);
+		return LAB_EXIT_USAGE;
+	}
+	for (i = 0; i < t.n; i++) {
+		rst += !!(t.v[i].flags & LAB_TH_RST);
+		retrans += t.v[i].retrans;
+		zero += !t.v[i].win && !(t.v[i].flags & (LAB_TH_RST | LAB_TH_SYN));
+	}
+	printf("%s: %zu TCP/IPv4 packets, %zu other frames, %zu malformed (link type %s)\n", path,
+	       t.n, t.other, t.bad, pcap_datalink_val_to_name(t.linktype) ?: "?");
+	if (why[0])
+		printf("warning: the file ends early (%s): showing what came before\n", why);
+	printf("\n");
+	lab_ladder_write(stdout, &l);
+	gap = lab_trace_max_gap(&t, (struct in_addr){ 0 }, NULL);
+	printf("\nnotes: %zu retransmission(s), %zu RST, %zu zero-window advertisement(s), longest "
+	       "silence %.1f ms\n",
+	       retrans, rst, zero, (double)gap / 1e3);
+	lab_trace_free(&t);
+	return 0;
+}
+

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/* tcplab - make TCP failures happen on purpose, the same way every time, and prove it. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_help(int argc, char **argv);
+
+#define RUN_HELP \
+	"  --variant V     which variant (default: default)\n"\
+	"  --set K=V       change a parameter (see explain); bounds are checked\n"\
+	"  --impair SPEC   an extra impairment on the wire, on top of the scenario's:\n"\
+	"                  drop[,nth=K] | blackhole | delay=T[,jitter=T] |\n"\
+	"                  loss=P[,seed=N] | reorder=P[,hold=T][,seed=N], then\n"\
+	"                  dir=c2s|s2c|both flags=FSRPAU len=N sport=P dport=P\n"\
+	"                  backend=auto|nftables|nfqueue|netem\n"\
+	"                  e.g. --impair delay=20ms,dir=both --impair loss=2%,seed=7\n"\
+	"  --server-cmd CMD, --client-cmd CMD\n"\
+	"                  your own program instead of ours, run by /bin/sh -c in\n"\
+	"                  the same namespace, with {server_addr} {port} {server}\n"\
+	"                  {client_addr} filled in; the server must listen on port\n"\
+	"                  5000 within 10 s. Expectations that need our programs'\n"\
+	"                  reports are n/a; the network's decide the verdict.\n"\
+	"                  e.g. --client-cmd 'curl -s http://{server}/'\n"\
+	"  --keep          leave the lab's namespaces in place, named\n"\
+	"                  tcplab-ID-{client,wire,server}, and print the\n"\
+	"                  `ip netns exec` commands to look inside (root)\n"\
+	"  --step          pause at each phase of the story (Enter goes on), with the\n"\
+	"                  commands to look (ss, nstat, the capture so far); timing\n"\
+	"                  expectations are shown but not judged\n"\
+	"  --results DIR   where DIR/NAME/RUN-ID/ goes (default: results)\n"\
+	"  --expect-as V   judge the run by variant V's expectations (to show that\n"\
+	"                  they can fail: a remedy judged as the failure must fail)\n"\
+	"  --quiet         no ladder, only the expectations and the verdict\n"\
+	"  --outcomes-only timed expectations are shown but do not decide the\n"\
+	"                  verdict (for runs on a loaded machine)\n"\
+	"  --repeat N      N runs on fresh labs: how many reproduced, and the spread\n"\
+	"                  of every timed expectation (the flake detector)\n"
+
+
+const struct lab_cmd lab_cmds[] = {
+	{ "list", cmd_list, "[--names | --cases | --markdown]",
+	  "the scenarios, their variants and what each shows",
+	  "  --names     one scenario name per line (for scripts)\n"
+	  "  --cases     the suite's cases: each variant as itself (exit 0), each remedy judged\n"
+	  "              as the failure (exit 1), with budget and tags (tests/scenario-cases.txt)\n"
+	  "  --markdown  the README's scenario table\n" },
+	{ "explain", cmd_explain, "NAME",
+	  "the story: symptom, kernel mechanism, capture, remedy, parameters, by hand", "" },
+	{ "run", cmd_run, "NAME [options]",
+	  "build a lab (client -- wire -- server namespaces), run the scenario, check it",
+	  RUN_HELP },
+	{ "show", cmd_show, "FILE.pcap",
+	  "the ladder of any capture (pcap or pcapng, IPv4/TCP): one line per packet, "
+	  "retransmissions, RSTs, zero windows, long silences",
+	  "" },
+	{ "facts", cmd_facts, "RUN-DIR",
+	  "what a re-run must reproduce of a run (SYN/FIN/RST, payload bytes per direction and "
+	  "capture, up to the end of the story): pcaps/*/facts.txt",
+	  "" },
+	{ "clean", cmd_clean, "", "remove every lab kept with run --keep (and nothing else)", "" },
+	{ "help", cmd_help, "[COMMAND]", "this text, or one command's", "" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const char exits[] =
+	"exit: 0 behaved as documented, 1 did not, 2 usage error, 77 cannot run here\n"
+	"      (e.g. not root), 99 the lab itself broke, 128+N stopped by signal N (Ctrl-C: 130;\n"
+	"      the lab is gone, partial captures are kept and readable)\n";
+
+static const struct lab_cmd *find_cmd(const char *name)
+{
+	const struct lab_cmd *c;
+
+	for (c = lab_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tcplab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see: tcplab help%s%s)\n", cmd ? " " : "", cmd ? cmd : "");
+	return LAB_EXIT_USAGE;
+}
+
+int cli_help_wanted(int argc, char **argv)
+{
+	return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+}
+
+void cli_help(const char *name)
+{
+	const struct lab_cmd *c = find_cmd(name);
+
+	printf("usage: tcplab %s %s\n\n", c->name, c->args);
+	cli_wrap(c->summary, 2);
+	if (c->help[0])
+		printf("\n%s", c->help);
+	printf("\n%s", exits);
+}
+
+static void usage(FILE *out)
+{
+	const struct lab_cmd *c;
+
+	fprintf(out, "usage: tcplab COMMAND [ARGS]   (tcplab help COMMAND, or COMMAND --help)\n\n");
+	for (c = lab_cmds; c->name; c++) {
+		fprintf(out, "  %-8s %s %s\n", c->name, c->name, c->args);
+		fprintf(out, "           %s\n", c->summary);
+	}
+	fprintf(out, "\n%s", exits);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc == 1 || cli_help_wanted(argc, argv)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && find_cmd(argv[1])) {
+		cli_help(argv[1]);
+		return 0;
+	}
+	return usage_error(NULL, "help: no command '%s'", argv[argc > 1 ? 1 : 0]);
+}
+
+int main(int argc, char **argv)
+{
+	const struct lab_cmd *c;
+
+	if (argc < 2)
+		return usage_error(NULL, "no command");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(1, argv + 1);
+	c = find_cmd(argv[1]);
+	if (!c)
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
+	if (cli_help_wanted(argc - 1, argv + 1)) {
+		cli_help(c->name);
+		return 0;
+	}
+	return c->fn(argc - 1, argv + 1);
+}
