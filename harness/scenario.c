@@ -251,7 +251,7 @@ int lab_run_impair(struct lab_run *run, const char *fmt, ...)
 	va_end(ap);
 	if (lab_impair_parse(spec, &imp, why, sizeof(why)))
 		return lab_run_error(run, -EINVAL, "impairment '%s': %s", spec, why);
-	idx = lab_wire_add(&run->wire, &imp, why, sizeof(why));
+	idx = lab_wire_add(run->wire, &imp, why, sizeof(why));
 	if (idx < 0)
 		return lab_run_error(run, idx, "cannot install impairment %s", why);
 	snprintf(why, sizeof(why), "the wire now does: %.200s", spec);
@@ -261,11 +261,11 @@ int lab_run_impair(struct lab_run *run, const char *fmt, ...)
 
 int lab_run_arm(struct lab_run *run, int idx, bool on)
 {
-	int err = lab_wire_arm(&run->wire, idx, on);
+	int err = lab_wire_arm(run->wire, idx, on);
 
 	if (err)
 		return lab_run_error(run, err, "cannot %s impairment %d: %s",
-				     on ? "arm" : "release", idx, run->wire.error);
+				     on ? "arm" : "release", idx, lab_wire_error(run->wire));
 	lab_run_note(run, "wire", "note", on ? "blackhole armed" : "blackhole released");
 	lab_run_phase(run,
 		      on ? "the wire is black: a blackhole is armed" : "the blackhole is released");
@@ -275,8 +275,9 @@ int lab_run_arm(struct lab_run *run, int idx, bool on)
 const struct lab_wire_stat *lab_run_wire(const struct lab_run *run, int idx)
 {
 	static const struct lab_wire_stat none = { .matched = -1, .dropped = -1, .held = -1 };
+	const struct lab_wire_stat *st = idx >= 0 ? lab_wire_stat(run->wire, (size_t)idx) : NULL;
 
-	return idx >= 0 && (size_t)idx < run->wire.n ? &run->wire.stat[idx] : &none;
+	return st ? st : &none;
 }
 
 int lab_run_start_server(struct lab_run *run, char *const argv[])
@@ -730,11 +731,11 @@ static int start_lab(struct lab_run *run)
 	err = lab_capture_start(&run->cap, pts, 2);
 	if (err)
 		return lab_run_error(run, err, "cannot start the captures: %s", strerror(-err));
-	err = lab_wire_start(&run->wire, &run->topo.ns[LAB_WIRE], run->kernel.netem == 1);
+	err = lab_wire_new(&run->wire, &run->topo.ns[LAB_WIRE], run->kernel.netem == 1);
 	if (err)
 		return lab_run_error(run, err, "cannot start the wire's impairment engine");
 	for (i = 0; i < run->n_extra; i++) {
-		err = lab_wire_add(&run->wire, &run->extra[i], why, sizeof(why));
+		err = lab_wire_add(run->wire, &run->extra[i], why, sizeof(why));
 		if (err < 0)
 			return lab_run_error(run, err, "cannot install impairment %s", why);
 	}
@@ -790,17 +791,20 @@ static void stop_programs(struct lab_run *run)
  */
 static void wire_events(struct lab_run *run)
 {
-	const struct lab_wire *w = &run->wire;
+	const struct lab_wire *w = run->wire;
 	char path[PATH_MAX + 16], flags[12];
 	FILE *log = NULL;
-	size_t i, j;
+	size_t i, j, n_log;
+	const struct lab_wire_log *wlog = lab_wire_log(w, &n_log);
 
-	if (run->dir[0] && w->n_log) {
+	if (run->dir[0] && n_log) {
 		snprintf(path, sizeof(path), "%s/wire.log", run->dir);
 		log = fopen(path, "w");
 	}
-	for (i = 0; i < w->n_log; i++) {
-		const struct lab_wire_log *e = &w->log[i];
+	for (i = 0; i < n_log; i++) {
+		const struct lab_wire_log *e = &wlog[i];
+		const struct lab_impair *imp = lab_wire_impair(w, (size_t)e->imp); /* -1: NULL */
+		const char *spec = imp ? imp->spec : "?";
 		const struct lab_trace *t =
 			&run->trace[e->dir == LAB_DIR_C2S ? LAB_CLIENT : LAB_SERVER];
 		struct lab_pkt p = e->pkt;
@@ -814,10 +818,11 @@ static void wire_events(struct lab_run *run)
 				break;
 			}
 		lab_tcp_flags_str(p.flags, flags, sizeof(flags));
-		snprintf(ev.detail, sizeof(ev.detail), "%s [%s] seq %u ack %u len %u (%s)",
-			 e->dir == LAB_DIR_C2S ? "client->server" : "server->client", flags,
-			 j < t->n ? p.rseq : p.seq, j < t->n ? p.rack : p.ack, p.len,
-			 e->imp >= 0 && (size_t)e->imp < w->n ? w->imp[e->imp].spec : "?");
+		/* a long spec is cut to fit the detail (testing the result says that is meant) */
+		if (snprintf(ev.detail, sizeof(ev.detail), "%s [%s] seq %u ack %u len %u (%s)",
+			     e->dir == LAB_DIR_C2S ? "client->server" : "server->client", flags,
+			     j < t->n ? p.rseq : p.seq, j < t->n ? p.rack : p.ack, p.len, spec) < 0)
+			ev.detail[0] = '\0';
 		if (log)
 			fprintf(log, "%" PRId64 " %s %" PRId64 "us %s\n", e->t_us,
 				e->drop ? "drop" : "hold", e->held_us, ev.detail);
@@ -876,7 +881,8 @@ static void free_run(struct lab_run *run)
 	lab_proc_free(&run->server);
 	for (size_t i = 0; i < run->n_more; i++)
 		lab_proc_free(&run->more[i]);
-	lab_wire_free(&run->wire);
+	lab_wire_free(run->wire);
+	run->wire = NULL;
 	lab_capture_stop(&run->cap);
 	lab_topo_free(&run->topo);
 	for (h = 0; h < LAB_NHOSTS; h++) {
@@ -894,8 +900,7 @@ int lab_run_main(const struct lab_run_opts *opts)
 	struct lab_run run = { .topo = LAB_TOPO_INIT,
 			       .cap = LAB_CAPTURE_INIT,
 			       .server = LAB_PROC_INIT,
-			       .client = LAB_PROC_INIT,
-			       .wire = LAB_WIRE_INIT };
+			       .client = LAB_PROC_INIT };
 	size_t i;
 
 	for (i = 0; i < LAB_MORE_CLIENTS; i++)
@@ -938,7 +943,7 @@ int lab_run_main(const struct lab_run_opts *opts)
 	if (!err)
 		err = read_counters(&run, run.after);
 	stop_programs(&run);
-	lab_wire_stop(&run.wire);
+	lab_wire_stop(run.wire);
 	lab_capture_stop(&run.cap);
 	if (run.dir[0])
 		read_traces(&run);

@@ -97,7 +97,7 @@ struct lab_run {
 	struct lab_proc server, client;
 	struct lab_proc more[LAB_MORE_CLIENTS]; /* further clients (client2, client3 ...) */
 	size_t n_more;
-	struct lab_wire wire;
+	struct lab_wire *wire;
 	struct lab_impair extra[LAB_WIRE_MAX]; /* --impair, parsed */
 	size_t n_extra;
 	struct lab_event *events;
