@@ -32,7 +32,7 @@
 
 struct lab {
 	struct lab_topo topo;
-	struct lab_wire wire;
+	struct lab_wire *wire;
 	int listener;
 };
 
@@ -42,12 +42,12 @@ static int lab_up(struct lab *l, const char *impair, const char *impair2, bool n
 	struct lab_impair imp;
 	char why[256];
 
-	*l = (struct lab){ .topo = LAB_TOPO_INIT, .wire = LAB_WIRE_INIT };
-	if (lab_topo_new(&l->topo, 0) || lab_wire_start(&l->wire, &l->topo.ns[LAB_WIRE], netem))
+	*l = (struct lab){ .topo = LAB_TOPO_INIT };
+	if (lab_topo_new(&l->topo, 0) || lab_wire_new(&l->wire, &l->topo.ns[LAB_WIRE], netem))
 		return -1;
 	for (const char *spec = impair; spec; spec = spec == impair ? impair2 : NULL) {
 		if (lab_impair_parse(spec, &imp, why, sizeof(why)) ||
-		    lab_wire_add(&l->wire, &imp, why, sizeof(why)) < 0) {
+		    lab_wire_add(l->wire, &imp, why, sizeof(why)) < 0) {
 			fprintf(stderr, "bench-delay: %s: %s\n", spec, why);
 			return -1;
 		}
@@ -64,7 +64,8 @@ static void lab_down(struct lab *l)
 {
 	if (l->listener >= 0)
 		close(l->listener);
-	lab_wire_free(&l->wire);
+	lab_wire_free(l->wire);
+	l->wire = NULL;
 	lab_topo_free(&l->topo);
 }
 
@@ -202,7 +203,7 @@ static int bulk_compare(size_t mb)
 		if (i)
 			printf("  (%.1f %% of no impairment%s; %" PRIu64 " packets queued)",
 			       100.0 * m[i] / m[0], i == 1 ? ", aim >= 90 %" : "",
-			       l[i].wire.queued);
+			       lab_wire_engine(l[i].wire).queued);
 		printf("\n");
 	}
 	for (i = 0; i < 3; i++)
@@ -231,7 +232,7 @@ static int run_delay(const char *backend, size_t n, long delay_ms, double base_p
 	       (double)lab_percentile(rtt, n, 0.99) / 1000.0,
 	       (double)lab_percentile(rtt, n, 1.0) / 1000.0);
 	printf("  %-8s held %" PRId64 " packets, %" PRIu64 " verdict errors\n", backend,
-	       l.wire.stat[0].held, l.wire.verdict_errors);
+	       lab_wire_stat(l.wire, 0)->held, lab_wire_engine(l.wire).verdict_errors);
 	lab_down(&l);
 	free(rtt);
 	return 0;

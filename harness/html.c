@@ -305,14 +305,14 @@ static void facts(FILE *f, const struct lab_run *run)
 		fprintf(f, "</td></tr>\n");
 	}
 	fprintf(f, "</table>\n");
-	if (run->wire.n) {
+	if (lab_wire_count(run->wire)) {
 		fprintf(f, "<h2>The wire</h2>\n<table><tr><th>impairment</th><th>backend</th>"
 			   "<th>matched</th><th>dropped</th><th>held</th></tr>\n");
-		for (i = 0; i < run->wire.n; i++) {
-			const struct lab_wire_stat *st = &run->wire.stat[i];
+		for (i = 0; i < lab_wire_count(run->wire); i++) {
+			const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
 
 			fprintf(f, "<tr><td>");
-			esc(f, run->wire.imp[i].spec);
+			esc(f, lab_wire_impair(run->wire, i)->spec);
 			fprintf(f,
 				"</td><td>%s</td><td>%" PRId64 "</td><td>%" PRId64
 				"</td><td>%" PRId64 "</td></tr>\n",

@@ -231,11 +231,12 @@ static struct json_object *wire_json(const struct lab_run *run)
 	struct json_object *a = json_object_new_array();
 	size_t i;
 
-	for (i = 0; i < run->wire.n; i++) {
-		const struct lab_wire_stat *st = &run->wire.stat[i];
+	for (i = 0; i < lab_wire_count(run->wire); i++) {
+		const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "spec", json_object_new_string(run->wire.imp[i].spec));
+		json_object_object_add(o, "spec",
+				       json_object_new_string(lab_wire_impair(run->wire, i)->spec));
 		json_object_object_add(o, "backend",
 				       json_object_new_string(lab_backend_name(st->backend)));
 		json_object_object_add(o, "matched",
@@ -254,10 +255,10 @@ static void print_wire(FILE *out, const struct lab_run *run)
 {
 	size_t i;
 
-	for (i = 0; i < run->wire.n; i++) {
-		const struct lab_wire_stat *st = &run->wire.stat[i];
+	for (i = 0; i < lab_wire_count(run->wire); i++) {
+		const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
 
-		fprintf(out, "wire: %-40s %-8s ", run->wire.imp[i].spec,
+		fprintf(out, "wire: %-40s %-8s ", lab_wire_impair(run->wire, i)->spec,
 			lab_backend_name(st->backend));
 		if (st->matched < 0)
 			fprintf(out, "(netem keeps no per-rule counts)\n");
@@ -265,7 +266,7 @@ static void print_wire(FILE *out, const struct lab_run *run)
 			fprintf(out, "matched %" PRId64 ", dropped %" PRId64 ", held %" PRId64 "\n",
 				st->matched, st->dropped, st->held);
 	}
-	if (run->wire.n)
+	if (lab_wire_count(run->wire))
 		fputc('\n', out);
 }
 

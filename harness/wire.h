@@ -2,7 +2,6 @@
 #ifndef LAB_WIRE_H
 #define LAB_WIRE_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,13 +20,16 @@
  *  - netem (tc), when the running kernel has it, for delay and unseeded loss of a whole
  *    direction.
  * One thread serves both netlink sockets; every drop and hold is logged with the packet.
+ *
+ * struct lab_wire is opaque (harness/wire_priv.h). While the engine runs, the NFQUEUE
+ * counters and the log change under a reader: read them after lab_wire_stop().
  */
 #define LAB_WIRE_MAX 16
 #define LAB_WIRE_LOG_MAX 200000
 
 struct lab_wire_log {
 	int64_t t_us; /* CLOCK_REALTIME, like pcap timestamps */
-	int imp; /* index into lab_wire.imp */
+	int imp; /* the impairment: an index for lab_wire_impair() */
 	bool drop; /* else held */
 	int64_t held_us;
 	unsigned int dir;
@@ -39,37 +41,23 @@ struct lab_wire_stat {
 	int64_t matched, dropped, held; /* -1: the backend cannot tell (netem) */
 };
 
-struct lab_wire_held;
-
-struct lab_wire {
-	const struct lab_netns *ns;
-	bool netem_available;
-	struct nft_ctx *nft;
-	struct mnl_socket *nfq, *nflog;
-	int stop_fd;
-	pthread_t thread;
-	bool running, queue_dir[3], netem_dir[3];
-	pthread_mutex_t lock; /* imp, stat, log while the thread runs */
-	struct lab_impair imp[LAB_WIRE_MAX];
-	struct lab_wire_stat stat[LAB_WIRE_MAX];
-	uint64_t rng[LAB_WIRE_MAX];
-	size_t n;
-	struct lab_wire_log *log;
-	size_t n_log, log_lost;
-	struct lab_wire_held *held;
-	size_t n_held, cap_held;
-	int64_t last_release_us[3];
+/* the engine's own health: packets it saw, verdicts the kernel refused, log entries lost */
+struct lab_wire_engine {
 	uint64_t queued, verdict_errors;
-	char error[160];
+	size_t log_lost;
 };
 
-#define LAB_WIRE_INIT                                            \
-	{                                                        \
-		.stop_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER \
-	}
+struct lab_wire;
 
-/* lab_wire_start() - the nftables table and the engine thread in @ns (nothing impaired yet) */
-int lab_wire_start(struct lab_wire *w, const struct lab_netns *ns, bool netem_available);
+/**
+ * lab_wire_new() - the nftables table and the engine thread in @ns (nothing impaired yet)
+ * @out: the new engine; NULL on failure
+ * @ns: the wire namespace
+ * @netem_available: the kernel has sch_netem
+ *
+ * Return: 0 or -errno (reported with its context).
+ */
+int lab_wire_new(struct lab_wire **out, const struct lab_netns *ns, bool netem_available);
 
 /* lab_wire_add() - install @imp: its index, or -errno with a reason in @why */
 int lab_wire_add(struct lab_wire *w, const struct lab_impair *imp, char *why, size_t whylen);
@@ -77,11 +65,31 @@ int lab_wire_add(struct lab_wire *w, const struct lab_impair *imp, char *why, si
 /* lab_wire_arm() - start or stop dropping for a blackhole */
 int lab_wire_arm(struct lab_wire *w, int idx, bool on);
 
-/* lab_wire_refresh() - read the nftables counters into w->stat */
+/* lab_wire_refresh() - read the nftables counters into the stats */
 int lab_wire_refresh(struct lab_wire *w);
 
 /* lab_wire_stop() - release held packets, stop the thread, final counters; the namespace stays */
 void lab_wire_stop(struct lab_wire *w);
+
+/* lab_wire_free() - stop, release everything and free @w; NULL is fine */
 void lab_wire_free(struct lab_wire *w);
+
+/* lab_wire_count() - impairments installed (0 for NULL) */
+size_t lab_wire_count(const struct lab_wire *w);
+
+/* lab_wire_impair() - the impairment at @idx as installed, or NULL */
+const struct lab_impair *lab_wire_impair(const struct lab_wire *w, size_t idx);
+
+/* lab_wire_stat() - what the impairment at @idx did, or NULL */
+const struct lab_wire_stat *lab_wire_stat(const struct lab_wire *w, size_t idx);
+
+/* lab_wire_log() - every drop and hold in order; its length in *@n */
+const struct lab_wire_log *lab_wire_log(const struct lab_wire *w, size_t *n);
+
+/* lab_wire_error() - the text of the last backend failure, "" if none */
+const char *lab_wire_error(const struct lab_wire *w);
+
+/* lab_wire_engine() - the engine's own counters */
+struct lab_wire_engine lab_wire_engine(const struct lab_wire *w);
 
 #endif

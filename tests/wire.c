@@ -24,7 +24,7 @@
 
 struct lab {
 	struct lab_topo topo;
-	struct lab_wire wire;
+	struct lab_wire *wire;
 	int c, s; /* connected: client side, server side */
 };
 
@@ -35,12 +35,12 @@ static void lab_up(struct lab *l, const char *const *specs)
 	char why[256];
 	int listener;
 
-	*l = (struct lab){ .topo = LAB_TOPO_INIT, .wire = LAB_WIRE_INIT };
+	*l = (struct lab){ .topo = LAB_TOPO_INIT };
 	ck_assert_int_eq(lab_topo_new(&l->topo, 0), 0);
-	ck_assert_int_eq(lab_wire_start(&l->wire, &l->topo.ns[LAB_WIRE], false), 0);
+	ck_assert_int_eq(lab_wire_new(&l->wire, &l->topo.ns[LAB_WIRE], false), 0);
 	for (; specs && *specs; specs++) {
 		ck_assert_msg(!lab_impair_parse(*specs, &imp, why, sizeof(why)), "%s", why);
-		ck_assert_msg(lab_wire_add(&l->wire, &imp, why, sizeof(why)) >= 0, "%s", why);
+		ck_assert_msg(lab_wire_add(l->wire, &imp, why, sizeof(why)) >= 0, "%s", why);
 	}
 	listener = lab_netns_socket(&l->topo.ns[LAB_SERVER], SOCK_STREAM);
 	ck_assert_int_ge(listener, 0);
@@ -60,7 +60,8 @@ static void lab_down(struct lab *l)
 {
 	close(l->c);
 	close(l->s);
-	lab_wire_free(&l->wire);
+	lab_wire_free(l->wire);
+	l->wire = NULL;
 	lab_topo_free(&l->topo);
 }
 
@@ -87,12 +88,13 @@ static int64_t round_trip(struct lab *l, size_t size)
 static size_t dropped_seqs(struct lab *l, uint32_t *out, size_t max)
 {
 	uint32_t first = 0;
-	size_t i, n = 0;
+	size_t i, n = 0, n_log;
+	const struct lab_wire_log *log = lab_wire_log(l->wire, &n_log);
 
-	for (i = 0; i < l->wire.n_log; i++) {
-		const struct lab_pkt *p = &l->wire.log[i].pkt;
+	for (i = 0; i < n_log; i++) {
+		const struct lab_pkt *p = &log[i].pkt;
 
-		if (!l->wire.log[i].drop || !p->len)
+		if (!log[i].drop || !p->len)
 			continue;
 		if (!n)
 			first = p->seq;
@@ -105,19 +107,22 @@ static size_t dropped_seqs(struct lab *l, uint32_t *out, size_t max)
 START_TEST(drop_the_kth_match_exactly)
 {
 	const char *specs[] = { "drop,dir=c2s,flags=PA,len=10,nth=3", NULL };
+	const struct lab_wire_stat *st;
 	struct lab l;
 	uint32_t seqs[4];
+	size_t n_log;
 	int i;
 
 	lab_up(&l, specs);
 	for (i = 0; i < 5; i++)
 		round_trip(&l, 10);
-	lab_wire_stop(&l.wire);
-	ck_assert_int_eq(l.wire.stat[0].backend, LAB_BACKEND_NFTABLES);
-	ck_assert_int_eq(l.wire.stat[0].dropped, 1);
-	ck_assert_int_eq(l.wire.stat[0].matched, 6); /* 5 sends + the retransmission */
+	lab_wire_stop(l.wire);
+	st = lab_wire_stat(l.wire, 0);
+	ck_assert_int_eq(st->backend, LAB_BACKEND_NFTABLES);
+	ck_assert_int_eq(st->dropped, 1);
+	ck_assert_int_eq(st->matched, 6); /* 5 sends + the retransmission */
 	ck_assert_uint_eq(dropped_seqs(&l, seqs, 4), 1); /* reported over nflog */
-	ck_assert_uint_eq(l.wire.log[0].pkt.len, 10);
+	ck_assert_uint_eq(lab_wire_log(l.wire, &n_log)[0].pkt.len, 10);
 	lab_down(&l);
 }
 END_TEST
@@ -133,10 +138,10 @@ static size_t lossy_run(const char *spec, uint32_t *seqs, size_t max)
 	lab_up(&l, specs);
 	for (i = 0; i < 30; i++)
 		round_trip(&l, 20);
-	lab_wire_stop(&l.wire);
-	ck_assert_int_eq(l.wire.stat[0].backend, LAB_BACKEND_NFQUEUE);
+	lab_wire_stop(l.wire);
+	ck_assert_int_eq(lab_wire_stat(l.wire, 0)->backend, LAB_BACKEND_NFQUEUE);
 	n = dropped_seqs(&l, seqs, max);
-	ck_assert_uint_eq(n, (size_t)l.wire.stat[0].dropped);
+	ck_assert_uint_eq(n, (size_t)lab_wire_stat(l.wire, 0)->dropped);
 	lab_down(&l);
 	return n;
 }
@@ -180,7 +185,7 @@ static int64_t ofo_after_burst(const char *spec)
 	const char *specs[] = { spec, NULL };
 	struct lab_nstat before = { 0 }, after = { 0 };
 	char buf[4000] = { 0 };
-	size_t got = 0;
+	size_t got = 0, n_log;
 	struct lab l;
 	int64_t ofo;
 	int i;
@@ -197,8 +202,9 @@ static int64_t ofo_after_burst(const char *spec)
 	}
 	ck_assert_int_eq(lab_nstat_read(&after, &l.topo.ns[LAB_SERVER]), 0);
 	ofo = lab_nstat_delta(&before, &after, "TcpExtTCPOFOQueue");
-	lab_wire_stop(&l.wire);
-	ck_assert_int_eq(l.wire.stat[0].held, (int64_t)(l.wire.n_log));
+	lab_wire_stop(l.wire);
+	lab_wire_log(l.wire, &n_log);
+	ck_assert_int_eq(lab_wire_stat(l.wire, 0)->held, (int64_t)n_log);
 	lab_nstat_free(&before);
 	lab_nstat_free(&after);
 	lab_down(&l);
@@ -221,14 +227,14 @@ START_TEST(blackhole_arms_and_releases)
 
 	lab_up(&l, specs);
 	round_trip(&l, 1);
-	ck_assert_int_eq(lab_wire_arm(&l.wire, 0, true), 0);
+	ck_assert_int_eq(lab_wire_arm(l.wire, 0, true), 0);
 	ck_assert_int_eq(write(l.c, &b, 1), 1);
 	pfd = (struct pollfd){ .fd = l.s, .events = POLLIN };
 	ck_assert_int_eq(poll(&pfd, 1, 300), 0); /* swallowed (and its retransmission) */
-	ck_assert_int_eq(lab_wire_arm(&l.wire, 0, false), 0);
+	ck_assert_int_eq(lab_wire_arm(l.wire, 0, false), 0);
 	ck_assert_int_eq(poll(&pfd, 1, 3000), 1); /* the next retransmission gets through */
-	lab_wire_refresh(&l.wire);
-	ck_assert_int_ge(l.wire.stat[0].dropped, 1);
+	lab_wire_refresh(l.wire);
+	ck_assert_int_ge(lab_wire_stat(l.wire, 0)->dropped, 1);
 	lab_down(&l);
 }
 END_TEST

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAB_WIRE_PRIV_H
+#define LAB_WIRE_PRIV_H
+
+/*
+ * Inside the wire engine; only harness/wire*.c include this.
+ *  wire.c        the public API, the choice of backend, the log, netlink plumbing, life
+ *  wire_nft.c    nftables: exact drops and blackholes, their counters, nflog reports
+ *  wire_queue.c  NFQUEUE: the iptables rules, the hold heap, the engine thread
+ *  wire_netem.c  tc netem on a whole direction
+ */
+#include <libmnl/libmnl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "impair.h"
+#include "netns.h"
+#include "trace.h"
+#include "wire.h"
+
+#define WIRE_COPY_RANGE 128 /* IPv4 + TCP headers with options: all the engine reads */
+
+struct nft_ctx;
+struct lab_wire_held; /* wire_queue.c */
+
+struct lab_wire {
+	const struct lab_netns *ns;
+	bool netem_available;
+	struct nft_ctx *nft;
+	struct mnl_socket *nfq, *nflog;
+	int stop_fd;
+	pthread_t thread;
+	bool running, queue_dir[3], netem_dir[3];
+	pthread_mutex_t lock; /* imp, stat, log while the thread runs */
+	struct lab_impair imp[LAB_WIRE_MAX];
+	struct lab_wire_stat stat[LAB_WIRE_MAX];
+	uint64_t rng[LAB_WIRE_MAX];
+	size_t n;
+	struct lab_wire_log *log;
+	size_t n_log, log_lost;
+	struct lab_wire_held *held;
+	size_t n_held, cap_held;
+	int64_t last_release_us[3];
+	uint64_t queued, verdict_errors;
+	char error[160];
+};
+
+/* wire.c: shared by the backends */
+unsigned int wire_direction(const struct lab_pkt *p);
+/* wire_log_packet() - one drop or hold in the log; called with w->lock held */
+void wire_log_packet(struct lab_wire *w, int imp, bool drop, int64_t held_us,
+		     const struct lab_pkt *p);
+/* wire_run_tool() - iptables or tc in the wire namespace; a failure's text in w->error */
+int wire_run_tool(struct lab_wire *w, char *const argv[]);
+/* wire_nl_talk() - send one netfilter config message and wait for its ACK */
+int wire_nl_talk(struct mnl_socket *s, struct nlmsghdr *nlh);
+/* wire_nl_drain() - run @cb on every message already queued on @s, without blocking */
+void wire_nl_drain(struct mnl_socket *s, mnl_cb_t cb, void *data);
+
+/* wire_nft.c */
+int wire_nft_cmd(struct lab_wire *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int wire_nft_table(struct lab_wire *w);
+int wire_nft_add(struct lab_wire *w, int i);
+int wire_nft_arm(struct lab_wire *w, int i, bool on);
+int wire_nflog_bind(struct mnl_socket *s);
+void wire_nflog_drain(struct lab_wire *w);
+
+/* wire_queue.c */
+int wire_queue_bind(struct mnl_socket *s);
+int wire_queue_rule(struct lab_wire *w, const struct lab_match *m, unsigned int dir);
+void *wire_engine(void *arg);
+
+/* wire_netem.c */
+int wire_netem_direction(struct lab_wire *w, const struct lab_impair *imp, unsigned int dir);
+
+#endif
