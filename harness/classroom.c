@@ -80,4 +80,3 @@ void lab_run_keep(struct lab_run *run)
 		 name[LAB_CLIENT], name[LAB_SERVER], name[LAB_SERVER], name[LAB_WIRE],
 		 name[LAB_CLIENT]);
 }
-

@@ -232,8 +232,9 @@ static void svg_series(FILE *f, const struct lab_run *run, size_t k)
 	bw = bw < 2 ? 2 : bw;
 	fprintf(f, "<h2>");
 	esc(f, s->name);
-	fprintf(f, "</h2>\n<svg xmlns='http://www.w3.org/2000/svg' id='series%zu' width='%d' "
-		   "height='%d'>\n",
+	fprintf(f,
+		"</h2>\n<svg xmlns='http://www.w3.org/2000/svg' id='series%zu' width='%d' "
+		"height='%d'>\n",
 		k, cw, ch + 50);
 	if (win) {
 		int ylo = ch - (int)(win->lo_us * ch / (double)max);

@@ -8,6 +8,8 @@
 
 #include "run.h"
 
+static void keyed(struct lab_run *run, int line, enum lab_expect_kind kind);
+
 const struct lab_trace *lab_capture(const struct lab_run *run, enum lab_host side)
 {
 	return &run->trace[side];
@@ -128,6 +130,11 @@ size_t lab_series(struct lab_run *run, int who, const char *call, size_t skip, c
 
 /* ---- expectations ---- */
 
+void lab_run_key_last(struct lab_run *run, int line)
+{
+	keyed(run, line, LAB_EXPECT_NA);
+}
+
 /* the call site is the key; a second check from the same line (a loop) gets ".2" ... */
 static void keyed(struct lab_run *run, int line, enum lab_expect_kind kind)
 {
@@ -172,7 +179,7 @@ void lab_expect_calls_at(struct lab_run *run, int key, int who, const char *cons
 
 	lab_run_prog_name(who, name, sizeof(name));
 	snprintf(what, sizeof(what), "%s calls (errno sequence)", name);
-	if (lab_needs(run, who, what)) {
+	if (lab_needs_at(run, key, who, what)) {
 		lab_calls(run, who, calls, seen, sizeof(seen));
 		lab_expect_str(&run->ex, what, want, seen);
 	}

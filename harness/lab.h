@@ -33,10 +33,10 @@ struct lab_param {
 	const char *help;
 };
 
-#define LAB_PARAM(type, field, def_, min_, max_, unit_, help_)                                   \
-	{                                                                                         \
-		.name = #field, .offset = offsetof(type, field), .def = (def_), .min = (min_),   \
-		.max = (max_), .unit = (unit_), .help = (help_)                                  \
+#define LAB_PARAM(type, field, def_, min_, max_, unit_, help_)                                 \
+	{                                                                                      \
+		.name = #field, .offset = offsetof(type, field), .def = (def_), .min = (min_), \
+		.max = (max_), .unit = (unit_), .help = (help_)                                \
 	}
 
 /* the head of every variant row; a scenario's row type embeds it as its first member `v` */
@@ -72,7 +72,7 @@ struct lab_scenario {
 static inline const struct lab_variant *lab_variant_at(const struct lab_scenario *sc, size_t i)
 {
 	return (const struct lab_variant *)(const void *)((const char *)sc->variants +
-							   i * sc->variant_size);
+							  i * sc->variant_size);
 }
 
 const struct lab_variant *lab_variant_find(const struct lab_scenario *sc, const char *name);

@@ -199,8 +199,7 @@ static int start_user_server(struct lab_run *run)
 	return err ? lab_run_error(run, err, "inet_diag in the server namespace") : 0;
 }
 
-int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *knobs,
-			 const char *ops)
+int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *knobs, const char *ops)
 {
 	char path[PATH_MAX], listen[32], b[24], r[24];
 	char *argv[12] = { (char *)lab_program("tcplab-server", path, sizeof(path)),
@@ -288,6 +287,11 @@ static int check_user_server(struct lab_run *run)
 
 int lab_run_finish(struct lab_run *run, int who)
 {
+	return lab_run_finish_status(run, who, 0);
+}
+
+int lab_run_finish_status(struct lab_run *run, int who, int code)
+{
 	struct lab_proc *p = lab_run_prog(run, who);
 	char outcome[64];
 	bool user;
@@ -311,9 +315,10 @@ int lab_run_finish(struct lab_run *run, int who)
 	/* a user's client may fail on purpose (a reset is the story); only a crash is an error */
 	if (user && WIFEXITED(p->status))
 		return 0;
-	if (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0)
-		return lab_run_error(run, -ECHILD, "%s%s ended badly (%s)%s%.200s",
-				     user ? "--client-cmd " : "", p->name, outcome,
+	if (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != code)
+		return lab_run_error(run, -ECHILD,
+				     "%s%s ended badly (%s; the story expects exit %d)%s%.200s",
+				     user ? "--client-cmd " : "", p->name, outcome, code,
 				     p->err ? ": " : "", p->err ? p->err : "");
 	return 0;
 }

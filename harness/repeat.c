@@ -45,7 +45,8 @@ int lab_run_repeat(struct lab_run_opts *o, long n)
 			if (q == ex[j].n)
 				continue;
 			held += ex[j].v[q].ok;
-			if (ex[j].v[q].kind == LAB_EXPECT_WINDOW || ex[j].v[q].kind == LAB_EXPECT_AT_MOST)
+			if (ex[j].v[q].kind == LAB_EXPECT_WINDOW ||
+			    ex[j].v[q].kind == LAB_EXPECT_AT_MOST)
 				vals[m++] = ex[j].v[q].observed_us;
 		}
 		printf("%-52s %3ld/%-3ld", e->what, held, n);
@@ -64,4 +65,3 @@ out:
 	free(vals);
 	return ret;
 }
-

@@ -55,8 +55,8 @@ static struct json_object *expectations_json(const struct lab_run *run)
 	for (i = 0; i < run->ex.n; i++) {
 		struct json_object *e = json_object_new_object();
 
-		static const char *const kinds[] = { "count", "counter", "state", "calls",
-						     "text",  "window",  "at_most", "n/a" };
+		static const char *const kinds[] = { "count", "counter", "state",   "calls",
+						     "text",  "window",	 "at_most", "n/a" };
 		const struct lab_expect *x = &run->ex.v[i];
 
 		json_object_object_add(e, "key", json_object_new_string(x->key));
@@ -64,7 +64,8 @@ static struct json_object *expectations_json(const struct lab_run *run)
 		json_object_object_add(e, "what", json_object_new_string(run->ex.v[i].what));
 		json_object_object_add(e, "timed", json_object_new_boolean(x->timed));
 		if (x->kind == LAB_EXPECT_WINDOW || x->kind == LAB_EXPECT_AT_MOST) {
-			json_object_object_add(e, "observed_us", json_object_new_int64(x->observed_us));
+			json_object_object_add(e, "observed_us",
+					       json_object_new_int64(x->observed_us));
 			json_object_object_add(e, "lo_us", json_object_new_int64(x->lo_us));
 			json_object_object_add(e, "hi_us", json_object_new_int64(x->hi_us));
 		} else if (x->kind <= LAB_EXPECT_STATE) {
@@ -119,8 +120,7 @@ static struct json_object *timings_json(const struct lab_run *run)
 	return o;
 }
 
-const struct lab_series *lab_report_series_of(const struct lab_run *run,
-					     const struct lab_event *ev)
+const struct lab_series *lab_report_series_of(const struct lab_run *run, const struct lab_event *ev)
 {
 	char name[16];
 	size_t i;
@@ -152,7 +152,8 @@ static struct json_object *series_json(const struct lab_run *run)
 		json_object_object_add(o, "call", json_object_new_string(s->call));
 		json_object_object_add(o, "unit", json_object_new_string("us"));
 		json_object_object_add(o, "samples", a);
-		json_object_object_add(o, "summarised_from", json_object_new_int64((int64_t)s->skip));
+		json_object_object_add(o, "summarised_from",
+				       json_object_new_int64((int64_t)s->skip));
 		json_object_object_add(o, "p50", json_object_new_int64(lab_percentile(v, n, 0.5)));
 		json_object_object_add(o, "p90", json_object_new_int64(lab_percentile(v, n, 0.9)));
 		json_object_object_add(o, "p99", json_object_new_int64(lab_percentile(v, n, 0.99)));

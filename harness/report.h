@@ -18,7 +18,7 @@ struct lab_ladder lab_report_ladder_of(const struct lab_run *run);
 
 /* lab_report_series_of() - the series (lab_series) @ev's value belongs to, or NULL */
 const struct lab_series *lab_report_series_of(const struct lab_run *run,
-					     const struct lab_event *ev);
+					      const struct lab_event *ev);
 
 /* lab_report_html() - the self-contained report.html of a run: 0 or -errno */
 int lab_report_html(const struct lab_run *run, const char *verdict, const char *path);

@@ -159,8 +159,8 @@ static void wire_events(struct lab_run *run)
 		const struct lab_wire_log *e = &log[i];
 		const struct lab_trace *t =
 			&run->trace[e->dir == LAB_DIR_C2S ? LAB_CLIENT : LAB_SERVER];
-		const struct lab_impair *imp = e->imp < 0 ? NULL :
-							     lab_wire_impair(run->wire, (size_t)e->imp);
+		const struct lab_impair *imp =
+			e->imp < 0 ? NULL : lab_wire_impair(run->wire, (size_t)e->imp);
 		struct lab_pkt p = e->pkt;
 		struct lab_event ev = { .t_us = e->t_us };
 
@@ -172,10 +172,12 @@ static void wire_events(struct lab_run *run)
 				break;
 			}
 		lab_tcp_flags_str(p.flags, flags, sizeof(flags));
-		snprintf(ev.detail, sizeof(ev.detail), "%s [%s] seq %u ack %u len %u (%s)",
-			 e->dir == LAB_DIR_C2S ? "client->server" : "server->client", flags,
-			 j < t->n ? p.rseq : p.seq, j < t->n ? p.rack : p.ack, p.len,
-			 imp ? imp->spec : "?");
+		/* cut to the event's size on purpose: the whole line goes to wire.log below */
+		if (snprintf(ev.detail, sizeof(ev.detail), "%s [%s] seq %u ack %u len %u (%.40s)",
+			     e->dir == LAB_DIR_C2S ? "client->server" : "server->client", flags,
+			     j < t->n ? p.rseq : p.seq, j < t->n ? p.rack : p.ack, p.len,
+			     imp ? imp->spec : "?") < 0)
+			ev.detail[0] = '\0';
 		if (f)
 			fprintf(f, "%" PRId64 " %s %" PRId64 "us %s\n", e->t_us,
 				e->drop ? "drop" : "hold", e->held_us, ev.detail);

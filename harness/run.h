@@ -97,9 +97,13 @@ int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *kno
 			 const char *ops);
 int lab_run_start_client(struct lab_run *run, const char *ops); /* its index */
 int lab_run_finish(struct lab_run *run, int who);
+int lab_run_finish_status(struct lab_run *run, int who, int code); /* it must exit @code */
 void lab_run_stop_programs(struct lab_run *run);
 void lab_run_record(struct lab_run *run, const char *fmt, ...) /* a by-hand command */
 	__attribute__((format(printf, 2, 3)));
+
+/* judge.c: give the last expectation the key of call site @line */
+void lab_run_key_last(struct lab_run *run, int line);
 
 /* observe.c */
 void lab_run_add_event(struct lab_run *run, const struct lab_event *ev);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "run.h"
+#include "sysctl.h"
 
 #define STEP_MAX 512 /* a program's step script */
 
@@ -99,6 +100,12 @@ void lab_finish(struct lab_run *run, int who)
 		lab_run_finish(run, who);
 }
 
+void lab_finish_status(struct lab_run *run, int who, int code)
+{
+	if (!failed(run))
+		lab_run_finish_status(run, who, code);
+}
+
 void lab_finish_all(struct lab_run *run)
 {
 	size_t i;
@@ -113,7 +120,11 @@ void lab_go(struct lab_run *run, int who)
 	struct lab_proc *p;
 	char name[16];
 
-	if (failed(run) || run->dry)
+	if (failed(run))
+		return;
+	lab_run_record(run, "# %s: press Enter at its `wait` step",
+		       lab_run_prog_name(who, name, sizeof(name)));
+	if (run->dry)
 		return;
 	p = lab_run_prog(run, who);
 	if (!p || lab_proc_go(p))
@@ -128,7 +139,7 @@ bool lab_ours(const struct lab_run *run, int who)
 	return lab_run_ours(run, lab_run_prog_name(who, name, sizeof(name)));
 }
 
-bool lab_needs(struct lab_run *run, int who, const char *what)
+bool lab_needs_at(struct lab_run *run, int key, int who, const char *what)
 {
 	char name[16], why[64];
 
@@ -139,13 +150,13 @@ bool lab_needs(struct lab_run *run, int who, const char *what)
 		snprintf(name, sizeof(name), "client");
 	snprintf(why, sizeof(why), "--%s-cmd runs instead of tcplab-%s", name, name);
 	lab_expect_na(&run->ex, what, why);
+	lab_run_key_last(run, key);
 	return false;
 }
 
 void lab_sysctl(struct lab_run *run, enum lab_host host, const char *key, long value)
 {
-	char path[96], text[24];
-	size_t i;
+	char text[24];
 	int err;
 
 	if (failed(run))
@@ -154,13 +165,25 @@ void lab_sysctl(struct lab_run *run, enum lab_host host, const char *key, long v
 	lab_run_record(run, "ip netns exec %s sysctl -qw %s=%s", lab_host_name(host), key, text);
 	if (run->dry)
 		return;
-	snprintf(path, sizeof(path), "%s", key);
-	for (i = 0; path[i]; i++)
-		path[i] = path[i] == '.' ? '/' : path[i];
-	err = lab_topo_sysctl(&run->topo, host, path, text);
+	err = lab_topo_sysctl(&run->topo, host, key, text);
 	if (err)
 		lab_run_error(run, err, "cannot set %s=%s in the %s namespace", key, text,
 			      lab_host_name(host));
+}
+
+long lab_sysctl_read(struct lab_run *run, enum lab_host host, const char *key, long absent)
+{
+	char buf[64], *end;
+	int saved = -1;
+	long v;
+
+	if (failed(run) || run->dry || lab_netns_enter(&run->topo.ns[host], &saved))
+		return absent;
+	if (lab_sysctl_get(key, buf, sizeof(buf)))
+		buf[0] = '\0';
+	lab_netns_leave(&saved);
+	v = strtol(buf, &end, 10);
+	return end == buf ? absent : v;
 }
 
 int lab_impair(struct lab_run *run, const char *fmt, ...)
@@ -196,7 +219,10 @@ void lab_arm(struct lab_run *run, int idx, bool on)
 {
 	int err;
 
-	if (failed(run) || run->dry)
+	if (failed(run))
+		return;
+	lab_run_record(run, "# now %s the wire's impairment %d", on ? "arm" : "release", idx);
+	if (run->dry)
 		return;
 	err = lab_wire_arm(run->wire, idx, on);
 	if (err) {
@@ -227,6 +253,9 @@ static bool skip_wait(const struct lab_run *run)
 
 void lab_wait_state(struct lab_run *run, enum lab_host host, int state)
 {
+	if (!failed(run))
+		lab_run_record(run, "# wait until: ip netns exec %s ss -tan state %s sport = :%d",
+			       lab_host_name(host), lab_tcp_state_name(state), LAB_PORT);
 	if (skip_wait(run))
 		return;
 	if (lab_tcpdiag_wait(&run->topo.ns[host], LAB_PORT, state, run->deadline_us))
@@ -236,6 +265,9 @@ void lab_wait_state(struct lab_run *run, enum lab_host host, int state)
 
 void lab_wait_settled(struct lab_run *run, enum lab_host host)
 {
+	if (!failed(run))
+		lab_run_record(run, "# wait until ip netns exec %s ss -tan shows no socket closing",
+			       lab_host_name(host));
 	if (skip_wait(run))
 		return;
 	if (lab_tcpdiag_wait_settled(&run->topo.ns[host], LAB_PORT, run->deadline_us))
@@ -247,6 +279,9 @@ void lab_wait_for(struct lab_run *run, enum lab_host host,
 		  bool (*pred)(const struct lab_socks *s, const void *arg), const void *arg,
 		  const char *what)
 {
+	if (!failed(run))
+		lab_run_record(run, "# wait until %s (ip netns exec %s ss -tanoi)", what,
+			       lab_host_name(host));
 	if (skip_wait(run))
 		return;
 	if (lab_tcpdiag_wait_for(&run->topo.ns[host], pred, arg, run->deadline_us))
@@ -258,6 +293,9 @@ void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name,
 	struct timespec tick = { 0, 1000000 };
 	int err = 0;
 
+	if (!failed(run))
+		lab_run_record(run, "# wait until ip netns exec %s nstat -az %s grows by %lld",
+			       lab_host_name(host), name, (long long)delta);
 	if (skip_wait(run))
 		return;
 	for (;;) {

@@ -37,30 +37,29 @@
  * whose documented behaviour judges the run (--expect-as), which is how a remedy judged as the
  * failure must fail. The runner allocates OBS_TYPE zeroed; play() fills it, judge() reads it.
  */
-#define LAB_SCENARIO(id, VT, variants_, PT, params_, OT, ...)                                    \
-	static int id##_play(struct lab_run *run)                                                \
-	{                                                                                         \
-		return play(run, container_of(lab_story_variant(run), const VT, v),              \
-			    (const PT *)lab_story_params(run, sizeof(PT)),                        \
-			    (OT *)lab_story_obs(run, sizeof(OT)));                                \
-	}                                                                                         \
-	static void id##_judge(struct lab_run *run)                                              \
-	{                                                                                         \
-		judge(run, container_of(lab_story_expect_as(run), const VT, v),                  \
-		      (const PT *)lab_story_params(run, sizeof(PT)),                              \
-		      (const OT *)lab_story_obs(run, sizeof(OT)));                                \
-	}                                                                                         \
-	const struct lab_scenario lab_sc_##id = {                                                \
-		.params = params_,                                                                \
-		.n_params = LAB_ARRAY_SIZE(params_),                                              \
-		.params_size = sizeof(PT),                                                        \
-		.variants = &(variants_)[0].v,                                                    \
-		.n_variants = LAB_ARRAY_SIZE(variants_),                                          \
-		.variant_size = sizeof((variants_)[0]),                                           \
-		.obs_size = sizeof(OT),                                                           \
-		.play = id##_play,                                                                \
-		.judge = id##_judge,                                                              \
-		__VA_ARGS__ }
+#define LAB_SCENARIO(id, VT, variants_, PT, params_, OT, ...)                              \
+	static int id##_play(struct lab_run *run)                                          \
+	{                                                                                  \
+		return play(run, container_of(lab_story_variant(run), const VT, v),        \
+			    (const PT *)lab_story_params(run, sizeof(PT)),                 \
+			    (OT *)lab_story_obs(run, sizeof(OT)));                         \
+	}                                                                                  \
+	static void id##_judge(struct lab_run *run)                                        \
+	{                                                                                  \
+		judge(run, container_of(lab_story_expect_as(run), const VT, v),            \
+		      (const PT *)lab_story_params(run, sizeof(PT)),                       \
+		      (const OT *)lab_story_obs(run, sizeof(OT)));                         \
+	}                                                                                  \
+	const struct lab_scenario lab_sc_##id = { .params = params_,                       \
+						  .n_params = LAB_ARRAY_SIZE(params_),     \
+						  .params_size = sizeof(PT),               \
+						  .variants = &(variants_)[0].v,           \
+						  .n_variants = LAB_ARRAY_SIZE(variants_), \
+						  .variant_size = sizeof((variants_)[0]),  \
+						  .obs_size = sizeof(OT),                  \
+						  .play = id##_play,                       \
+						  .judge = id##_judge,                     \
+						  __VA_ARGS__ }
 
 /* for LAB_SCENARIO(): the runner's typed blobs (checked against the declared sizes) */
 const struct lab_variant *lab_story_variant(struct lab_run *run);
@@ -101,6 +100,8 @@ void lab_server(struct lab_run *run, const struct lab_server_knobs *knobs, const
 int lab_client(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* lab_finish() - wait for program @who to end within the budget; it must end well */
 void lab_finish(struct lab_run *run, int who);
+/* lab_finish_status() - the same, for a program whose story ends with exit code @code */
+void lab_finish_status(struct lab_run *run, int who, int code);
 /* lab_finish_all() - every client in order, then the server */
 void lab_finish_all(struct lab_run *run);
 /* lab_go() - let a program waiting at its `wait` step go on */
@@ -108,12 +109,15 @@ void lab_go(struct lab_run *run, int who);
 /* lab_ours() - is @who our program (reporting its calls), not a user's --server/client-cmd? */
 bool lab_ours(const struct lab_run *run, int who);
 /* lab_needs() - lab_ours(), else an "n/a" expectation named @what (the judge skips it) */
-bool lab_needs(struct lab_run *run, int who, const char *what);
+#define lab_needs(run, who, what) lab_needs_at(run, __LINE__, who, what)
+bool lab_needs_at(struct lab_run *run, int key, int who, const char *what);
 
 /* ---- the lab ------------------------------------------------------------------------------ */
 
 /* lab_sysctl() - set net.* sysctl @key (dotted) in @host's namespace, before the programs */
 void lab_sysctl(struct lab_run *run, enum lab_host host, const char *key, long value);
+/* lab_sysctl_read() - a sysctl's value in @host's namespace, or @absent (no such key, dry run) */
+long lab_sysctl_read(struct lab_run *run, enum lab_host host, const char *key, long absent);
 /* lab_impair() - install an impairment on the wire (impair.h syntax): its index, or -1 */
 int lab_impair(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* lab_arm() - arm (@on) or release a blackhole impairment */
@@ -182,8 +186,7 @@ struct in_addr lab_host_addr(enum lab_host host);
 /* lab_counter() - @host's counter delta over the story (nstat names: TcpExtTCPAbortOnClose) */
 int64_t lab_counter(const struct lab_run *run, enum lab_host host, const char *name);
 /* "send=200 recv=ECONNRESET recv=0": @who's calls named in @calls (NULL-terminated), in order */
-void lab_calls(const struct lab_run *run, int who, const char *const *calls, char *buf,
-	       size_t len);
+void lab_calls(const struct lab_run *run, int who, const char *const *calls, char *buf, size_t len);
 size_t lab_count_calls(const struct lab_run *run, int who, const char *call, const char *detail);
 /* calls named @call by any client (client, client2 ...) that returned @ret */
 size_t lab_count_client_calls(const struct lab_run *run, const char *call, long ret);
@@ -208,16 +211,15 @@ size_t lab_series(struct lab_run *run, int who, const char *call, size_t skip, c
  * Each records its call site as its key: the same check across runs of one build, whatever its
  * label says. The label is for people.
  */
-#define lab_expect_count(run, what, cmp, want, got)                                               \
+#define lab_expect_count(run, what, cmp, want, got) \
 	lab_expect_count_at(run, __LINE__, what, cmp, want, got)
-#define lab_expect_counter(run, host, name, cmp, want)                                            \
+#define lab_expect_counter(run, host, name, cmp, want) \
 	lab_expect_counter_at(run, __LINE__, host, name, cmp, want)
-#define lab_expect_calls(run, who, calls, want)                                                   \
-	lab_expect_calls_at(run, __LINE__, who, calls, want)
+#define lab_expect_calls(run, who, calls, want) lab_expect_calls_at(run, __LINE__, who, calls, want)
 #define lab_expect_state(run, what, want, got) lab_expect_state_at(run, __LINE__, what, want, got)
-#define lab_expect_within(run, what, window, got_us)                                              \
+#define lab_expect_within(run, what, window, got_us) \
 	lab_expect_within_at(run, __LINE__, what, window, got_us)
-#define lab_expect_at_most(run, what, max_us, got_us)                                             \
+#define lab_expect_at_most(run, what, max_us, got_us) \
 	lab_expect_at_most_at(run, __LINE__, what, max_us, got_us)
 #define lab_expect_text(run, what, want, got) lab_expect_text_at(run, __LINE__, what, want, got)
 
@@ -231,8 +233,7 @@ void lab_expect_counter_at(struct lab_run *run, int key, enum lab_host host, con
 void lab_expect_calls_at(struct lab_run *run, int key, int who, const char *const *calls,
 			 const char *want);
 /* sockets in a state (inet_diag): @got == @want */
-void lab_expect_state_at(struct lab_run *run, int key, const char *what, int64_t want,
-			 int64_t got);
+void lab_expect_state_at(struct lab_run *run, int key, const char *what, int64_t want, int64_t got);
 /* a time inside @window (timed: --outcomes-only shows it without deciding) */
 void lab_expect_within_at(struct lab_run *run, int key, const char *what,
 			  const struct lab_window *window, int64_t got_us);

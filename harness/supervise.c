@@ -122,4 +122,3 @@ int lab_run_supervised(struct lab_run_opts *o, long reps)
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : LAB_EXIT_ERROR;
 }
-

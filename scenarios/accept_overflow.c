@@ -1,81 +1,65 @@
 // SPDX-License-Identifier: MIT
-/*
- * accept-overflow: a server that does not accept() fast enough.
- *
- * The server listens with a small backlog and never calls accept(). The kernel completes
- * handshakes into the accept queue until it holds backlog + 1 connections; after that every SYN
- * is dropped (ListenOverflows, ListenDrops) and those clients sit in SYN_SENT, retransmitting
- * their SYN a second later. The variants lose a handshake ACK on purpose so that a connection
- * whose SYN got in finds the queue full when its ACK arrives: tcp_abort_on_overflow=0 leaves it
- * "connected" with data nobody ACKs; =1 answers with a RST (ECONNRESET). Contrast: a server that
- * accepts promptly serves every client.
- */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <stdio.h>
-#include <inttypes.h>
-#include <stdlib.h>
-#include <string.h>
+/* accept-overflow: a server that does not accept() fast enough (the prose is in the definition). */
+#include "story.h"
 
-#include "scenario.h"
-#include "tcpdiag.h"
-#include "timing.h"
-
-enum story { NEVER_ACCEPTS, ACCEPTS, ABORT_0, ABORT_1 };
-
-struct how {
-	enum story story;
+struct variant {
+	struct lab_variant v;
+	bool accepts; /* the server accept()s and answers every client */
+	bool late_ack; /* the first client's handshake ACK is lost: its data brings it, too late */
+	long abort_on_overflow; /* net.ipv4.tcp_abort_on_overflow when late_ack (SYN cookies off) */
 };
 
-static const struct lab_variant variants[] = {
+static const struct variant variants[] = {
 	/* the failure: the accept queue fills, further SYNs are dropped */
-	{ "default",
-	  "server never accepts: backlog + 1 connections queued, the rest stuck in "
-	  "SYN_SENT",
-	  &(struct how){ NEVER_ACCEPTS } },
+	{ { "default", "server never accepts: backlog + 1 connections queued, the rest stuck in "
+		       "SYN_SENT" },
+	  false,
+	  false,
+	  0 },
 	/* the remedy: accept promptly */
-	{ "accepts", "server accepts promptly: every client is served", &(struct how){ ACCEPTS } },
+	{ { "accepts", "server accepts promptly: every client is served" }, true, false, 0 },
 	/* the ACK arrives when the queue is full, tcp_abort_on_overflow=0: silence */
-	{ "abort-0",
-	  "queue full when a handshake ACK arrives, tcp_abort_on_overflow=0: "
-	  "connect() succeeded, data never ACKed, server in SYN_RECV",
-	  &(struct how){ ABORT_0 } },
+	{ { "abort-0", "queue full when a handshake ACK arrives, tcp_abort_on_overflow=0: "
+		       "connect() succeeded, data never ACKed, server in SYN_RECV" },
+	  false,
+	  true,
+	  0 },
 	/* the same with tcp_abort_on_overflow=1: RST */
-	{ "abort-1",
-	  "queue full when a handshake ACK arrives, tcp_abort_on_overflow=1: RST, "
-	  "ECONNRESET",
-	  &(struct how){ ABORT_1 } },
+	{ { "abort-1", "queue full when a handshake ACK arrives, tcp_abort_on_overflow=1: RST, "
+		       "ECONNRESET" },
+	  false,
+	  true,
+	  1 },
+};
+
+struct params {
+	long backlog, clients;
 };
 
 static const struct lab_param params[] = {
-	{ "backlog", 2, 2, 16, "", "listen() backlog: the queue holds backlog + 1" },
-	{ "clients", 6, 1, 30, "",
-	  "clients that connect (default, accepts); the abort "
-	  "variants use backlog + 2" },
+	LAB_PARAM(struct params, backlog, 2, 2, 16, "",
+		  "listen() backlog: the queue holds backlog + 1"),
+	LAB_PARAM(struct params, clients, 6, 1, 30, "",
+		  "clients that connect (default, accepts); the abort variants use backlog + 2"),
 };
 
 struct obs {
-	int drop;
-	size_t n_clients;
+	long n_clients;
 	int64_t queue_len, queue_max; /* LISTEN Recv-Q and Send-Q */
 	int64_t established, syn_sent, syn_recv, unacked;
 };
 
-struct queue_len {
-	int64_t want;
-};
-
-/* the queue holds @want connections, and each has received its client's 16 bytes */
+/* the queue holds *@arg connections, and each has received its client's 16 bytes */
 static bool queue_at(const struct lab_socks *s, const void *arg)
 {
 	const struct lab_sock *l = lab_socks_find(s, LAB_PORT, TCP_LISTEN);
-	int64_t with_data = 0;
+	const long *want = arg;
+	long with_data = 0;
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
 		with_data += s->v[i].state == TCP_ESTABLISHED && s->v[i].rqueue >= 16;
-	return l && (int64_t)l->rqueue >= ((const struct queue_len *)arg)->want &&
-	       with_data >= ((const struct queue_len *)arg)->want;
+	return l && l->rqueue >= *want && with_data >= *want;
 }
 
 /* every client stuck in SYN_SENT has retransmitted its SYN at least once */
@@ -101,25 +85,36 @@ static bool data_retried(const struct lab_socks *s, const void *arg)
 
 static bool some_socket(const struct lab_socks *s, const void *arg)
 {
-	return lab_socks_count(s, LAB_PORT, -1) >= *(const size_t *)arg;
+	const size_t *want = arg;
+
+	return lab_socks_count(s, LAB_PORT, -1) >= *want;
 }
 
-/* start one client and wait until its connection is in the accept queue or in SYN_SENT */
-static int connect_one(struct lab_run *run, size_t i, int64_t queued, const char *ops)
+/* connections in the accept queue once client @i is in; 0: nothing to wait for */
+static long queued_after(const struct variant *v, const struct params *p, int i)
 {
-	struct queue_len q = { queued };
-	size_t want = i + 1;
-	int err = i ? lab_run_more(run, ops) : lab_run_client(run, ops);
+	long queued = i + 1 - v->late_ack; /* the late client is not in the queue */
 
-	if (err < 0)
-		return err;
-	if (lab_tcpdiag_wait_for(&run->topo.ns[LAB_CLIENT], some_socket, &want, run->deadline_us))
-		return lab_run_error(run, -ETIMEDOUT, "client %zu never connected", i + 1);
-	if (queued &&
-	    lab_tcpdiag_wait_for(&run->topo.ns[LAB_SERVER], queue_at, &q, run->deadline_us))
-		return lab_run_error(run, -ETIMEDOUT, "the accept queue never reached %" PRId64,
-				     queued);
-	return 0;
+	return v->accepts || queued > p->backlog + 1 ? 0 : queued;
+}
+
+/* start client @i and wait until its connection is in the accept queue or in SYN_SENT */
+static void connect_one(struct lab_run *run, const struct variant *v, const struct params *p, int i)
+{
+	bool late_ack = v->late_ack && i == 0;
+	long queued = queued_after(v, p, i);
+	size_t sockets = i + 1;
+	char what[64];
+
+	lab_client(run, "%ssend:16,recv:64", late_ack ? "wait," : "");
+	snprintf(what, sizeof(what), "client %d connected", i + 1);
+	lab_wait_for(run, LAB_CLIENT, some_socket, &sockets, what);
+	if (queued) {
+		snprintf(what, sizeof(what), "the accept queue reached %ld", queued);
+		lab_wait_for(run, LAB_SERVER, queue_at, &queued, what);
+	}
+	if (late_ack)
+		lab_wait_state(run, LAB_SERVER, TCP_SYN_RECV);
 }
 
 static void observe(struct lab_run *run, struct obs *obs)
@@ -128,98 +123,60 @@ static void observe(struct lab_run *run, struct obs *obs)
 	const struct lab_sock *l;
 	size_t i;
 
-	if (lab_run_states(run, LAB_CLIENT, &c) || lab_run_states(run, LAB_SERVER, &s))
-		goto out;
+	lab_states(run, LAB_CLIENT, &c);
+	lab_states(run, LAB_SERVER, &s);
 	l = lab_socks_find(&s, LAB_PORT, TCP_LISTEN);
-	obs->queue_len = l ? (int64_t)l->rqueue : -1;
-	obs->queue_max = l ? (int64_t)l->wqueue : -1;
-	obs->established = (int64_t)lab_socks_count(&c, LAB_PORT, TCP_ESTABLISHED);
-	obs->syn_sent = (int64_t)lab_socks_count(&c, LAB_PORT, TCP_SYN_SENT);
-	obs->syn_recv = (int64_t)lab_socks_count(&s, LAB_PORT, TCP_SYN_RECV);
+	obs->queue_len = obs->queue_max = -1;
+	if (l) {
+		obs->queue_len = l->rqueue;
+		obs->queue_max = l->wqueue;
+	}
+	obs->established = lab_socks_count(&c, LAB_PORT, TCP_ESTABLISHED);
+	obs->syn_sent = lab_socks_count(&c, LAB_PORT, TCP_SYN_SENT);
+	obs->syn_recv = lab_socks_count(&s, LAB_PORT, TCP_SYN_RECV);
 	for (i = 0; i < c.n; i++)
 		obs->unacked += c.v[i].state == TCP_ESTABLISHED && c.v[i].wqueue;
-out:
 	lab_socks_free(&c);
 	lab_socks_free(&s);
 }
 
-static int play(struct lab_run *run)
+static int play(struct lab_run *run, const struct variant *v, const struct params *p,
+		struct obs *obs)
 {
-	const struct how *how = run->variant->how;
-	struct obs *obs = calloc(1, sizeof(*obs));
-	long backlog = lab_param(run, "backlog"), n = lab_param(run, "clients");
-	bool abort_story = how->story == ABORT_0 || how->story == ABORT_1;
-	char server_ops[32];
-	long i;
-	int err = 0;
+	int i;
 
-	if (!obs)
-		return -ENOMEM;
-	run->obs = obs;
-	obs->drop = -1;
-	if (abort_story) {
-		n = backlog + 2;
-		err = lab_topo_sysctl(&run->topo, LAB_SERVER, "net/ipv4/tcp_syncookies", "0");
-		if (!err)
-			err = lab_topo_sysctl(&run->topo, LAB_SERVER,
-					      "net/ipv4/tcp_abort_on_overflow",
-					      how->story == ABORT_1 ? "1" : "0");
-		if (err)
-			return lab_run_error(run, err, "cannot set the server's sysctls");
+	obs->n_clients = v->late_ack ? p->backlog + 2 : p->clients;
+	if (v->late_ack) {
+		lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_syncookies", 0);
+		lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_abort_on_overflow", v->abort_on_overflow);
 		/* the first client's handshake ACK: its SYN got in, its ACK will come too late */
-		obs->drop = lab_run_impair(run, "drop,dir=c2s,flags=A,len=0,nth=1");
-		if (obs->drop < 0)
-			return obs->drop;
+		lab_impair(run, "drop,dir=c2s,flags=A,len=0,nth=1");
 	}
-	obs->n_clients = (size_t)n;
-	snprintf(server_ops, sizeof(server_ops),
-		 how->story == ACCEPTS ? "accepts:%ld:16,wait" : "wait", n);
-	err = lab_run_server(run, server_ops, backlog, 0);
+	if (v->accepts)
+		lab_server(run, LAB_KNOBS(.backlog = p->backlog), "accepts:%ld:16,wait",
+			   obs->n_clients);
+	else
+		lab_server(run, LAB_KNOBS(.backlog = p->backlog), "wait");
 	/* one client at a time, each in the queue (or refused) before the next one starts */
-	for (i = 0; !err && i < n; i++) {
-		bool late_ack = abort_story && i == 0;
-		int64_t queued = how->story == ACCEPTS || late_ack ? 0 :
-				 abort_story			   ? i :
-				 i < backlog + 1		   ? i + 1 :
-								     0;
-
-		err = connect_one(run, (size_t)i, queued,
-				  late_ack ? "wait,send:16,recv:64" : "send:16,recv:64");
-		if (!err && late_ack &&
-		    lab_tcpdiag_wait(&run->topo.ns[LAB_SERVER], LAB_PORT, TCP_SYN_RECV,
-				     run->deadline_us))
-			err = lab_run_error(run, -ETIMEDOUT, "the first client never got SYN_RECV");
+	for (i = 0; i < obs->n_clients; i++)
+		connect_one(run, v, p, i);
+	if (v->accepts) {
+		for (i = 0; i < obs->n_clients; i++)
+			lab_finish(run, i);
+	} else if (!v->late_ack) { /* the refused clients try again: their SYNs are dropped too */
+		lab_wait_for(run, LAB_CLIENT, syns_retried, NULL,
+			     "every SYN_SENT client retransmitted its SYN");
+	} else { /* the first client speaks now: its data carries the ACK */
+		lab_note(run, "accept queue full; the first client sends");
+		lab_go(run, LAB_PROG_CLIENT);
+		if (v->abort_on_overflow)
+			lab_finish(run, LAB_PROG_CLIENT);
+		else
+			lab_wait_for(run, LAB_CLIENT, data_retried, NULL,
+				     "the first client's data was retransmitted");
 	}
-	if (err)
-		return err;
-	switch (how->story) {
-	case NEVER_ACCEPTS: /* the refused clients try again: their SYNs are dropped too */
-		if (lab_tcpdiag_wait_for(&run->topo.ns[LAB_CLIENT], syns_retried, NULL,
-					 run->deadline_us))
-			return lab_run_error(run, -ETIMEDOUT, "SYN_SENT clients never retried");
-		break;
-	case ACCEPTS:
-		err = lab_run_finish(run, &run->client);
-		for (i = 0; !err && (size_t)i < run->n_more; i++)
-			err = lab_run_finish(run, &run->more[i]);
-		break;
-	case ABORT_0: /* the first client speaks now: its data carries the ACK */
-	case ABORT_1:
-		lab_run_note(run, "harness", "note", "accept queue full; the first client sends");
-		if (lab_proc_go(&run->client))
-			return lab_run_error(run, -EPIPE, "the first client is gone");
-		if (how->story == ABORT_1)
-			err = lab_run_finish(run, &run->client);
-		else if (lab_tcpdiag_wait_for(&run->topo.ns[LAB_CLIENT], data_retried, NULL,
-					      run->deadline_us))
-			err = lab_run_error(run, -ETIMEDOUT,
-					    "the first client's data was never "
-					    "retransmitted");
-		break;
-	}
-	if (!err)
-		observe(run, obs);
-	return err;
+	observe(run, obs);
+	return lab_status(run);
 }
 
 /* client-side pcap: from a refused client's SYN to its first retransmission (-1: none) */
@@ -237,85 +194,69 @@ static int64_t syn_retry_gap(const struct lab_trace *t)
 	return -1;
 }
 
-/* clients (client, client2, ...) whose recv() got the server's reply */
-static int64_t served(const struct lab_run *run)
+/* the failure: backlog + 1 in the queue, the other clients' SYNs dropped and retried */
+static void judge_queue_full(struct lab_run *run, const struct params *p, const struct obs *obs)
 {
-	int64_t n = 0;
-	size_t i;
+	int64_t queued = obs->n_clients < p->backlog + 1 ? obs->n_clients : p->backlog + 1;
+	int64_t refused = obs->n_clients - queued;
+	/* the SYN's retransmit timer (tcp_connect()): TCP_TIMEOUT_INIT, plus a tick */
+	struct lab_window w =
+		lab_window_us(run, lab_timer_us(run, LAB_TCP_TIMEOUT_INIT) + lab_tick_us(run));
 
-	for (i = 0; i < run->n_events; i++)
-		n += !strncmp(run->events[i].who, "client", 6) &&
-		     !strcmp(run->events[i].call, "recv") && run->events[i].ret == 16;
-	return n;
+	lab_expect_count(run, "accept queue length (LISTEN Recv-Q)", LAB_EQ, queued,
+			 obs->queue_len);
+	lab_expect_count(run, "listen backlog (LISTEN Send-Q)", LAB_EQ, p->backlog, obs->queue_max);
+	lab_expect_state(run, "clients ESTABLISHED (in the queue)", queued, obs->established);
+	lab_expect_state(run, "clients in SYN_SENT (SYN dropped)", refused, obs->syn_sent);
+	/* every refused SYN and every retransmission of it counts */
+	lab_expect_counter(run, LAB_SERVER, "TcpExtListenOverflows", LAB_GE, 2 * refused);
+	lab_expect_counter(run, LAB_SERVER, "TcpExtListenDrops", LAB_GE, 2 * refused);
+	if (refused)
+		lab_expect_within(run, "SYN retransmission: TCP_TIMEOUT_INIT 1 s + 1 tick", &w,
+				  syn_retry_gap(lab_capture(run, LAB_CLIENT)));
 }
 
-static void judge(struct lab_run *run)
+/* the remedy: every client gets its reply, nothing overflows */
+static void judge_served(struct lab_run *run, const struct obs *obs)
 {
-	const struct how *expect = run->expect_as->how;
-	const struct obs *obs = run->obs;
-	const struct lab_trace *at_client = &run->trace[LAB_CLIENT];
-	struct in_addr server = lab_addr(LAB_SERVER_ADDR);
+	if (lab_needs(run, LAB_PROG_CLIENT, "clients served (recv() = the 16-byte reply)"))
+		lab_expect_count(run, "clients served (recv() = the 16-byte reply)", LAB_EQ,
+				 obs->n_clients, lab_count_client_calls(run, "recv", 16));
+	lab_expect_count(run, "accept queue length at the end", LAB_EQ, 0, obs->queue_len);
+	lab_expect_state(run, "clients in SYN_SENT", 0, obs->syn_sent);
+	lab_expect_counter(run, LAB_SERVER, "TcpExtListenOverflows", LAB_EQ, 0);
+}
+
+/* the late handshake ACK: ignored (abort 0) or answered with a RST (abort 1) */
+static void judge_late_ack(struct lab_run *run, const struct variant *expect, const struct obs *obs)
+{
 	static const char *const calls[] = { "connect", "send", "recv", NULL };
-	long backlog = lab_param(run, "backlog"), n = (long)obs->n_clients;
-	int64_t queued = n < backlog + 1 ? n : backlog + 1, refused = n - queued;
-	int hz = run->kernel.hz ? run->kernel.hz : 1000;
-	struct lab_window w = lab_window(1000000 + 1000000 / hz, run->scale);
-	int64_t overflows = lab_run_counter(run, LAB_SERVER, "TcpExtListenOverflows");
-	char seen[96];
+	bool rst = expect->abort_on_overflow;
 
-	switch (expect->story) {
-	case NEVER_ACCEPTS:
-		lab_expect_int(&run->ex, "accept queue length (LISTEN Recv-Q)", LAB_EQ, queued,
-			       obs->queue_len);
-		lab_expect_int(&run->ex, "listen backlog (LISTEN Send-Q)", LAB_EQ, backlog,
-			       obs->queue_max);
-		lab_expect_int(&run->ex, "clients ESTABLISHED (in the queue)", LAB_EQ, queued,
-			       obs->established);
-		lab_expect_int(&run->ex, "clients in SYN_SENT (SYN dropped)", LAB_EQ, refused,
-			       obs->syn_sent);
-		lab_expect_int(&run->ex, "server TcpExtListenOverflows delta (SYNs + retries)",
-			       LAB_GE, 2 * refused, overflows);
-		lab_expect_int(&run->ex, "server TcpExtListenDrops delta", LAB_GE, 2 * refused,
-			       lab_run_counter(run, LAB_SERVER, "TcpExtListenDrops"));
-		if (refused)
-			lab_expect_window(&run->ex,
-					  "SYN retransmission: TCP_TIMEOUT_INIT 1 s + 1 tick", &w,
-					  syn_retry_gap(at_client));
-		break;
-	case ACCEPTS:
-		LAB_IF_OURS(run, "client", "clients served (recv() = the 16-byte reply)")
-		lab_expect_int(&run->ex, "clients served (recv() = the 16-byte reply)", LAB_EQ, n,
-			       served(run));
-		lab_expect_int(&run->ex, "accept queue length at the end", LAB_EQ, 0,
-			       obs->queue_len);
-		lab_expect_int(&run->ex, "clients in SYN_SENT", LAB_EQ, 0, obs->syn_sent);
-		lab_expect_int(&run->ex, "server TcpExtListenOverflows delta", LAB_EQ, 0,
-			       overflows);
-		break;
-	case ABORT_0:
-	case ABORT_1:
-		lab_run_calls(run, "client", calls, seen, sizeof(seen));
-		LAB_IF_OURS(run, "client", "first client's calls (errno sequence)")
-		lab_expect_str(&run->ex, "first client's calls (errno sequence)",
-			       expect->story == ABORT_1 ? "connect=0 send=16 recv=ECONNRESET" :
-							  "connect=0 send=16",
-			       seen);
-		lab_expect_int(&run->ex, "server TcpExtListenOverflows delta", LAB_GE, 1,
-			       overflows);
-		lab_expect_int(&run->ex, "server sockets in SYN_RECV", LAB_EQ,
-			       expect->story == ABORT_0, obs->syn_recv);
-		lab_expect_int(&run->ex, "client sockets with unacknowledged data", LAB_EQ,
-			       expect->story == ABORT_0, obs->unacked);
-		/* once the story is over, the harness stops the server: its queue is reset then */
-		lab_expect_int(&run->ex, "RST from the server (client-side pcap)", LAB_EQ,
-			       expect->story == ABORT_1,
-			       (int64_t)lab_trace_count_before(at_client, server, LAB_TH_RST, false,
-							       run->story_end_us));
-		break;
-	}
+	lab_expect_calls(run, LAB_PROG_CLIENT, calls,
+			 rst ? "connect=0 send=16 recv=ECONNRESET" : "connect=0 send=16");
+	lab_expect_counter(run, LAB_SERVER, "TcpExtListenOverflows", LAB_GE, 1);
+	lab_expect_state(run, "server sockets in SYN_RECV", !rst, obs->syn_recv);
+	lab_expect_count(run, "client sockets with unacknowledged data", LAB_EQ, !rst,
+			 obs->unacked);
+	/* once the story is over, the harness stops the server: its queue is reset then */
+	lab_expect_count(run, "RST from the server (client-side pcap)", LAB_EQ, rst,
+			 lab_packets(run, LAB_CLIENT, LAB_SERVER, LAB_TH_RST));
 }
 
-const struct lab_scenario lab_sc_accept_overflow = {
+static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
+		  const struct obs *obs)
+{
+	if (expect->late_ack)
+		judge_late_ack(run, expect, obs);
+	else if (expect->accepts)
+		judge_served(run, obs);
+	else
+		judge_queue_full(run, p, obs);
+}
+
+/* clang-format off */
+LAB_SCENARIO(accept_overflow, struct variant, variants, struct params, params, struct obs,
 	.name = "accept-overflow",
 	.summary = "a server that does not accept(): full accept queue, dropped SYNs, "
 		   "tcp_abort_on_overflow",
@@ -343,16 +284,7 @@ const struct lab_scenario lab_sc_accept_overflow = {
 		  "backlog for bursts (and net.core.somaxconn, which caps it), watch "
 		  "ListenOverflows. tcp_abort_on_overflow=1 only makes the failure fast and "
 		  "visible; it does not serve anyone.",
-	.by_hand = "ip netns exec srv tcplab-server --listen 0.0.0.0:5000 --backlog 2 --ops wait\n"
-		   "for i in 1 2 3 4 5 6; do ip netns exec cli tcplab-client --connect "
-		   "198.51.100.1:5000 --ops send:16,recv:64 & done\n"
-		   "ip netns exec srv ss -lnt; ip netns exec cli ss -tan state syn-sent\n"
-		   "ip netns exec srv nstat -az TcpExtListenOverflows TcpExtListenDrops",
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.variants = variants,
-	.n_variants = sizeof(variants) / sizeof(variants[0]),
+	.seen_on = "6.18",
 	.budget_s = 20,
-	.play = play,
-	.judge = judge,
-};
+	.timing = true);
+/* clang-format on */

@@ -1,62 +1,55 @@
 // SPDX-License-Identifier: MIT
-/*
- * lost-handshake-ack: the third packet of the three-way handshake is lost.
- *
- * The client got the SYN-ACK, so connect() returned and it is ESTABLISHED. The server only has
- * a request socket in SYN_RECV: accept() has nothing to return until the SYN-ACK is
- * retransmitted (TCP_TIMEOUT_INIT, 1 s) and the client ACKs again. Contrast: a client that
- * sends at once completes the handshake with its data segment (it carries the ACK). And a client
- * that stays silent past the server's SYN-ACK retries finds that the server forgot it: its first
- * data segment gets a RST, recv() says ECONNRESET.
- */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
+/* lost-handshake-ack: the handshake's third packet is lost (the prose is in the definition). */
+#include "story.h"
 
-#include "scenario.h"
-#include "tcpdiag.h"
-#include "timing.h"
-
-enum story { IDLE, DATA_FIRST, PAST_RETRIES };
-
-struct how {
-	enum story story;
-	const char *client_ops; /* %ld: request bytes */
+struct variant {
+	struct lab_variant v;
+	const char *loss; /* which of the client's pure ACKs the wire drops (impair.h syntax) */
+	bool client_waits; /* the client connects, then waits until the harness lets it send */
+	bool request_expires; /* ... until the server forgot the request: documented RST */
 };
 
-static const struct lab_variant variants[] = {
+static const struct variant variants[] = {
 	/* the failure: the client waits for the server to speak first; accept() is 1 s late */
-	{ "default",
-	  "handshake ACK lost, client idle: SYN_RECV until the SYN-ACK is "
-	  "retransmitted after 1 s; accept() returns late",
-	  &(struct how){ IDLE, "wait,send:%ld,recv:%ld" } },
+	{ { "default", "handshake ACK lost, client idle: SYN_RECV until the SYN-ACK is "
+		       "retransmitted after 1 s; accept() returns late" },
+	  "drop,dir=c2s,flags=A,len=0,nth=1",
+	  true,
+	  false },
 	/* the client talks first: its data carries the ACK that was lost */
-	{ "data-first",
-	  "same loss, client sends at once: the data segment completes the "
-	  "handshake, accept() is immediate",
-	  &(struct how){ DATA_FIRST, "send:%ld,recv:%ld" } },
+	{ { "data-first", "same loss, client sends at once: the data segment completes the "
+			  "handshake, accept() is immediate" },
+	  "drop,dir=c2s,flags=A,len=0,nth=1",
+	  false,
+	  false },
 	/* the client stays silent until the server gave up on the request: RST */
-	{ "past-retries",
-	  "every handshake ACK lost, client silent past tcp_synack_retries: its "
-	  "data meets a RST, ECONNRESET",
-	  &(struct how){ PAST_RETRIES, "wait,send:%ld,recv:%ld" } },
+	{ { "past-retries", "every handshake ACK lost, client silent past tcp_synack_retries: its "
+			    "data meets a RST, ECONNRESET" },
+	  "blackhole,dir=c2s,flags=A,len=0",
+	  true,
+	  true },
+};
+
+struct params {
+	long request_bytes, synack_retries;
 };
 
 static const struct lab_param params[] = {
-	{ "request_bytes", 16, 1, 60000, "bytes", "what the client sends (and gets back)" },
-	{ "synack_retries", 1, 0, 3, "", "server net.ipv4.tcp_synack_retries (past-retries)" },
+	LAB_PARAM(struct params, request_bytes, 16, 1, 60000, "bytes",
+		  "what the client sends (and gets back)"),
+	LAB_PARAM(struct params, synack_retries, 1, 0, 3, "",
+		  "server net.ipv4.tcp_synack_retries (past-retries)"),
 };
 
 struct obs {
-	int drop;
+	int drop; /* impairment index */
 	int64_t syn_recv_us; /* past-retries: how long the request socket lived */
 };
 
-/* the server forgets the request after 1 + 2 + ... + 2^retries seconds of TCP_TIMEOUT_INIT */
-static int64_t request_lifetime_us(long retries)
+/* the server forgets the request after 1 + 2 + ... + 2^retries times TCP_TIMEOUT_INIT (1 s) */
+static int64_t request_lifetime_us(const struct lab_run *run, long retries)
 {
-	return ((2L << retries) - 1) * 1000000L;
+	return ((2L << retries) - 1) * lab_timer_us(run, LAB_TCP_TIMEOUT_INIT);
 }
 
 static bool no_syn_recv(const struct lab_socks *s, const void *arg)
@@ -64,132 +57,98 @@ static bool no_syn_recv(const struct lab_socks *s, const void *arg)
 	return !lab_socks_count(s, LAB_PORT, TCP_SYN_RECV);
 }
 
-static int play(struct lab_run *run)
+static int play(struct lab_run *run, const struct variant *v, const struct params *p,
+		struct obs *obs)
 {
-	const struct how *how = run->variant->how;
-	struct obs *obs = calloc(1, sizeof(*obs));
-	long bytes = lab_param(run, "request_bytes"), retries = lab_param(run, "synack_retries");
-	char client_ops[64], server_ops[64], value[16];
-	int64_t t0, deadline;
-	int err;
+	struct lab_socks socks = LAB_SOCKS_INIT;
+	int64_t t0;
 
-	if (!obs)
-		return -ENOMEM;
-	run->obs = obs;
-	snprintf(value, sizeof(value), "%ld", retries);
-	err = lab_topo_sysctl(&run->topo, LAB_SERVER, "net/ipv4/tcp_synack_retries", value);
-	if (err)
-		return lab_run_error(run, err, "cannot set tcp_synack_retries");
-	/* the client's first pure ACK is the handshake's third packet; past-retries loses them all */
-	obs->drop = lab_run_impair(run, how->story == PAST_RETRIES ?
-						"blackhole,dir=c2s,flags=A,len=0" :
-						"drop,dir=c2s,flags=A,len=0,nth=1");
-	if (obs->drop < 0)
-		return obs->drop;
-	snprintf(server_ops, sizeof(server_ops), "accept,recv:%ld,send:%ld", bytes, bytes);
-	snprintf(client_ops, sizeof(client_ops), how->client_ops, bytes, bytes);
-	err = lab_run_server(run, server_ops, 0, 0);
-	if (!err)
-		err = lab_run_client(run, client_ops);
+	lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_synack_retries", p->synack_retries);
+	/* the client's first pure ACK is the handshake's third packet */
+	obs->drop = lab_impair(run, "%s", v->loss);
+	lab_server(run, NULL, "accept,recv:%ld,send:%ld", p->request_bytes, p->request_bytes);
+	lab_client(run, "%ssend:%ld,recv:%ld", v->client_waits ? "wait," : "", p->request_bytes,
+		   p->request_bytes);
 	t0 = lab_mono_us();
-	/* the client is ESTABLISHED, the server holds a request socket */
-	if (!err && how->story != DATA_FIRST &&
-	    lab_tcpdiag_wait(&run->topo.ns[LAB_SERVER], LAB_PORT, TCP_SYN_RECV, run->deadline_us))
-		err = lab_run_error(run, -ETIMEDOUT, "the server never showed SYN_RECV");
-	if (!err && how->story != DATA_FIRST) {
-		struct lab_socks s = LAB_SOCKS_INIT;
-
-		err = lab_run_states(run, LAB_CLIENT, &s);
-		lab_socks_free(&s);
-		if (!err)
-			err = lab_run_states(run, LAB_SERVER, &s);
-		lab_socks_free(&s);
+	if (v->client_waits) {
+		/* the client is ESTABLISHED, the server holds a request socket */
+		lab_wait_state(run, LAB_SERVER, TCP_SYN_RECV);
+		lab_states(run, LAB_CLIENT, &socks);
+		lab_socks_free(&socks);
+		lab_states(run, LAB_SERVER, &socks);
+		lab_socks_free(&socks);
+		if (v->request_expires) {
+			lab_wait_for(run, LAB_SERVER, no_syn_recv, NULL,
+				     "the server dropped the request socket (SYN_RECV)");
+			obs->syn_recv_us = lab_mono_us() - t0;
+			lab_note(run, "request socket expired (SYN_RECV gone)");
+		} else {
+			/* the retransmitted SYN-ACK, ACKed again, completes the handshake */
+			lab_wait_state(run, LAB_SERVER, TCP_ESTABLISHED);
+		}
+		lab_go(run, LAB_PROG_CLIENT);
 	}
-	if (!err && how->story == IDLE &&
-	    lab_tcpdiag_wait(&run->topo.ns[LAB_SERVER], LAB_PORT, TCP_ESTABLISHED,
-			     run->deadline_us))
-		err = lab_run_error(run, -ETIMEDOUT, "the server never completed the handshake");
-	if (!err && how->story == PAST_RETRIES) {
-		/* wait (bounded) for the server to drop the request, then let the client speak */
-		deadline = t0 + request_lifetime_us(retries) * 2 + 2000000;
-		if (lab_tcpdiag_wait_for(&run->topo.ns[LAB_SERVER], no_syn_recv, NULL, deadline))
-			return lab_run_error(run, -ETIMEDOUT, "the server never dropped SYN_RECV");
-		obs->syn_recv_us = lab_mono_us() - t0;
-		lab_run_note(run, "server", "note", "request socket expired (SYN_RECV gone)");
-	}
-	if (!err && how->story != DATA_FIRST && lab_proc_go(&run->client))
-		err = lab_run_error(run, -EPIPE, "the client is gone before it could send");
-	if (!err)
-		err = lab_run_finish(run, &run->client);
-	if (!err && how->story != PAST_RETRIES)
-		err = lab_run_finish(run, &run->server);
-	return err;
+	lab_finish(run, LAB_PROG_CLIENT);
+	/* past-retries: the server never gets a connection to accept; the runner stops it */
+	if (!v->request_expires)
+		lab_finish(run, LAB_PROG_SERVER);
+	return lab_status(run);
 }
 
-static void judge(struct lab_run *run)
+static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
+		  const struct obs *obs)
 {
-	const struct how *expect = run->expect_as->how;
-	const struct obs *obs = run->obs;
-	const struct lab_trace *at_server = &run->trace[LAB_SERVER];
-	struct in_addr server = lab_addr(LAB_SERVER_ADDR), client = lab_addr(LAB_CLIENT_ADDR);
-	const struct lab_event *conn = lab_run_event(run, "client", "connect", 0);
-	const struct lab_event *acc = lab_run_event(run, "server", "accept", 0);
 	static const char *const calls[] = { "connect", "send", "recv", NULL };
-	int hz = run->kernel.hz ? run->kernel.hz : 1000;
-	long bytes = lab_param(run, "request_bytes"), retries = lab_param(run, "synack_retries");
-	struct lab_window w = lab_window(1000000 + 1000000 / hz, run->scale);
+	const struct lab_event *conn = lab_call(run, LAB_PROG_CLIENT, "connect", 0);
+	const struct lab_event *acc = lab_call(run, LAB_PROG_SERVER, "accept", 0);
 	int64_t late = conn && acc && acc->ret >= 0 ? acc->t_us - conn->t_us : -1;
-	char want[96], seen[96];
+	int64_t synacks = lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_SYN | LAB_TH_ACK);
+	int64_t dropped = lab_impaired(run, obs->drop).dropped;
+	const char *accept_late = "accept() after connect()";
+	struct lab_window w;
+	char want[96];
 
-	lab_run_calls(run, "client", calls, seen, sizeof(seen));
-	if (expect->story == PAST_RETRIES)
-		snprintf(want, sizeof(want), "connect=0 send=%ld recv=ECONNRESET", bytes);
+	if (expect->request_expires)
+		snprintf(want, sizeof(want), "connect=0 send=%ld recv=ECONNRESET",
+			 p->request_bytes);
 	else
-		snprintf(want, sizeof(want), "connect=0 send=%ld recv=%ld", bytes, bytes);
-	LAB_IF_OURS(run, "client", "client calls (errno sequence)")
-	lab_expect_str(&run->ex, "client calls (errno sequence)", want, seen);
-	lab_expect_int(&run->ex, "handshake ACKs the wire dropped",
-		       expect->story == PAST_RETRIES ? LAB_GE : LAB_EQ,
-		       expect->story == PAST_RETRIES ? retries + 1 : 1,
-		       lab_run_wire(run, obs->drop)->dropped);
-	switch (expect->story) {
-	case IDLE:
-		LAB_IF_OURS(run, "client", "accept() after connect()")
-		LAB_IF_OURS(run, "server", "accept() after connect()")
-		lab_expect_window(&run->ex,
-				  "accept() after connect(): TCP_TIMEOUT_INIT 1 s + 1 tick", &w,
-				  late);
-		lab_expect_int(&run->ex, "SYN-ACKs from the server (server-side pcap)", LAB_EQ, 2,
-			       (int64_t)lab_trace_count(at_server, server, LAB_TH_SYN | LAB_TH_ACK,
-							false));
-		break;
-	case DATA_FIRST:
-		LAB_IF_OURS(run, "client", "accept() after connect()")
-		LAB_IF_OURS(run, "server", "accept() after connect()")
-		lab_expect_time_le(&run->ex, "accept() after connect(): no wait", 50000, late);
-		lab_expect_int(&run->ex, "SYN-ACKs from the server (server-side pcap)", LAB_EQ, 1,
-			       (int64_t)lab_trace_count(at_server, server, LAB_TH_SYN | LAB_TH_ACK,
-							false));
-		break;
-	case PAST_RETRIES:
-		w = lab_window(request_lifetime_us(retries), run->scale);
-		lab_expect_window(&run->ex, "SYN_RECV lifetime: (2^(retries+1) - 1) x 1 s", &w,
+		snprintf(want, sizeof(want), "connect=0 send=%ld recv=%ld", p->request_bytes,
+			 p->request_bytes);
+	lab_expect_calls(run, LAB_PROG_CLIENT, calls, want);
+	if (expect->request_expires) {
+		/* every ACK lost: the SYN-ACK retries run out, the request goes, the data meets RST */
+		w = lab_window_us(run, request_lifetime_us(run, p->synack_retries));
+		lab_expect_count(run, "handshake ACKs the wire dropped", LAB_GE,
+				 p->synack_retries + 1, dropped);
+		lab_expect_within(run, "SYN_RECV lifetime: (2^(retries+1) - 1) x 1 s", &w,
 				  obs->syn_recv_us);
-		lab_expect_int(&run->ex, "SYN-ACKs from the server (server-side pcap)", LAB_EQ,
-			       retries + 1,
-			       (int64_t)lab_trace_count(at_server, server, LAB_TH_SYN | LAB_TH_ACK,
-							false));
-		lab_expect_int(&run->ex, "RST from the server (server-side pcap)", LAB_EQ, 1,
-			       (int64_t)lab_trace_count(at_server, server, LAB_TH_RST, false));
-		break;
+		lab_expect_count(run, "SYN-ACKs from the server (server-side pcap)", LAB_EQ,
+				 p->synack_retries + 1, synacks);
+		lab_expect_count(run, "RST from the server (server-side pcap)", LAB_EQ, 1,
+				 lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_RST));
+		return;
 	}
-	if (expect->story != PAST_RETRIES)
-		lab_expect_int(&run->ex, "RST from either side (server-side pcap)", LAB_EQ, 0,
-			       (int64_t)(lab_trace_count(at_server, server, LAB_TH_RST, false) +
-					 lab_trace_count(at_server, client, LAB_TH_RST, false)));
+	/* one ACK lost: an idle client waits for the retransmitted SYN-ACK, a talking one does not */
+	lab_expect_count(run, "handshake ACKs the wire dropped", LAB_EQ, 1, dropped);
+	w = lab_window_us(run, lab_timer_us(run, LAB_TCP_TIMEOUT_INIT) + lab_tick_us(run));
+	if (lab_needs(run, LAB_PROG_CLIENT, accept_late) &&
+	    lab_needs(run, LAB_PROG_SERVER, accept_late)) {
+		if (expect->client_waits)
+			lab_expect_within(run,
+					  "accept() after connect(): TCP_TIMEOUT_INIT 1 s + 1 tick",
+					  &w, late);
+		else
+			lab_expect_at_most(run, "accept() after connect(): no wait", 50000, late);
+	}
+	lab_expect_count(run, "SYN-ACKs from the server (server-side pcap)", LAB_EQ,
+			 expect->client_waits ? 2 : 1, synacks);
+	lab_expect_count(run, "RST from either side (server-side pcap)", LAB_EQ, 0,
+			 lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_RST) +
+				 lab_packets(run, LAB_SERVER, LAB_CLIENT, LAB_TH_RST));
 }
 
-const struct lab_scenario lab_sc_lost_handshake_ack = {
+LAB_SCENARIO(
+	lost_handshake_ack, struct variant, variants, struct params, params, struct obs,
 	.name = "lost-handshake-ack",
 	.summary = "the handshake's third packet is lost: connect() succeeded, accept() waits 1 s",
 	.symptom = "A client connects (connect() returns 0 at once) and waits for the server's "
@@ -213,19 +172,4 @@ const struct lab_scenario lab_sc_lost_handshake_ack = {
 		  "1 s stall; nothing is broken. Clients that may be silent for long should "
 		  "not rely on a handshake that only they consider complete: send first, or "
 		  "use TCP_DEFER_ACCEPT/keepalive knowingly. The variants show both.",
-	.by_hand = "tcplab run lost-handshake-ack --variant past-retries --set synack_retries=1\n"
-		   "in the middle namespace: nft ... iifname w0 tcp flags \\& "
-		   "'(fin|syn|rst|psh|ack|urg)' == ack ip length 52 numgen inc mod 1000 == 0 drop\n"
-		   "ip netns exec srv tcplab-server --listen 0.0.0.0:5000 --ops "
-		   "accept,recv:16,send:16\n"
-		   "ip netns exec cli tcplab-client --connect 198.51.100.1:5000 --ops "
-		   "wait,send:16,recv:16   (press Enter to send)\n"
-		   "ip netns exec srv ss -tan state syn-recv",
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.variants = variants,
-	.n_variants = sizeof(variants) / sizeof(variants[0]),
-	.budget_s = 40,
-	.play = play,
-	.judge = judge,
-};
+	.seen_on = "6.18", .budget_s = 40, .timing = true);

@@ -1,156 +1,147 @@
 // SPDX-License-Identifier: MIT
-/*
- * nagle-delayed-ack: write-write-read stalls for the delayed-ACK timeout on every request.
- *
- * Symptom: a request/response client that writes a header, then a body, then reads the reply
- * takes ~40 ms per request (44 ms at HZ=250) on a network with microsecond RTTs.
- * Mechanism: Nagle (tcp_nagle_check()) holds the small body while the header is unacknowledged;
- * the server, having no reply yet, delays its ACK (tcp_send_delayed_ack(), at least
- * TCP_DELACK_MIN = HZ/25 = 40 ms, fired by the timer wheel one tick late). Only the first request
- * is fast: the connection starts in quick-ACK mode.
- * tcpdump -nn: header [P.], ~40 ms of silence, the server's bare ACK [.], then the body [P.].
- */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <stdio.h>
+/* nagle-delayed-ack: write-write-read stalls for the delayed-ACK timeout (the prose is below). */
 #include <stdlib.h>
 
-#include "scenario.h"
+#include "story.h"
 
-enum stall { STALL_NONE, STALL_DELACK, STALL_CORK };
-
-struct how {
-	const char *client_pre; /* steps before the requests */
-	int writev; /* one writev() instead of two writes */
-	int quickack; /* the server re-arms TCP_QUICKACK after every recv() */
-	enum stall stall; /* documented outcome */
+struct variant {
+	struct lab_variant v;
+	bool nodelay; /* TCP_NODELAY on the client */
+	bool cork; /* TCP_CORK on the client, never released */
+	bool writev; /* one writev() of header and body instead of two writes */
+	bool quickack; /* the server re-arms TCP_QUICKACK after every recv() */
+	/* documented outcome: what each request after the first waits for (NULL: nothing) */
+	const char *stall; /* the label of its p50 window */
+	enum lab_ktimer stall_timer; /* the kernel's constant behind it, fired one tick late */
+	bool delayed_acks; /* the server's delayed-ACK timer releases every body */
 };
 
-static const struct lab_variant variants[] = {
+static const struct variant variants[] = {
 	/* the bug: write, write, read with Nagle on and delayed ACKs on the server */
-	{ "default", "write-write-read: each request waits for the server's delayed ACK",
-	  &(struct how){ "", 0, 0, STALL_DELACK } },
+	{ .v = { "default", "write-write-read: each request waits for the server's delayed ACK" },
+	  .stall = "p50 latency: TCP_DELACK_MIN 40 ms + 1 tick",
+	  .stall_timer = LAB_TCP_DELACK_MIN,
+	  .delayed_acks = true },
 	/* remedy: Nagle off on the client */
-	{ "nodelay", "TCP_NODELAY on the client: the body leaves at once",
-	  &(struct how){ "nodelay,", 0, 0, STALL_NONE } },
+	{ .v = { "nodelay", "TCP_NODELAY on the client: the body leaves at once" },
+	  .nodelay = true },
 	/* remedy: one writev() of header and body: nothing small is left behind */
-	{ "writev", "header and body in one writev(): one segment, no stall",
-	  &(struct how){ "", 1, 0, STALL_NONE } },
+	{ .v = { "writev", "header and body in one writev(): one segment, no stall" },
+	  .writev = true },
 	/* remedy on the other side: the server ACKs at once */
-	{ "quickack", "TCP_QUICKACK re-armed after every recv() on the server",
-	  &(struct how){ "", 0, 1, STALL_NONE } },
+	{ .v = { "quickack", "TCP_QUICKACK re-armed after every recv() on the server" },
+	  .quickack = true },
 	/* a different stall: TCP_CORK never released holds the data for the cork ceiling */
-	{ "cork", "TCP_CORK set and never released: each request waits ~200 ms",
-	  &(struct how){ "cork,", 0, 0, STALL_CORK } },
+	{ .v = { "cork", "TCP_CORK set and never released: each request waits ~200 ms" },
+	  .cork = true,
+	  .stall = "p50 latency: TCP_CORK ceiling 200 ms + 1 tick",
+	  .stall_timer = LAB_TCP_RTO_MIN },
+};
+
+struct params {
+	long requests, header_bytes, body_bytes, reply_bytes;
 };
 
 static const struct lab_param params[] = {
-	{ "requests", 20, 3, 200, "requests", "request/response rounds on one connection" },
-	{ "header_bytes", 16, 1, 1000, "bytes", "first write of each request" },
-	{ "body_bytes", 16, 1, 1000, "bytes", "second write of each request" },
-	{ "reply_bytes", 16, 1, 1000, "bytes", "the server's reply" },
+	LAB_PARAM(struct params, requests, 20, 3, 200, "requests",
+		  "request/response rounds on one connection"),
+	LAB_PARAM(struct params, header_bytes, 16, 1, 1000, "bytes", "first write of each request"),
+	LAB_PARAM(struct params, body_bytes, 16, 1, 1000, "bytes", "second write of each request"),
+	LAB_PARAM(struct params, reply_bytes, 16, 1, 1000, "bytes", "the server's reply"),
 };
 
-static int play(struct lab_run *run)
+/* judge() reads the programs' reports and the captures; play() measures nothing itself */
+struct obs {
+	int unused;
+};
+
+static int play(struct lab_run *run, const struct variant *v, const struct params *p,
+		struct obs *obs)
 {
-	const struct how *how = run->variant->how;
-	long n = lab_param(run, "requests"), hdr = lab_param(run, "header_bytes");
-	long body = lab_param(run, "body_bytes"), reply = lab_param(run, "reply_bytes");
-	char server_ops[96], client_ops[128];
-
-	snprintf(server_ops, sizeof(server_ops), "accept,serve:%ld:%ld:%ld:%d,close", n, hdr + body,
-		 reply, how->quickack);
-	snprintf(client_ops, sizeof(client_ops), "%srequest:%ld:%ld:%ld:%ld:%d,close",
-		 how->client_pre, n, hdr, body, reply, how->writev);
-	return lab_run_pair(run, server_ops, client_ops, 0);
-}
-
-/* the stall the kernel will produce: its constant, fired by the timer wheel one tick late */
-static int64_t stall_us(const struct lab_run *run, enum stall stall)
-{
-	int hz = run->kernel.hz ? run->kernel.hz : 1000;
-	int64_t tick = 1000000 / hz;
-
-	return (stall == STALL_CORK ? 200000 : 40000) + tick;
+	lab_server(run, NULL, "accept,serve:%ld:%ld:%ld:%d,close", p->requests,
+		   p->header_bytes + p->body_bytes, p->reply_bytes, v->quickack);
+	lab_client(run, "%s%srequest:%ld:%ld:%ld:%ld:%d,close", v->nodelay ? "nodelay," : "",
+		   v->cork ? "cork," : "", p->requests, p->header_bytes, p->body_bytes,
+		   p->reply_bytes, v->writev);
+	lab_finish_all(run);
+	return lab_status(run);
 }
 
 /* body segments the client sent right after a server ACK that came >= 30 ms after its data */
-static int64_t late_ack_releases(const struct lab_trace *t, struct in_addr client)
+static int64_t late_ack_releases(const struct lab_run *run)
 {
+	const struct lab_trace *t = lab_capture(run, LAB_CLIENT);
+	struct in_addr client = lab_host_addr(LAB_CLIENT);
 	int64_t n = 0, last_data = -1;
 	size_t i;
 
 	for (i = 0; i + 1 < t->n; i++) {
-		const struct lab_pkt *p = &t->v[i], *next = &t->v[i + 1];
+		const struct lab_pkt *pkt = &t->v[i], *next = &t->v[i + 1];
 
-		if (p->src.s_addr == client.s_addr && p->len)
-			last_data = p->t_us;
-		if (p->src.s_addr != client.s_addr && !p->len && last_data >= 0 &&
-		    p->t_us - last_data >= 30000 && next->src.s_addr == client.s_addr &&
-		    next->len && next->t_us - p->t_us < 2000)
+		if (pkt->src.s_addr == client.s_addr && pkt->len)
+			last_data = pkt->t_us;
+		if (pkt->src.s_addr != client.s_addr && !pkt->len && last_data >= 0 &&
+		    pkt->t_us - last_data >= 30000 && next->src.s_addr == client.s_addr &&
+		    next->len && next->t_us - pkt->t_us < 2000)
 			n++;
 	}
 	return n;
 }
 
-static void judge(struct lab_run *run)
+/*
+ * The client's own timing of requests 1..n-1 (request 0 runs in quick-ACK mode, at connection
+ * start), as a series: how many it timed.
+ */
+static size_t judge_latencies(struct lab_run *run, const struct variant *expect,
+			      const struct params *p)
 {
-	const struct how *expect = run->expect_as->how;
-	long n = lab_param(run, "requests");
-	int64_t *lat = calloc((size_t)n, sizeof(*lat)), stalled = 0, p50, p90, releases,
-		delayed_acks;
+	int64_t *lat, stalled = 0;
 	struct lab_window w;
-	size_t got = 0, i;
-	const struct lab_event *ev;
+	size_t got = lab_series(run, LAB_PROG_CLIENT, "request", 1, "request latency", &lat), i;
 
-	if (!lat)
-		abort();
-	/* request 0 runs in quick-ACK mode (connection start): the steady state is 1..n-1 */
-	for (i = 1; (ev = lab_run_event(run, "client", "request", i)); i++)
-		lat[got++] = ev->ret;
-	LAB_IF_OURS(run, "client", "request latencies (the client's own timing)")
-	{
-		lab_expect_int(&run->ex, "requests completed", LAB_EQ, n,
-			       (int64_t)lab_run_count_calls(run, "client", "request", NULL));
-		p50 = lab_percentile(lat, got, 0.5);
-		p90 = lab_percentile(lat, got, 0.9);
-		for (i = 0; i < got; i++)
-			stalled += lat[i] >= 30000;
-		if (expect->stall == STALL_NONE) {
-			lab_expect_time_le(&run->ex, "p90 latency after request 0, far below",
-					   10000, p90);
-			lab_expect_int(&run->ex, "requests stalled >= 30 ms", LAB_EQ, 0, stalled);
-		} else {
-			w = lab_window(stall_us(run, expect->stall), run->scale);
-			lab_expect_window(&run->ex,
-					  expect->stall == STALL_CORK ?
-						  "p50 latency: TCP_CORK ceiling 200 ms + 1 tick" :
-						  "p50 latency: TCP_DELACK_MIN 40 ms + 1 tick",
-					  &w, p50);
-			lab_expect_int(&run->ex, "requests stalled >= 30 ms (of requests 1..n-1)",
-				       LAB_GE, (int64_t)got * 8 / 10, stalled);
-		}
-	}
-	/* without our client's reports, the requests it was asked for count */
-	if (!lab_run_ours(run, "client"))
-		got = (size_t)n - 1;
-	releases = late_ack_releases(&run->trace[LAB_CLIENT], lab_addr(LAB_CLIENT_ADDR));
-	delayed_acks = lab_run_counter(run, LAB_SERVER, "TcpExtDelayedACKs");
-	if (expect->stall == STALL_DELACK) {
-		lab_expect_int(&run->ex, "bodies sent only after a late server ACK (pcap)", LAB_GE,
-			       (int64_t)got * 8 / 10, releases);
-		lab_expect_int(&run->ex, "server TcpExtDelayedACKs delta", LAB_GE,
-			       (int64_t)got * 8 / 10, delayed_acks);
+	for (i = 0; i < got; i++)
+		stalled += lat[i] >= 30000;
+	lab_expect_count(run, "requests completed", LAB_EQ, p->requests,
+			 lab_count_calls(run, LAB_PROG_CLIENT, "request", NULL));
+	if (expect->stall) {
+		w = lab_window_us(run, lab_timer_us(run, expect->stall_timer) + lab_tick_us(run));
+		lab_expect_within(run, expect->stall, &w, lab_percentile(lat, got, 0.5));
+		lab_expect_on_series(run);
+		lab_expect_count(run, "requests stalled >= 30 ms (of requests 1..n-1)", LAB_GE,
+				 got * 8 / 10, stalled);
+		lab_expect_timed(run); /* a count of times: a loaded machine moves it */
 	} else {
-		lab_expect_int(&run->ex, "bodies sent only after a late server ACK (pcap)", LAB_EQ,
-			       0, releases);
-		/* one delayed ACK may still fire around the close */
-		lab_expect_int(&run->ex, "server TcpExtDelayedACKs delta", LAB_LE, 1, delayed_acks);
+		lab_expect_at_most(run, "p90 latency after request 0, far below", 10000,
+				   lab_percentile(lat, got, 0.9));
+		lab_expect_count(run, "requests stalled >= 30 ms", LAB_EQ, 0, stalled);
+		lab_expect_timed(run);
 	}
 	free(lat);
+	return got;
 }
 
-const struct lab_scenario lab_sc_nagle_delayed_ack = {
+static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
+		  const struct obs *obs)
+{
+	/* the steady-state requests: those our client timed, else those it was asked for */
+	size_t steady = p->requests - 1;
+
+	if (lab_needs(run, LAB_PROG_CLIENT, "request latencies (the client's own timing)"))
+		steady = judge_latencies(run, expect, p);
+	if (expect->delayed_acks) {
+		lab_expect_count(run, "bodies sent only after a late server ACK (pcap)", LAB_GE,
+				 steady * 8 / 10, late_ack_releases(run));
+		lab_expect_counter(run, LAB_SERVER, "TcpExtDelayedACKs", LAB_GE, steady * 8 / 10);
+	} else {
+		lab_expect_count(run, "bodies sent only after a late server ACK (pcap)", LAB_EQ, 0,
+				 late_ack_releases(run));
+		/* one delayed ACK may still fire around the close */
+		lab_expect_counter(run, LAB_SERVER, "TcpExtDelayedACKs", LAB_LE, 1);
+	}
+}
+
+LAB_SCENARIO(
+	nagle_delayed_ack, struct variant, variants, struct params, params, struct obs,
 	.name = "nagle-delayed-ack",
 	.summary = "write-write-read meets Nagle and delayed ACK: every request stalls ~40 ms",
 	.symptom = "A client writes a small header, then a small body, then reads the reply. "
@@ -175,15 +166,4 @@ const struct lab_scenario lab_sc_nagle_delayed_ack = {
 		  "segment waits behind another. Or TCP_NODELAY on the client (what most RPC "
 		  "libraries do), or TCP_QUICKACK on the server (re-armed after every read: the "
 		  "kernel clears it). TCP_CORK must be released (or use MSG_MORE).",
-	.by_hand =
-		"ip netns exec srv tcplab-server --ops accept,serve:20:32:16,close\n"
-		"ip netns exec cli tcplab-client --connect ADDR:5000 --ops request:20:16:16:16,close\n"
-		"ip netns exec srv nstat -az TcpExtDelayedACKs",
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.variants = variants,
-	.n_variants = sizeof(variants) / sizeof(variants[0]),
-	.budget_s = 60,
-	.play = play,
-	.judge = judge,
-};
+	.seen_on = "6.18", .budget_s = 60, .timing = true);

@@ -75,7 +75,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPAbortOnClose", LAB_EQ, expect->rst);
 }
 
-LAB_SCENARIO(rst_on_close, struct variant, variants, struct params, params, struct obs,
+LAB_SCENARIO(
+	rst_on_close, struct variant, variants, struct params, params, struct obs,
 	.name = "rst-on-close",
 	.summary = "close() with unread data sends RST: the peer gets ECONNRESET, no TIME_WAIT",
 	.symptom = "The client sends a request and, instead of a response or a clean end of "
@@ -96,5 +97,4 @@ LAB_SCENARIO(rst_on_close, struct variant, variants, struct params, params, stru
 		  "close(). Variant 'drain': the server reads all request_bytes, closes, sends "
 		  "FIN, and the closer sits in TIME_WAIT; the client sees a clean EOF "
 		  "(recv() = 0).",
-	.seen_on = "6.18",
-	.budget_s = 10);
+	.seen_on = "6.18", .budget_s = 10);

@@ -85,7 +85,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	lab_expect_count(run, "of them whole and correct", LAB_EQ, expect->framed, obs->whole);
 }
 
-LAB_SCENARIO(split_packets, struct variant, variants, struct params, params, struct framing_obs,
+LAB_SCENARIO(
+	split_packets, struct variant, variants, struct params, params, struct framing_obs,
 	.name = "split-packets",
 	.summary = "one large send() arrives across several recv()s: the naive parser gets pieces",
 	.symptom = "The client sends one message of message_bytes with a single send(). The "
@@ -103,5 +104,4 @@ LAB_SCENARIO(split_packets, struct variant, variants, struct params, params, str
 	.remedy = "Frame and reassemble: read the length prefix, then loop on recv() (or use "
 		  "MSG_WAITALL) until the whole frame is there; validate the length first. Variant "
 		  "'framed' does exactly that and delivers one whole message from many recv()s.",
-	.seen_on = "6.18",
-	.budget_s = 20);
+	.seen_on = "6.18", .budget_s = 20);

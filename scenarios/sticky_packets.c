@@ -9,7 +9,8 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* the bug: a parser that takes one recv() for one message */
-	{ { "default", "N small sends, the reader is busy, one recv() returns them all: mis-framed" },
+	{ { "default",
+	    "N small sends, the reader is busy, one recv() returns them all: mis-framed" },
 	  false },
 	/* the remedy: a length prefix on every message, and a reader that honours it */
 	{ { "framed", "same stream with a 4-byte length prefix: every message recovered" }, true },
@@ -72,7 +73,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 obs->whole);
 }
 
-LAB_SCENARIO(sticky_packets, struct variant, variants, struct params, params, struct framing_obs,
+LAB_SCENARIO(
+	sticky_packets, struct variant, variants, struct params, params, struct framing_obs,
 	.name = "sticky-packets",
 	.summary = "several send()s arrive in one recv(): a one-recv-one-message parser mis-frames",
 	.symptom = "The client sends N short messages with N send() calls; the server's first "
@@ -93,5 +95,4 @@ LAB_SCENARIO(sticky_packets, struct variant, variants, struct params, params, st
 		  "accumulates bytes and cuts messages by the frame, never by recv(). Variant "
 		  "'framed': a 4-byte big-endian length before each message; the stream still "
 		  "arrives in one recv(), and the reader recovers every message.",
-	.seen_on = "6.18",
-	.budget_s = 10);
+	.seen_on = "6.18", .budget_s = 10);

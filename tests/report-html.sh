@@ -22,7 +22,7 @@ ladder = root.find(".//s:svg[@id='ladder']", ns)
 pkts = ladder.findall(".//s:g", ns) if ladder is not None else []
 rows = root.findall(".//h:table[@id='expectations']/h:tr", ns)
 lost = [g for g in pkts if 'lost' in g.get('class', '')]
-bars = root.findall(".//s:svg[@id='latency']/s:rect[@class='bar']", ns)
+bars = root.findall(".//s:svg[@id='series0']/s:rect[@class='bar']", ns)
 problems = []
 if len(pkts) < 4: problems.append(f"{len(pkts)} packet arrows")
 if len(rows) < 3: problems.append(f"{len(rows) - 1} expectation rows")

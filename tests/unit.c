@@ -479,37 +479,6 @@ START_TEST(impair_option_is_checked)
 }
 END_TEST
 
-/* every variant runs under meson, and every remedy is also judged as the failure */
-START_TEST(every_variant_has_a_test)
-{
-	FILE *f = fopen("tests/scenario-cases.txt", "r");
-	char line[256], want[160];
-	size_t i, j;
-	char *all = calloc(1, 1 << 16);
-
-	ck_assert(f && all);
-	while (fgets(line, sizeof(line), f))
-		strcat(all, line);
-	fclose(f);
-	for (i = 0; i < lab_n_scenarios; i++) {
-		const struct lab_scenario *sc = lab_scenarios[i];
-
-		ck_assert_msg(sc->n_variants >= 2, "%s has no contrast variant", sc->name);
-		for (j = 0; j < sc->n_variants; j++) {
-			const char *v = lab_variant_at(sc, j)->name;
-
-			snprintf(want, sizeof(want), "%s %s %s 0\n", sc->name, v, v);
-			ck_assert_msg(strstr(all, want), "missing case: %s", want);
-			if (j == 0)
-				continue;
-			snprintf(want, sizeof(want), "%s %s default 1\n", sc->name, v);
-			ck_assert_msg(strstr(all, want), "missing case: %s", want);
-		}
-	}
-	free(all);
-}
-END_TEST
-
 int main(void)
 {
 	Suite *s = suite_create("harness");
@@ -547,7 +516,6 @@ int main(void)
 	tcase_add_test(tc, impair_specs_rejected_with_a_reason);
 	tcase_add_test(tc, impair_matches_exactly);
 	tcase_add_test(tc, impair_option_is_checked);
-	tcase_add_test(tc, every_variant_has_a_test);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -36,4 +36,3 @@ void cli_wrap(const char *text, int indent)
 	}
 	putchar('\n');
 }
-

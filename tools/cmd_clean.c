@@ -36,4 +36,3 @@ int cmd_clean(int argc, char **argv)
 	printf("%d kept namespace(s) removed%s\n", n, failed ? "; some could not be (root?)" : "");
 	return failed ? LAB_EXIT_ERROR : 0;
 }
-

@@ -46,7 +46,8 @@ int cmd_explain(int argc, char **argv)
 		char *by_hand = lab_by_hand(sc, lab_variant_at(sc, i)->name);
 
 		printf("  # %s\n", lab_variant_at(sc, i)->name);
-		for (const char *l = by_hand ? by_hand : ""; *l;) { /* one per line, never wrapped */
+		for (const char *l = by_hand ? by_hand : "";
+		     *l;) { /* one per line, never wrapped */
 			size_t len = strcspn(l, "\n");
 
 			printf("  %.*s\n", (int)len, l);
@@ -54,6 +55,8 @@ int cmd_explain(int argc, char **argv)
 		}
 		free(by_hand);
 	}
+	printf("  # and watch: tcpdump -nn -i IFACE tcp port %d; ip netns exec server nstat -az\n",
+	       LAB_PORT);
 	printf("\nRUN IT\n  tcplab run %s\n  tcplab run %s --variant %s\n", sc->name, sc->name,
 	       sc->n_variants > 1 ? lab_variant_at(sc, 1)->name : "default");
 	printf("  tcplab run %s --step        # pause at each phase, look with ss/nstat\n",
@@ -62,4 +65,3 @@ int cmd_explain(int argc, char **argv)
 	       sc->name, sc->name);
 	return 0;
 }
-

@@ -51,4 +51,3 @@ int cmd_facts(int argc, char **argv)
 	}
 	return 0;
 }
-

@@ -83,8 +83,8 @@ int cmd_run(int argc, char **argv)
 			if (*end || end == optarg || reps < 1 || reps > 1000) {
 				free(sets);
 				free(impairs);
-				return usage_error("run", "--repeat %s: wants a count from 1 to 1000",
-						   optarg);
+				return usage_error(
+					"run", "--repeat %s: wants a count from 1 to 1000", optarg);
 			}
 			break;
 		default:
@@ -96,8 +96,9 @@ int cmd_run(int argc, char **argv)
 	if (optind + 1 != argc) {
 		free(sets);
 		free(impairs);
-		return usage_error("run", "%s", optind == argc ? "run needs a scenario name" :
-									"run takes one scenario name");
+		return usage_error("run", "%s",
+				   optind == argc ? "run needs a scenario name" :
+						    "run takes one scenario name");
 	}
 	o.sc = lab_scenario_find(argv[optind]);
 	if (!o.sc) {
@@ -113,4 +114,3 @@ int cmd_run(int argc, char **argv)
 	free(impairs);
 	return ret;
 }
-

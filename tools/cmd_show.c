@@ -48,4 +48,3 @@ int cmd_show(int argc, char **argv)
 	lab_trace_free(&t);
 	return 0;
 }
-
