@@ -37,10 +37,3 @@ void lab_error_clear(void)
 {
 	last[0] = '\0';
 }
-
-const char *lab_errno_name(int err)
-{
-	const char *name = strerrorname_np(err < 0 ? -err : err);
-
-	return name ? name : "E?";
-}

@@ -17,7 +17,4 @@ int lab_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 const char *lab_error_last(void);
 void lab_error_clear(void);
 
-/* errno name ("ECONNRESET"), or the number as text for unknown values; never NULL */
-const char *lab_errno_name(int err);
-
 #endif

@@ -13,11 +13,6 @@
 static const char *const kinds[] = { "drop", "blackhole", "delay", "loss", "reorder" };
 static const char *const backends[] = { "auto", "nftables", "nfqueue", "netem" };
 
-const char *lab_impair_kind_name(enum lab_impair_kind kind)
-{
-	return kinds[kind];
-}
-
 const char *lab_backend_name(enum lab_impair_backend b)
 {
 	return backends[b];

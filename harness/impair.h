@@ -74,7 +74,6 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 /* lab_match_packet() - does @p (which went @dir) match? */
 bool lab_match_packet(const struct lab_match *m, const struct lab_pkt *p, unsigned int dir);
 
-const char *lab_impair_kind_name(enum lab_impair_kind kind);
 const char *lab_backend_name(enum lab_impair_backend b);
 
 #endif

@@ -88,11 +88,6 @@ const struct lab_event *lab_call(const struct lab_run *run, int who, const char 
 	return lab_run_event(run, lab_run_prog_name(who, name, sizeof(name)), call, nth);
 }
 
-size_t lab_n_clients(const struct lab_run *run)
-{
-	return run->n_clients;
-}
-
 int64_t lab_story_end_us(const struct lab_run *run)
 {
 	return run->story_end_us;

@@ -76,8 +76,6 @@ static inline const struct lab_variant *lab_variant_at(const struct lab_scenario
 }
 
 const struct lab_variant *lab_variant_find(const struct lab_scenario *sc, const char *name);
-/* lab_param_default() - parameter @i's value as a run with no --set sees it */
-long lab_param_value(const struct lab_scenario *sc, const void *params, size_t i);
 
 struct lab_run_timing {
 	int64_t setup_us, total_us, protocol_us; /* protocol: first to last packet or event */

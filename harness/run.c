@@ -16,36 +16,6 @@
 #include "report.h"
 #include "run.h"
 
-int lab_run_verror(struct lab_run *run, int err, const char *fmt, va_list ap)
-{
-	const char *inner = lab_error_last();
-	size_t o;
-
-	err = err < 0 ? err : -EIO;
-	if (run->err) /* the first failure is the story's; what follows is its consequence */
-		return run->err;
-	run->err = err;
-	vsnprintf(run->error, sizeof(run->error), fmt, ap);
-	o = strlen(run->error);
-	if (inner[0] && !strstr(run->error, inner))
-		snprintf(run->error + o, sizeof(run->error) - o, ": %s", inner);
-	else if (!inner[0] && err != -EIO && !strstr(run->error, strerror(-err)) &&
-		 err != -ETIMEDOUT && err != -ECHILD)
-		snprintf(run->error + o, sizeof(run->error) - o, ": %s", strerror(-err));
-	lab_error_clear();
-	return err;
-}
-
-int lab_run_error(struct lab_run *run, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	err = lab_run_verror(run, err, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 static int mkdirs(char *path)
 {
 	char *p;

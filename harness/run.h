@@ -85,7 +85,7 @@ struct lab_run {
 int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *why, size_t len);
 void lab_run_release(struct lab_run *run); /* what setup and the run allocated */
 
-/* run.c: lab_failf() (story.h) records the first error; this is its va_list form */
+/* fault.c: the first error and its innermost reason; lab_failf() (story.h) is the same */
 int lab_run_verror(struct lab_run *run, int err, const char *fmt, va_list ap);
 int lab_run_error(struct lab_run *run, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

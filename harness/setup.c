@@ -18,14 +18,6 @@ const struct lab_variant *lab_variant_find(const struct lab_scenario *sc, const 
 	return NULL;
 }
 
-long lab_param_value(const struct lab_scenario *sc, const void *params, size_t i)
-{
-	long v;
-
-	memcpy(&v, (const char *)params + sc->params[i].offset, sizeof(v));
-	return v;
-}
-
 static int find_param(const struct lab_scenario *sc, const char *name, size_t len)
 {
 	size_t i;

@@ -46,11 +46,6 @@ int lab_status(const struct lab_run *run)
 	return run->err;
 }
 
-bool lab_dry(const struct lab_run *run)
-{
-	return run->dry;
-}
-
 int lab_failf(struct lab_run *run, int err, const char *fmt, ...)
 {
 	va_list ap;

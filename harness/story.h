@@ -74,8 +74,6 @@ int lab_status(const struct lab_run *run);
 /* lab_failf() - the lab itself broke (not TCP): record why, unless a reason is already there */
 int lab_failf(struct lab_run *run, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* lab_dry() - a dry run: nothing is started; steps only record their commands */
-bool lab_dry(const struct lab_run *run);
 
 /* ---- programs ----------------------------------------------------------------------------- */
 
@@ -192,8 +190,6 @@ size_t lab_count_calls(const struct lab_run *run, int who, const char *call, con
 size_t lab_count_client_calls(const struct lab_run *run, const char *call, long ret);
 /* lab_call() - @who's @nth call named @call, NULL if none */
 const struct lab_event *lab_call(const struct lab_run *run, int who, const char *call, size_t nth);
-/* the number of clients started */
-size_t lab_n_clients(const struct lab_run *run);
 /* lab_story_end_us() - when play() returned (CLOCK_REALTIME, like packets and events) */
 int64_t lab_story_end_us(const struct lab_run *run);
 
