@@ -19,16 +19,17 @@
 #include "event.h"
 #include "sockops.h"
 
-static const char usage[] =
-	"usage: tcplab-client --connect ADDR:PORT [--rcvbuf BYTES] [--nodelay] [--ops STEPS]\n"
-	"Connects to ADDR:PORT, then runs STEPS on the socket (default send:100,drain,close).\n"
-	"Each socket call is reported on stdout as a JSON line.\n"
-	"  --rcvbuf BYTES   SO_RCVBUF before connect()\n"
-	"  --nodelay        TCP_NODELAY (Nagle off)\n"
-	"Steps: recv[:BUF] drain[:N] send:N close shutdown:wr|rd|rdwr rcvlowat:N\n"
-	"       msgs:COUNT:SIZE fmsgs:COUNT:SIZE naive:COUNT:SIZE[:BUF] framed:COUNT\n"
-	"       request:N:HDR:BODY:REPLY[:1] serve:N:REQ:REPLY[:1] cork nodelay quickack\n"
-	"       (details: harness/sockops.h)\n";
+static void usage(FILE *out)
+{
+	fputs("usage: tcplab-client --connect ADDR:PORT [--rcvbuf BYTES] [--nodelay] [--ops STEPS]\n"
+	      "Connects to ADDR:PORT, then runs STEPS on the socket (default send:100,drain,close).\n"
+	      "Each socket call is reported on stdout as a JSON line.\n"
+	      "  --rcvbuf BYTES   SO_RCVBUF before connect()\n"
+	      "  --nodelay        TCP_NODELAY (Nagle off)\n",
+	      out);
+	fputs("Steps (--ops, comma-separated, arguments after ':'):\n", out);
+	sockops_help(out, "  ");
+}
 
 /* one event for a call that returns 0 or -1 with errno */
 static void report(const char *call, int ret)
@@ -41,7 +42,8 @@ static long number(const char *text, const char *what)
 	long v;
 
 	if (sockops_number(text, &v)) {
-		fprintf(stderr, "tcplab-client: %s: bad number '%s'\n%s", what, text, usage);
+		fprintf(stderr, "tcplab-client: %s: bad number '%s'\n", what, text);
+		usage(stderr);
 		exit(2);
 	}
 	return v;
@@ -87,16 +89,17 @@ int main(int argc, char **argv)
 			script = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			usage(stdout);
 			return 0;
 		default:
-			fputs(usage, stderr);
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc || !addr.sin_family) {
-		fprintf(stderr, "tcplab-client: %s\n%s",
-			optind != argc ? "unexpected argument" : "--connect is required", usage);
+		fprintf(stderr, "tcplab-client: %s\n",
+			optind != argc ? "unexpected argument" : "--connect is required");
+		usage(stderr);
 		return 2;
 	}
 	n = sockops_parse(script, ops, SOCKOPS_MAX, why, sizeof(why));

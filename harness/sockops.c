@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* The step language of tcplab-server and tcplab-client: parse, then run with an event each. */
+/*
+ * The step language of tcplab-server and tcplab-client: parse, then run with an event each.
+ *
+ * A verb is one row of verbs[] (name, argument counts, help) and one op_<name>() function that
+ * does it on the socket. Parsing, argument checks, --help and the run loop all read the table:
+ * adding a verb touches nothing else.
+ */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,21 +22,14 @@
 #include "event.h"
 #include "sockops.h"
 
-static const struct {
-	const char *name;
-	enum sockop_kind kind;
-	int min_args, max_args;
-} verbs[] = {
-	{ "accept", SOCKOP_ACCEPT, 0, 0 },	 { "recv", SOCKOP_RECV, 0, 1 },
-	{ "drain", SOCKOP_DRAIN, 0, 1 },	 { "send", SOCKOP_SEND, 1, 1 },
-	{ "close", SOCKOP_CLOSE, 0, 0 },	 { "shutdown", SOCKOP_SHUTDOWN, 1, 1 },
-	{ "rcvlowat", SOCKOP_RCVLOWAT, 1, 1 },	 { "msgs", SOCKOP_MSGS, 2, 2 },
-	{ "fmsgs", SOCKOP_FMSGS, 2, 2 },	 { "naive", SOCKOP_NAIVE, 2, 3 },
-	{ "framed", SOCKOP_FRAMED, 1, 1 },	 { "request", SOCKOP_REQUEST, 4, 5 },
-	{ "serve", SOCKOP_SERVE, 3, 4 },	 { "cork", SOCKOP_CORK, 0, 0 },
-	{ "nodelay", SOCKOP_NODELAY, 0, 0 },	 { "quickack", SOCKOP_QUICKACK, 0, 0 },
-	{ "keepalive", SOCKOP_KEEPALIVE, 3, 3 }, { "user_timeout", SOCKOP_USER_TIMEOUT, 1, 1 },
-	{ "wait", SOCKOP_WAIT, 0, 0 },		 { "accepts", SOCKOP_ACCEPTS, 2, 2 },
+/*
+ * What a verb works on. @fd is the socket the program handed over: the listener for a server
+ * until "accept" replaces it with the connection, the connected socket for a client; -1 once
+ * "close" has closed it. sockops_run() closes whatever is left at the end.
+ */
+struct sockop_ctx {
+	int fd;
+	FILE *events;
 };
 
 unsigned char sockops_pattern(long index, long off)
@@ -73,72 +72,7 @@ int sockops_parse_addr(const char *text, struct sockaddr_in *sin, char *why, siz
 	return 0;
 }
 
-static int parse_arg(const char *text, long *out)
-{
-	if (!strcmp(text, "wr"))
-		*out = SHUT_WR;
-	else if (!strcmp(text, "rd"))
-		*out = SHUT_RD;
-	else if (!strcmp(text, "rdwr"))
-		*out = SHUT_RDWR;
-	else if (sockops_number(text, out) || *out > SOCKOPS_MAX_MSG)
-		return -1;
-	return 0;
-}
-
-static int parse_step(char *step, struct sockop *op, char *why, size_t whylen)
-{
-	char *name = strtok_r(step, ":", &step), *arg;
-	int nargs = 0;
-	size_t i;
-
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (name && !strcmp(name, verbs[i].name))
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0])) {
-		snprintf(why, whylen, "unknown step '%s'", name ? name : "");
-		return -1;
-	}
-	op->kind = verbs[i].kind;
-	memset(op->arg, 0, sizeof(op->arg));
-	while ((arg = strtok_r(NULL, ":", &step))) {
-		if (nargs == verbs[i].max_args || parse_arg(arg, &op->arg[nargs])) {
-			snprintf(why, whylen, "step '%s': bad or extra argument '%s'", name, arg);
-			return -1;
-		}
-		nargs++;
-	}
-	if (nargs < verbs[i].min_args) {
-		snprintf(why, whylen, "step '%s' needs %d argument(s)", name, verbs[i].min_args);
-		return -1;
-	}
-	return 0;
-}
-
-int sockops_parse(const char *script, struct sockop *ops, size_t max, char *why, size_t whylen)
-{
-	char *copy = strdup(script), *save = NULL, *step;
-	int n = 0;
-
-	if (!copy) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	for (step = strtok_r(copy, ",", &save); step; step = strtok_r(NULL, ",", &save)) {
-		if ((size_t)n == max) {
-			snprintf(why, whylen, "more than %zu steps", max);
-			n = -1;
-			break;
-		}
-		if (parse_step(step, &ops[n], why, whylen) < 0) {
-			n = -1;
-			break;
-		}
-		n++;
-	}
-	free(copy);
-	return n;
-}
+/* ---- helpers shared by several verbs ------------------------------------------------------ */
 
 static void emit(FILE *ev, const char *call, long ret, const char *detail)
 {
@@ -170,7 +104,7 @@ static void emit_message(FILE *ev, const unsigned char *p, long len, long size, 
 	emit(ev, "msg", len, is_message(p, len, size, index) ? "whole" : "mis-framed");
 }
 
-static int send_messages(FILE *ev, int fd, long count, long size, bool framed)
+static int send_messages(struct sockop_ctx *c, long count, long size, bool framed)
 {
 	unsigned char *buf = malloc((size_t)size + 4);
 	long i, j, n;
@@ -184,8 +118,8 @@ static int send_messages(FILE *ev, int fd, long count, long size, bool framed)
 		memcpy(buf, &be, 4);
 		for (j = 0; j < size; j++)
 			buf[off + j] = sockops_pattern(i, j);
-		n = send(fd, buf, (size_t)(size + off), MSG_NOSIGNAL);
-		emit(ev, "send", n, NULL);
+		n = send(c->fd, buf, (size_t)(size + off), MSG_NOSIGNAL);
+		emit(c->events, "send", n, NULL);
 		if (n < 0)
 			break;
 	}
@@ -193,75 +127,11 @@ static int send_messages(FILE *ev, int fd, long count, long size, bool framed)
 	return 0;
 }
 
-/* one recv() is taken as one message: what every sticky/split bug does */
-static int read_naive(FILE *ev, int fd, long count, long size, long bufsize)
+static int set_tcp(struct sockop_ctx *c, int opt, const char *name)
 {
-	long total = 0, index = 0, n;
-	unsigned char *buf;
+	int ret = setsockopt(c->fd, IPPROTO_TCP, opt, &(int){ 1 }, sizeof(int));
 
-	bufsize = bufsize ? bufsize : 65536;
-	buf = malloc((size_t)bufsize);
-	if (!buf)
-		return 1;
-	while (total < count * size) {
-		n = do_recv(ev, fd, buf, bufsize);
-		if (n <= 0)
-			break;
-		emit_message(ev, buf, n, size, index++);
-		total += n;
-	}
-	free(buf);
-	return 0;
-}
-
-/* length prefix, then exactly that many bytes, however the stream was cut */
-static int read_framed(FILE *ev, int fd, long count)
-{
-	size_t cap = 65536, have = 0, need;
-	unsigned char *buf = malloc(cap), *bigger;
-	long index = 0, n;
-	uint32_t len = 0;
-
-	if (!buf)
-		return 1;
-	while (index < count) {
-		need = 4;
-		if (have >= 4) {
-			memcpy(&len, buf, 4);
-			len = ntohl(len);
-			if (len > SOCKOPS_MAX_MSG) {
-				emit(ev, "msg", -1, "length prefix out of range");
-				break;
-			}
-			need += len;
-		}
-		if (have >= 4 && have >= need) {
-			emit_message(ev, buf + 4, (long)len, (long)len, index++);
-			memmove(buf, buf + need, have - need);
-			have -= need;
-			continue;
-		}
-		if (need > cap) {
-			bigger = realloc(buf, need);
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap = need;
-		}
-		n = do_recv(ev, fd, buf + have, (long)(cap - have));
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
-	free(buf);
-	return 0;
-}
-
-static int set_tcp(FILE *ev, int fd, int opt, const char *name)
-{
-	int ret = setsockopt(fd, IPPROTO_TCP, opt, &(int){ 1 }, sizeof(int));
-
-	emit(ev, name, ret, NULL);
+	emit(c->events, name, ret, NULL);
 	return 0;
 }
 
@@ -281,11 +151,164 @@ static bool read_exactly(FILE *ev, int fd, unsigned char *buf, long len, bool qu
 	return true;
 }
 
-/* write-write-read (or writev-read), timed: the request/response pattern Nagle meets */
-static int do_requests(FILE *ev, int fd, const long *arg)
+/* ---- the verbs: one function each, in the order of the table -------------------------------- */
+
+static int op_accept(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	int conn = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
+
+	emit(c->events, "accept", conn < 0 ? -1 : 0, NULL);
+	if (conn < 0)
+		return 1;
+	close(c->fd); /* one connection per run; the listener goes with it */
+	c->fd = conn;
+	return 0;
+}
+
+static int op_recv(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	long len = arg[0] ? arg[0] : 65536;
+	unsigned char *buf = malloc((size_t)len);
+
+	if (!buf)
+		return 1;
+	do_recv(c->events, c->fd, buf, len);
+	free(buf);
+	return 0;
+}
+
+static int op_drain(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	unsigned char *buf = malloc(65536);
+	long total = 0, got;
+
+	if (!buf)
+		return 1;
+	do {
+		got = do_recv(c->events, c->fd, buf, 65536);
+		if (got > 0)
+			total += got;
+	} while (got > 0 && (!arg[0] || total < arg[0]));
+	free(buf);
+	return 0;
+}
+
+static int op_send(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	unsigned char *buf = calloc(1, (size_t)arg[0] + 1);
+
+	if (!buf)
+		return 1;
+	/* MSG_NOSIGNAL: a send() on a reset connection reports EPIPE instead of killing us */
+	emit(c->events, "send", send(c->fd, buf, (size_t)arg[0], MSG_NOSIGNAL), NULL);
+	free(buf);
+	return 0;
+}
+
+static int op_close(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	emit(c->events, "close", close(c->fd), NULL);
+	c->fd = -1;
+	return 0;
+}
+
+static int op_shutdown(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	emit(c->events, "shutdown", shutdown(c->fd, (int)arg[0]), NULL);
+	return 0;
+}
+
+static int op_rcvlowat(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	int lowat = (int)arg[0];
+
+	emit(c->events, "rcvlowat",
+	     setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)), NULL);
+	return 0;
+}
+
+static int op_msgs(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	return send_messages(c, arg[0], arg[1], false);
+}
+
+static int op_fmsgs(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	return send_messages(c, arg[0], arg[1], true);
+}
+
+/* one recv() is taken as one message: what every sticky/split bug does */
+static int op_naive(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	long count = arg[0], size = arg[1], bufsize = arg[2] ? arg[2] : 65536;
+	long total = 0, index = 0, n;
+	unsigned char *buf = malloc((size_t)bufsize);
+
+	if (!buf)
+		return 1;
+	while (total < count * size) {
+		n = do_recv(c->events, c->fd, buf, bufsize);
+		if (n <= 0)
+			break;
+		emit_message(c->events, buf, n, size, index++);
+		total += n;
+	}
+	free(buf);
+	return 0;
+}
+
+/* length prefix, then exactly that many bytes, however the stream was cut */
+static int op_framed(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	size_t cap = 65536, have = 0, need;
+	unsigned char *buf = malloc(cap), *bigger;
+	long count = arg[0], index = 0, n;
+	uint32_t len = 0;
+
+	if (!buf)
+		return 1;
+	while (index < count) {
+		need = 4;
+		if (have >= 4) {
+			memcpy(&len, buf, 4);
+			len = ntohl(len);
+			if (len > SOCKOPS_MAX_MSG) {
+				emit(c->events, "msg", -1, "length prefix out of range");
+				break;
+			}
+			need += len;
+		}
+		if (have >= 4 && have >= need) {
+			emit_message(c->events, buf + 4, (long)len, (long)len, index++);
+			memmove(buf, buf + need, have - need);
+			have -= need;
+			continue;
+		}
+		if (need > cap) {
+			bigger = realloc(buf, need);
+			if (!bigger)
+				break;
+			buf = bigger;
+			cap = need;
+		}
+		n = do_recv(c->events, c->fd, buf + have, (long)(cap - have));
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	free(buf);
+	return 0;
+}
+
+/*
+ * write-write-read (or writev-read), timed: the request/response pattern Nagle meets. Each
+ * "request" event carries the round's latency in microseconds (CLOCK_MONOTONIC).
+ */
+static int op_request(struct sockop_ctx *c, const long *arg, int nargs)
 {
 	long n = arg[0], hdr = arg[1], body = arg[2], reply = arg[3], i, sent;
 	unsigned char *buf = calloc(1, (size_t)(hdr + body + reply) + 1);
+	FILE *ev = c->events;
 	struct iovec iov[2];
 	char detail[32];
 	int64_t t0;
@@ -297,17 +320,17 @@ static int do_requests(FILE *ev, int fd, const long *arg)
 		if (arg[4]) {
 			iov[0] = (struct iovec){ buf, (size_t)hdr };
 			iov[1] = (struct iovec){ buf + hdr, (size_t)body };
-			sent = writev(fd, iov, 2);
+			sent = writev(c->fd, iov, 2);
 			emit(ev, "writev", sent, NULL);
 		} else {
-			sent = send(fd, buf, (size_t)hdr, MSG_NOSIGNAL);
+			sent = send(c->fd, buf, (size_t)hdr, MSG_NOSIGNAL);
 			emit(ev, "send", sent, NULL);
 			if (sent >= 0) {
-				sent = send(fd, buf + hdr, (size_t)body, MSG_NOSIGNAL);
+				sent = send(c->fd, buf + hdr, (size_t)body, MSG_NOSIGNAL);
 				emit(ev, "send", sent, NULL);
 			}
 		}
-		if (sent < 0 || !read_exactly(ev, fd, buf, reply, false))
+		if (sent < 0 || !read_exactly(ev, c->fd, buf, reply, false))
 			break;
 		snprintf(detail, sizeof(detail), "request %ld", i);
 		lab_event_emit(ev, "request", (long)(lab_mono_us() - t0), 0, detail);
@@ -316,7 +339,8 @@ static int do_requests(FILE *ev, int fd, const long *arg)
 	return 0;
 }
 
-static int do_serve(FILE *ev, int fd, const long *arg)
+/* the other side of "request"; :1 re-arms TCP_QUICKACK after every recv() */
+static int op_serve(struct sockop_ctx *c, const long *arg, int nargs)
 {
 	long n = arg[0], req = arg[1], reply = arg[2], i;
 	unsigned char *buf = calloc(1, (size_t)(req > reply ? req : reply) + 1);
@@ -324,155 +348,228 @@ static int do_serve(FILE *ev, int fd, const long *arg)
 	if (!buf)
 		return 1;
 	for (i = 0; i < n; i++) {
-		if (!read_exactly(ev, fd, buf, req, arg[3]))
+		if (!read_exactly(c->events, c->fd, buf, req, arg[3]))
 			break;
-		emit(ev, "send", send(fd, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
+		emit(c->events, "send", send(c->fd, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
 	}
 	free(buf);
 	return 0;
 }
 
-static int set_keepalive(FILE *ev, int fd, const long *arg)
+static int op_cork(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	return set_tcp(c, TCP_CORK, "setsockopt(TCP_CORK)");
+}
+
+static int op_nodelay(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	return set_tcp(c, TCP_NODELAY, "setsockopt(TCP_NODELAY)");
+}
+
+static int op_quickack(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	return set_tcp(c, TCP_QUICKACK, "setsockopt(TCP_QUICKACK)");
+}
+
+static int op_keepalive(struct sockop_ctx *c, const long *arg, int nargs)
 {
 	int on = 1, idle = (int)arg[0], intvl = (int)arg[1], cnt = (int)arg[2], ret;
 	char detail[64];
 
-	ret = setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	ret = setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
 	if (!ret)
-		ret = setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+		ret = setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	if (!ret)
-		ret = setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+		ret = setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	if (!ret)
-		ret = setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+		ret = setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	snprintf(detail, sizeof(detail), "idle %ds interval %ds count %d", idle, intvl, cnt);
-	emit(ev, "keepalive", ret, detail);
+	emit(c->events, "keepalive", ret, detail);
 	return ret < 0;
 }
 
-/* wait for the harness (or a person) to say go: a line or EOF on stdin */
-static int wait_go(FILE *ev)
+static int op_user_timeout(struct sockop_ctx *c, const long *arg, int nargs)
 {
-	char c;
-	ssize_t n;
+	unsigned int ms = (unsigned int)arg[0];
 
-	do
-		n = read(STDIN_FILENO, &c, 1);
-	while (n == 1 && c != '\n');
-	emit(ev, "wait", 0, "go");
+	emit(c->events, "user_timeout",
+	     setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)), NULL);
 	return 0;
 }
 
-static int accept_many(FILE *ev, int listener, long count, long reply)
+/* wait for the harness (or a person) to say go: a line or EOF on stdin */
+static int op_wait(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	char ch;
+	ssize_t n;
+
+	do
+		n = read(STDIN_FILENO, &ch, 1);
+	while (n == 1 && ch != '\n');
+	emit(c->events, "wait", 0, "go");
+	return 0;
+}
+
+static int op_accepts(struct sockop_ctx *c, const long *arg, int nargs)
 {
 	unsigned char buf[512] = { 0 };
-	long i;
+	long count = arg[0], reply = arg[1], i;
 	int conn;
 
 	if (reply > (long)sizeof(buf))
 		reply = sizeof(buf);
 	for (i = 0; i < count; i++) {
-		conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-		emit(ev, "accept", conn < 0 ? -1 : 0, NULL);
+		conn = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
+		emit(c->events, "accept", conn < 0 ? -1 : 0, NULL);
 		if (conn < 0)
 			return 1;
-		if (do_recv(ev, conn, buf, sizeof(buf)) > 0)
-			emit(ev, "send", send(conn, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
+		if (do_recv(c->events, conn, buf, sizeof(buf)) > 0)
+			emit(c->events, "send", send(conn, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
 		/* kept open until the program ends: no FIN races the client's recv() */
 	}
 	return 0;
 }
 
-static int run_one(const struct sockop *op, int *fd, FILE *ev)
+/* ---- the table: a verb is one row here and one function above ------------------------------ */
+
+static const struct sockop_verb verbs[] = {
+	{ "accept", 0, 0, "accept", "accept one connection; the listener is closed (server)",
+	  op_accept },
+	{ "recv", 0, 1, "recv[:BUF]", "one recv() with a BUF-byte buffer (default 65536)",
+	  op_recv },
+	{ "drain", 0, 1, "drain[:N]",
+	  "recv() until N bytes in all (0 or absent: until EOF or error)", op_drain },
+	{ "send", 1, 1, "send:N", "one send() of N bytes (MSG_NOSIGNAL: EPIPE is reported)",
+	  op_send },
+	{ "close", 0, 0, "close", "close() the socket", op_close },
+	{ "shutdown", 1, 1, "shutdown:wr|rd|rdwr", "shutdown() one or both directions",
+	  op_shutdown },
+	{ "rcvlowat", 1, 1, "rcvlowat:N", "SO_RCVLOWAT: recv() waits for N bytes (a busy reader)",
+	  op_rcvlowat },
+	{ "msgs", 2, 2, "msgs:COUNT:SIZE",
+	  "COUNT messages of SIZE bytes, one send() each, no framing", op_msgs },
+	{ "fmsgs", 2, 2, "fmsgs:COUNT:SIZE", "as msgs, each with a 4-byte big-endian length prefix",
+	  op_fmsgs },
+	{ "naive", 2, 3, "naive:COUNT:SIZE[:BUF]",
+	  "read COUNT*SIZE bytes taking each recv() as one message (the bug)", op_naive },
+	{ "framed", 1, 1, "framed:COUNT",
+	  "read COUNT length-prefixed messages, reassembling across recv()s", op_framed },
+	{ "request", 4, 5, "request:N:HDR:BODY:REPLY[:1]",
+	  "N timed rounds: send HDR, send BODY (:1 one writev()), read REPLY", op_request },
+	{ "serve", 3, 4, "serve:N:REQ:REPLY[:1]",
+	  "N times: read REQ bytes, send REPLY bytes (:1 re-arm TCP_QUICKACK)", op_serve },
+	{ "cork", 0, 0, "cork", "TCP_CORK on", op_cork },
+	{ "nodelay", 0, 0, "nodelay", "TCP_NODELAY on (Nagle off)", op_nodelay },
+	{ "quickack", 0, 0, "quickack", "TCP_QUICKACK on (the kernel turns it off again)",
+	  op_quickack },
+	{ "keepalive", 3, 3, "keepalive:IDLE:INTVL:CNT",
+	  "SO_KEEPALIVE; TCP_KEEPIDLE, TCP_KEEPINTVL in seconds; TCP_KEEPCNT", op_keepalive },
+	{ "user_timeout", 1, 1, "user_timeout:MS", "TCP_USER_TIMEOUT in milliseconds",
+	  op_user_timeout },
+	{ "wait", 0, 0, "wait", "block until a line or EOF on stdin: the harness's \"go\" (Enter)",
+	  op_wait },
+	{ "accepts", 2, 2, "accepts:N:REPLY",
+	  "accept N connections, each: one recv(), a send() of REPLY bytes", op_accepts },
+};
+
+#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+const struct sockop_verb *sockops_verb(size_t i)
 {
-	unsigned char *buf;
-	long n, total = 0;
-	int conn;
+	return i < N_VERBS ? &verbs[i] : NULL;
+}
 
-	switch (op->kind) {
-	case SOCKOP_ACCEPT:
-		conn = accept4(*fd, NULL, NULL, SOCK_CLOEXEC);
-		emit(ev, "accept", conn < 0 ? -1 : 0, NULL);
-		if (conn < 0)
-			return 1;
-		close(*fd); /* one connection per run; the listener goes with it */
-		*fd = conn;
-		return 0;
-	case SOCKOP_RECV:
-	case SOCKOP_DRAIN:
-		n = op->kind == SOCKOP_RECV && op->arg[0] ? op->arg[0] : 65536;
-		buf = malloc((size_t)n);
-		if (!buf)
-			return 1;
-		do {
-			long got = do_recv(ev, *fd, buf, n);
+void sockops_help(FILE *out, const char *indent)
+{
+	int width = 0;
+	size_t i;
 
-			if (got <= 0)
-				break;
-			total += got;
-		} while (op->kind == SOCKOP_DRAIN && (!op->arg[0] || total < op->arg[0]));
-		free(buf);
-		return 0;
-	case SOCKOP_SEND:
-		buf = calloc(1, (size_t)op->arg[0] + 1);
-		if (!buf)
-			return 1;
-		n = send(*fd, buf, (size_t)op->arg[0], MSG_NOSIGNAL);
-		emit(ev, "send", n, NULL);
-		free(buf);
-		return 0;
-	case SOCKOP_CLOSE:
-		emit(ev, "close", close(*fd), NULL);
-		*fd = -1;
-		return 0;
-	case SOCKOP_SHUTDOWN:
-		emit(ev, "shutdown", shutdown(*fd, (int)op->arg[0]), NULL);
-		return 0;
-	case SOCKOP_RCVLOWAT:
-		n = op->arg[0];
-		emit(ev, "rcvlowat",
-		     setsockopt(*fd, SOL_SOCKET, SO_RCVLOWAT, &(int){ (int)n }, sizeof(int)), NULL);
-		return 0;
-	case SOCKOP_MSGS:
-	case SOCKOP_FMSGS:
-		return send_messages(ev, *fd, op->arg[0], op->arg[1], op->kind == SOCKOP_FMSGS);
-	case SOCKOP_NAIVE:
-		return read_naive(ev, *fd, op->arg[0], op->arg[1], op->arg[2]);
-	case SOCKOP_FRAMED:
-		return read_framed(ev, *fd, op->arg[0]);
-	case SOCKOP_REQUEST:
-		return do_requests(ev, *fd, op->arg);
-	case SOCKOP_SERVE:
-		return do_serve(ev, *fd, op->arg);
-	case SOCKOP_CORK:
-		return set_tcp(ev, *fd, TCP_CORK, "setsockopt(TCP_CORK)");
-	case SOCKOP_NODELAY:
-		return set_tcp(ev, *fd, TCP_NODELAY, "setsockopt(TCP_NODELAY)");
-	case SOCKOP_QUICKACK:
-		return set_tcp(ev, *fd, TCP_QUICKACK, "setsockopt(TCP_QUICKACK)");
-	case SOCKOP_KEEPALIVE:
-		return set_keepalive(ev, *fd, op->arg);
-	case SOCKOP_USER_TIMEOUT:
-		n = op->arg[0];
-		emit(ev, "user_timeout",
-		     setsockopt(*fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
-				&(unsigned int){ (unsigned int)n }, sizeof(unsigned int)),
-		     NULL);
-		return 0;
-	case SOCKOP_WAIT:
-		return wait_go(ev);
-	case SOCKOP_ACCEPTS:
-		return accept_many(ev, *fd, op->arg[0], op->arg[1]);
+	for (i = 0; i < N_VERBS; i++)
+		if ((int)strlen(verbs[i].args) > width)
+			width = (int)strlen(verbs[i].args);
+	for (i = 0; i < N_VERBS; i++)
+		fprintf(out, "%s%-*s  %s\n", indent, width, verbs[i].args, verbs[i].help);
+}
+
+/* ---- parse and run, generic over the table ------------------------------------------------ */
+
+static int parse_arg(const char *text, long *out)
+{
+	if (!strcmp(text, "wr"))
+		*out = SHUT_WR;
+	else if (!strcmp(text, "rd"))
+		*out = SHUT_RD;
+	else if (!strcmp(text, "rdwr"))
+		*out = SHUT_RDWR;
+	else if (sockops_number(text, out) || *out > SOCKOPS_MAX_MSG)
+		return -1;
+	return 0;
+}
+
+static int parse_step(char *step, struct sockop *op, char *why, size_t whylen)
+{
+	char *name = strtok_r(step, ":", &step), *arg;
+	const struct sockop_verb *v = NULL;
+	size_t i;
+
+	for (i = 0; name && i < N_VERBS && !v; i++)
+		if (!strcmp(name, verbs[i].name))
+			v = &verbs[i];
+	if (!v) {
+		snprintf(why, whylen, "unknown step '%s'", name ? name : "");
+		return -1;
 	}
-	return 1;
+	op->verb = v;
+	op->nargs = 0;
+	memset(op->arg, 0, sizeof(op->arg));
+	while ((arg = strtok_r(NULL, ":", &step))) {
+		if (op->nargs == v->max_args || op->nargs == SOCKOPS_MAX_ARGS ||
+		    parse_arg(arg, &op->arg[op->nargs])) {
+			snprintf(why, whylen, "step '%s': bad or extra argument '%s'", name, arg);
+			return -1;
+		}
+		op->nargs++;
+	}
+	if (op->nargs < v->min_args) {
+		snprintf(why, whylen, "step '%s' needs %d argument(s)", name, v->min_args);
+		return -1;
+	}
+	return 0;
+}
+
+int sockops_parse(const char *script, struct sockop *ops, size_t max, char *why, size_t whylen)
+{
+	char *copy = strdup(script), *save = NULL, *step;
+	int n = 0;
+
+	if (!copy) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	for (step = strtok_r(copy, ",", &save); step; step = strtok_r(NULL, ",", &save)) {
+		if ((size_t)n == max) {
+			snprintf(why, whylen, "more than %zu steps", max);
+			n = -1;
+			break;
+		}
+		if (parse_step(step, &ops[n], why, whylen) < 0) {
+			n = -1;
+			break;
+		}
+		n++;
+	}
+	free(copy);
+	return n;
 }
 
 int sockops_run(const struct sockop *ops, int n, int fd, FILE *events)
 {
+	struct sockop_ctx c = { .fd = fd, .events = events };
 	int i, err = 0;
 
 	for (i = 0; i < n && !err; i++)
-		err = run_one(&ops[i], &fd, events);
-	if (fd >= 0)
-		close(fd);
+		err = ops[i].verb->run(&c, ops[i].arg, ops[i].nargs);
+	if (c.fd >= 0)
+		close(c.fd);
 	return err;
 }

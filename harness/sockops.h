@@ -8,59 +8,38 @@
 /*
  * The tiny script the lab's server and client run on their socket, e.g.
  *   "accept,recv:10,close"  or  "send:200,recv,recv,send:10"
- * Every step reports an event line (see event.h). Steps:
- *   accept                 accept one connection (server)
- *   recv[:BUF]             one recv() with a BUF-byte buffer (default 65536)
- *   drain[:N]              recv() until N bytes in all (0 or absent: until EOF or error)
- *   send:N                 one send() of N bytes (MSG_NOSIGNAL: EPIPE is reported, no signal)
- *   close | shutdown:wr|rd|rdwr
- *   rcvlowat:N             SO_RCVLOWAT: recv() waits for N bytes ("the reader is busy")
- *   msgs:COUNT:SIZE        COUNT messages of SIZE bytes, one send() each, no framing
- *   fmsgs:COUNT:SIZE       the same with a 4-byte big-endian length prefix
- *   naive:COUNT:SIZE[:BUF] read COUNT*SIZE bytes taking each recv() as one message (the bug)
- *   framed:COUNT           read COUNT length-prefixed messages, reassembling across recv()s
- *   request:N:HDR:BODY:REPLY[:1]  N requests: write HDR bytes, write BODY bytes (or, with :1,
- *                          one writev() of both), read REPLY bytes; a "request" event each
- *                          carries its latency in microseconds (CLOCK_MONOTONIC)
- *   serve:N:REQ:REPLY[:1]  N times: read REQ bytes, then write REPLY bytes; with :1 re-arm
- *                          TCP_QUICKACK after every recv()
- *   cork | nodelay | quickack   TCP_CORK / TCP_NODELAY / TCP_QUICKACK on
- *   keepalive:IDLE:INTVL:CNT  SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL (seconds) and KEEPCNT
- *   user_timeout:MS        TCP_USER_TIMEOUT
- *   wait                   block until a line (or EOF) on stdin: the harness says "go"; by
- *                          hand, press Enter
- *   accepts:N:REPLY        accept N connections one after the other; on each, one recv() and
- *                          a send() of REPLY bytes (the listener stays open)
+ * Steps are comma-separated, a step's arguments follow its verb after colons. Every step reports
+ * an event line (see event.h). The verbs, their arguments and what each does: `tcplab-server
+ * --help` (sockops_help()); they are defined by one table in sockops.c.
  */
-enum sockop_kind {
-	SOCKOP_ACCEPT,
-	SOCKOP_RECV,
-	SOCKOP_DRAIN,
-	SOCKOP_SEND,
-	SOCKOP_CLOSE,
-	SOCKOP_SHUTDOWN,
-	SOCKOP_RCVLOWAT,
-	SOCKOP_MSGS,
-	SOCKOP_FMSGS,
-	SOCKOP_NAIVE,
-	SOCKOP_FRAMED,
-	SOCKOP_REQUEST,
-	SOCKOP_SERVE,
-	SOCKOP_CORK,
-	SOCKOP_NODELAY,
-	SOCKOP_QUICKACK,
-	SOCKOP_KEEPALIVE,
-	SOCKOP_USER_TIMEOUT,
-	SOCKOP_WAIT,
-	SOCKOP_ACCEPTS,
-};
-
 #define SOCKOPS_MAX 64
 #define SOCKOPS_MAX_MSG (16L << 20)
+#define SOCKOPS_MAX_ARGS 5
+
+struct sockop_ctx; /* what a verb works on: the socket and the event stream */
+
+/**
+ * struct sockop_verb - one verb of the step language: a row of the table in sockops.c
+ * @name: what a script calls it ("recv")
+ * @min_args: how many ':'-separated arguments it needs
+ * @max_args: how many it takes at most (<= SOCKOPS_MAX_ARGS)
+ * @args: the verb with its arguments, as --help shows it ("recv[:BUF]")
+ * @help: what it does, one line
+ * @run: does it, one event line per socket call; absent arguments are 0 in @arg. Returns 0,
+ *       or 1 if the step failed so hard that the script stops.
+ */
+struct sockop_verb {
+	const char *name;
+	int min_args, max_args;
+	const char *args;
+	const char *help;
+	int (*run)(struct sockop_ctx *c, const long *arg, int nargs);
+};
 
 struct sockop {
-	enum sockop_kind kind;
-	long arg[5];
+	const struct sockop_verb *verb;
+	long arg[SOCKOPS_MAX_ARGS];
+	int nargs;
 };
 
 /* sockops_parse() - number of steps, or -1 with a one-line reason in @why */
@@ -78,5 +57,11 @@ int sockops_parse_addr(const char *text, struct sockaddr_in *sin, char *why, siz
 
 /* the byte at offset @off of message @index: lets a reader tell a whole message from a piece */
 unsigned char sockops_pattern(long index, long off);
+
+/* sockops_verb() - the @i-th verb of the table, or NULL past the last one */
+const struct sockop_verb *sockops_verb(size_t i);
+
+/* sockops_help() - every verb, one line each: @indent, its arguments, what it does */
+void sockops_help(FILE *out, const char *indent);
 
 #endif

@@ -18,18 +18,19 @@
 #include "event.h"
 #include "sockops.h"
 
-static const char usage[] =
-	"usage: tcplab-server [--listen ADDR:PORT] [--backlog N] [--rcvbuf BYTES]\n"
-	"                     [--ready-fd FD] [--ops STEPS]\n"
-	"Listens on ADDR:PORT (default 0.0.0.0:5000), then runs STEPS on the socket\n"
-	"(default accept,drain,close). Each socket call is reported on stdout as a JSON line.\n"
-	"  --backlog N      listen() backlog (default 128)\n"
-	"  --rcvbuf BYTES   SO_RCVBUF set before listen(), inherited by accepted sockets\n"
-	"  --ready-fd FD    write \"ready\" to FD once listening, then close it\n"
-	"Steps: accept recv[:BUF] drain[:N] send:N close shutdown:wr|rd|rdwr rcvlowat:N\n"
-	"       msgs:COUNT:SIZE fmsgs:COUNT:SIZE naive:COUNT:SIZE[:BUF] framed:COUNT\n"
-	"       request:N:HDR:BODY:REPLY[:1] serve:N:REQ:REPLY[:1] cork nodelay quickack\n"
-	"       (details: harness/sockops.h)\n";
+static void usage(FILE *out)
+{
+	fputs("usage: tcplab-server [--listen ADDR:PORT] [--backlog N] [--rcvbuf BYTES]\n"
+	      "                     [--ready-fd FD] [--ops STEPS]\n"
+	      "Listens on ADDR:PORT (default 0.0.0.0:5000), then runs STEPS on the socket\n"
+	      "(default accept,drain,close). Each socket call is reported on stdout as a JSON line.\n"
+	      "  --backlog N      listen() backlog (default 128)\n"
+	      "  --rcvbuf BYTES   SO_RCVBUF set before listen(), inherited by accepted sockets\n"
+	      "  --ready-fd FD    write \"ready\" to FD once listening, then close it\n",
+	      out);
+	fputs("Steps (--ops, comma-separated, arguments after ':'):\n", out);
+	sockops_help(out, "  ");
+}
 
 static void die(int code, const char *what)
 {
@@ -49,7 +50,8 @@ static long number(const char *text, const char *what)
 	long v;
 
 	if (sockops_number(text, &v)) {
-		fprintf(stderr, "tcplab-server: %s: bad number '%s'\n%s", what, text, usage);
+		fprintf(stderr, "tcplab-server: %s: bad number '%s'\n", what, text);
+		usage(stderr);
 		exit(2);
 	}
 	return v;
@@ -99,15 +101,16 @@ int main(int argc, char **argv)
 			script = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			usage(stdout);
 			return 0;
 		default:
-			fputs(usage, stderr);
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "tcplab-server: unexpected argument '%s'\n%s", argv[optind], usage);
+		fprintf(stderr, "tcplab-server: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
 		return 2;
 	}
 	n = sockops_parse(script, ops, SOCKOPS_MAX, why, sizeof(why));

@@ -303,7 +303,7 @@ START_TEST(sockops_parse_good_and_bad)
 	char why[128];
 
 	ck_assert_int_eq(sockops_parse("accept,recv:10,close", ops, SOCKOPS_MAX, why, 128), 3);
-	ck_assert_int_eq(ops[1].kind, SOCKOP_RECV);
+	ck_assert_str_eq(ops[1].verb->name, "recv");
 	ck_assert_int_eq(ops[1].arg[0], 10);
 	ck_assert_int_eq(sockops_parse("naive:5:10:4096", ops, SOCKOPS_MAX, why, 128), 1);
 	ck_assert_int_eq(ops[0].arg[2], 4096);
@@ -313,6 +313,56 @@ START_TEST(sockops_parse_good_and_bad)
 	ck_assert_int_eq(sockops_parse("send:-1", ops, SOCKOPS_MAX, why, 128), -1);
 	ck_assert_int_eq(sockops_parse("send:99999999999", ops, SOCKOPS_MAX, why, 128), -1);
 	ck_assert_int_eq(sockops_parse("close:1", ops, SOCKOPS_MAX, why, 128), -1);
+}
+END_TEST
+
+/* "NAME" followed by @n arguments ":1" */
+static void verb_script(char *buf, size_t len, const char *name, int n)
+{
+	size_t used = (size_t)snprintf(buf, len, "%s", name);
+
+	while (n-- > 0 && used < len)
+		used += (size_t)snprintf(buf + used, len - used, ":1");
+}
+
+START_TEST(sockops_every_verb_in_help_and_arg_counts)
+{
+	const struct sockop_verb *v;
+	struct sockop ops[SOCKOPS_MAX];
+	char *help = NULL, script[96], why[128];
+	size_t help_len = 0, i;
+	FILE *out = open_memstream(&help, &help_len);
+
+	ck_assert_ptr_nonnull(out);
+	sockops_help(out, "  ");
+	fclose(out);
+	for (i = 0; (v = sockops_verb(i)); i++) {
+		ck_assert_msg(!strncmp(v->args, v->name, strlen(v->name)), "verb %s: args '%s'",
+			      v->name, v->args);
+		ck_assert_msg(strstr(help, v->args) && strstr(help, v->help), "verb %s not in help",
+			      v->name);
+		ck_assert_int_le(v->min_args, v->max_args);
+		ck_assert_int_le(v->max_args, SOCKOPS_MAX_ARGS);
+
+		verb_script(script, sizeof(script), v->name, v->min_args);
+		ck_assert_msg(sockops_parse(script, ops, SOCKOPS_MAX, why, 128) == 1, "%s: %s",
+			      script, why);
+		ck_assert_ptr_eq(ops[0].verb, v);
+		ck_assert_int_eq(ops[0].nargs, v->min_args);
+
+		verb_script(script, sizeof(script), v->name, v->max_args);
+		ck_assert_msg(sockops_parse(script, ops, SOCKOPS_MAX, why, 128) == 1, "%s: %s",
+			      script, why);
+		ck_assert_ptr_eq(ops[0].verb, v);
+		ck_assert_int_eq(ops[0].nargs, v->max_args);
+
+		verb_script(script, sizeof(script), v->name, v->max_args + 1);
+		ck_assert_msg(sockops_parse(script, ops, SOCKOPS_MAX, why, 128) == -1, "%s parsed",
+			      script);
+		ck_assert_msg(strstr(why, "bad or extra argument"), "%s: %s", script, why);
+	}
+	ck_assert_int_ge(i, 20);
+	free(help);
 }
 END_TEST
 
@@ -508,6 +558,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("programs");
 	tcase_add_test(tc, sockops_parse_good_and_bad);
+	tcase_add_test(tc, sockops_every_verb_in_help_and_arg_counts);
 	tcase_add_test(tc, event_round_trip);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("options");
