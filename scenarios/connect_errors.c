@@ -53,6 +53,10 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		lab_server(run, NULL, "accept,recv,close");
 	lab_client(run, "close");
 	lab_finish_status(run, LAB_PROG_CLIENT, v->result[0] == '0' ? 0 : 1);
+	if (v->listen && !v->drop_syns) { /* the story ends when both sides have closed */
+		lab_finish(run, LAB_PROG_SERVER);
+		lab_wait_settled(run, LAB_SERVER);
+	}
 	return lab_status(run);
 }
 
