@@ -222,7 +222,8 @@ int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *kno
 		argv[n++] = "--rcvbuf";
 		argv[n++] = r;
 	}
-	record_argv(run, LAB_SERVER, argv);
+	if (!run->opts->server_cmd)
+		record_argv(run, LAB_SERVER, argv);
 	if (run->dry)
 		return 0;
 	err = run->opts->server_cmd ? start_user_server(run) :
@@ -248,7 +249,8 @@ int lab_run_start_client(struct lab_run *run, const char *ops)
 		return lab_run_error(run, -E2BIG, "at most %d clients", LAB_MAX_CLIENTS);
 	snprintf(connect, sizeof(connect), "%s:%d", LAB_SERVER_ADDR, LAB_PORT);
 	lab_run_prog_name(who, name, sizeof(name));
-	record_argv(run, LAB_CLIENT, ours);
+	if (!run->opts->client_cmd)
+		record_argv(run, LAB_CLIENT, ours);
 	if (run->dry) {
 		run->n_clients++;
 		return who;
