@@ -92,7 +92,8 @@ static int bench_scenarios(size_t reps)
 				proto[r] = tm.protocol_us;
 				over[r] = tm.total_us - tm.protocol_us;
 			}
-			snprintf(name, sizeof(name), "%s/%s", sc->name, lab_variant_at(sc, j)->name);
+			snprintf(name, sizeof(name), "%s/%s", sc->name,
+				 lab_variant_at(sc, j)->name);
 			printf("  %-32s %7.2f ms %7.2f ms %7.2f ms %7.2f ms\n", name,
 			       pct(setup, r, 0.5), pct(total, r, 0.5), pct(proto, r, 0.5),
 			       pct(over, r, 0.5));
