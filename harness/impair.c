@@ -158,6 +158,9 @@ static int parse_item(struct lab_impair *imp, char *item, bool first, char *why,
 	} else if (!strcmp(item, "nth") && imp->kind == LAB_IMP_DROP) {
 		if (parse_long(val, 1, 1000000000, &imp->nth))
 			goto bad_value;
+	} else if (!strcmp(item, "count") && imp->kind == LAB_IMP_DROP) {
+		if (parse_long(val, 1, 1000, &imp->count))
+			goto bad_value;
 	} else if (!strcmp(item, "armed") && imp->kind == LAB_IMP_BLACKHOLE) {
 		if (parse_long(val, 0, 1, &v))
 			goto bad_value;
@@ -226,6 +229,7 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 
 	*imp = (struct lab_impair){ .m = { .dir = LAB_DIR_C2S, .flags = -1, .len = -1 },
 				    .nth = 1,
+				    .count = 1,
 				    .armed = true,
 				    .hold_us = 5000 };
 	if (!spec || !*spec || strlen(spec) >= sizeof(imp->spec)) {

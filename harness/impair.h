@@ -11,7 +11,8 @@
 /*
  * What the wire does to packets, as one line of text (the same for scenarios and `--impair`):
  *
- *   drop[,nth=K]             drop the K-th packet that matches (default 1), then pass the rest
+ *   drop[,nth=K][,count=N]   drop the K-th packet that matches (default 1) and the N - 1 after
+ *                            it (default N = 1), then pass the rest
  *   blackhole[,armed=0|1]    drop every match while armed (default: armed from the start)
  *   delay=T[,jitter=T]       hold every match for T (+ uniform 0..jitter), order kept
  *   loss=P[,seed=N]          drop each match with probability P, from a seeded generator
@@ -60,7 +61,7 @@ struct lab_impair {
 	enum lab_impair_kind kind;
 	struct lab_match m;
 	enum lab_impair_backend backend;
-	long nth; /* drop */
+	long nth, count; /* drop: matches nth .. nth + count - 1 */
 	bool armed; /* blackhole */
 	long delay_us, jitter_us, hold_us;
 	uint32_t ppm; /* loss, reorder: probability in parts per million */

@@ -82,7 +82,8 @@ static int nft_action(struct lab_wire *w, int i)
 
 	/* the generator starts at modulus - 1: the first match reads 0, the K-th K - 1 */
 	if (imp->kind == LAB_IMP_DROP)
-		snprintf(nth, sizeof(nth), "numgen inc mod %u == %ld ", NTH_MODULUS, imp->nth - 1);
+		snprintf(nth, sizeof(nth), "numgen inc mod %u %ld-%ld ", NTH_MODULUS, imp->nth - 1,
+			 imp->nth + imp->count - 2);
 	return wire_nft_cmd(
 		w,
 		"add rule inet tcplab imp%d %slog group %d prefix \"imp%d\" counter name "

@@ -26,13 +26,14 @@ static const struct variant variants[] = {
 };
 
 struct params {
-	long drop_ack;
+	long fin_acks_lost;
 };
 
 static const struct lab_param params[] = {
-	LAB_PARAM(struct params, drop_ack, 2, 1, 10, "",
-		  "which pure ACK from the client the wire drops (2 = the final ACK: the first "
-		  "is the handshake's)"),
+	LAB_PARAM(struct params, fin_acks_lost, 1, 1, 4, "",
+		  "how many of the client's ACKs of the server's FIN the wire drops in a row "
+		  "(default: each re-sent FIN is answered from TIME_WAIT; no-timewait: the first "
+		  "re-sent FIN meets a RST, so only one ACK exists to drop)"),
 };
 
 struct obs {
@@ -70,10 +71,14 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 
 	if (!v->time_wait)
 		lab_sysctl(run, LAB_CLIENT, "net.ipv4.tcp_max_tw_buckets", 0);
-	/* the client's pure ACKs: the handshake's, then the one that acknowledges the server's FIN */
+	/*
+	 * The client's pure ACKs: the handshake's (1st), then the ones that acknowledge the
+	 * server's FIN and each re-sent FIN (2nd, 3rd ...): the client sends nothing else.
+	 */
 	obs->drop = -1;
 	if (v->drop)
-		obs->drop = lab_impair(run, "drop,dir=c2s,flags=A,len=0,nth=%ld", p->drop_ack);
+		obs->drop = lab_impair(run, "drop,dir=c2s,flags=A,len=0,nth=2,count=%ld",
+				       p->fin_acks_lost);
 	/*
 	 * The client closes its half first and waits for the server's FIN (an orphaned socket
 	 * would give FIN_WAIT_2 to a TIME_WAIT-like socket early, and with tcp_max_tw_buckets=0 die
@@ -94,23 +99,45 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
+/*
+ * How long LAST_ACK lasts when @lost ACKs of the server's FIN are dropped: the first re-send
+ * is a tail loss probe (tcp_schedule_loss_probe(): PTO = 2 SRTT + tcp_rto_min with one packet
+ * out; SRTT is microseconds here, so one tick), each later one the retransmission timer
+ * (RTO = SRTT + max(RTTVAR, tcp_rto_min), doubled per timeout). Each timer fires at the end of
+ * its timer-wheel granule: the sum of the fired times, +- the usual tolerance.
+ */
+static struct lab_window last_ack_window(struct lab_run *run, long lost)
+{
+	int64_t tick = lab_tick_us(run), rto = lab_timer_us(run, LAB_TCP_RTO_MIN) + tick;
+	int64_t sum = lab_timer_window(run, rto).expected_us;
+	long i;
+
+	for (i = 1; i < lost; i++)
+		sum += lab_timer_window(run, rto << (i - 1)).expected_us;
+	return lab_window_us(run, sum);
+}
+
 static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
 		  const struct obs *obs)
 {
-	struct lab_window rto =
-		lab_window_us(run, lab_timer_us(run, LAB_TCP_RTO_MIN) + lab_tick_us(run));
+	long lost = !expect->drop ? 0 : expect->time_wait ? p->fin_acks_lost : 1;
+	struct lab_window window = last_ack_window(run, lost);
 	int64_t dropped = lab_impaired(run, obs->drop).dropped;
 	int64_t last_ack_us = last_ack_lifetime_us(lab_capture(run, LAB_SERVER));
 	bool rst = expect->drop && !expect->time_wait;
 
-	lab_expect_count(run, "packets the wire dropped (nftables counter)", LAB_EQ, expect->drop,
+	lab_expect_count(run, "ACKs of the FIN dropped (nftables counter)", LAB_EQ, lost,
 			 dropped < 0 ? 0 : dropped);
-	lab_expect_count(run, "FINs from the server (server-side pcap)", LAB_EQ,
-			 expect->drop ? 2 : 1,
+	lab_expect_count(run, "FINs from the server (server-side pcap)", LAB_EQ, 1 + lost,
 			 lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_FIN));
-	if (expect->drop)
-		lab_expect_within(run, "LAST_ACK lifetime: TCP_RTO_MIN 200 ms + 1 tick", &rto,
-				  last_ack_us);
+	/* the mechanism: the first re-send is a loss probe, the later ones RTO timeouts */
+	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPLossProbes", LAB_EQ, lost > 0);
+	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPTimeouts", LAB_EQ, lost > 1 ? lost - 1 : 0);
+	if (lost)
+		lab_expect_within(run,
+				  lost == 1 ? "LAST_ACK lifetime: loss probe (2 SRTT + 200 ms)" :
+					      "LAST_ACK lifetime: loss probe, then RTO doubling",
+				  &window, last_ack_us);
 	else
 		lab_expect_at_most(run, "LAST_ACK lifetime: one round trip", 20000, last_ack_us);
 	lab_expect_count(run, "RST from the client (server-side pcap)", LAB_EQ, rst,
@@ -133,15 +160,20 @@ LAB_SCENARIO(
 		   "already closed.",
 	.mechanism = "The active closer sends FIN, gets the peer's FIN, ACKs it and enters "
 		     "TIME_WAIT (tcp_time_wait()). If that ACK is lost the passive closer, in "
-		     "LAST_ACK, retransmits its FIN when the retransmission timer fires "
-		     "(tcp_retransmit_timer(), RTO floored at TCP_RTO_MIN = 200 ms). The "
-		     "TIME_WAIT socket (tcp_timewait_state_process()) answers the duplicate FIN "
-		     "with another ACK and the passive side closes. With "
+		     "LAST_ACK, re-sends its FIN as a tail loss probe (tcp_schedule_loss_probe(): "
+		     "PTO = 2 SRTT + tcp_rto_min_us, 200 ms by default, with one packet out; "
+		     "TcpExtTCPLossProbes +1, TcpExtTCPTimeouts +0), not from the retransmission "
+		     "timer. If the ACK of that probe is lost too, the retransmission timer "
+		     "takes over (tcp_retransmit_timer(): RTO at least SRTT + 200 ms, doubled each "
+		     "time; TcpExtTCPTimeouts +1 each). The TIME_WAIT socket "
+		     "(tcp_timewait_state_process()) answers each duplicate FIN with another ACK "
+		     "and the passive side closes. With "
 		     "net.ipv4.tcp_max_tw_buckets=0 no TIME_WAIT socket is created "
 		     "(TcpExtTCPTimeWaitOverflow); the retransmitted FIN finds no socket and "
 		     "tcp_v4_send_reset() answers it.",
 	.capture = "Server side: [F.] from the server, no ACK back, the same [F.] again ~204 ms "
-		   "later (marked retransmission), then the client's [.] (default) or [R] "
+		   "later (the loss probe, marked retransmission; with fin_acks_lost=N, N re-sends "
+		   "~200, 400, 800 ms apart after it), then the client's [.] (default) or [R] "
 		   "(no-timewait). Client side: the client's first final [.] is there but is "
 		   "marked lost: it left the client and never reached the server.",
 	.remedy = "Nothing to fix in the application: TIME_WAIT is the remedy. Keep "

@@ -435,6 +435,9 @@ START_TEST(impair_specs_parse)
 	ck_assert_int_eq(imp.m.flags, LAB_TH_ACK);
 	ck_assert_int_eq(imp.m.len, 0);
 	ck_assert_int_eq(imp.nth, 2);
+	ck_assert_int_eq(imp.count, 1);
+	ck_assert_int_eq(lab_impair_parse("drop,nth=2,count=3", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.count, 3);
 	ck_assert_int_eq(lab_impair_parse("delay=1.5ms,jitter=500us,dir=both", &imp, why, 256), 0);
 	ck_assert_int_eq(imp.delay_us, 1500);
 	ck_assert_int_eq(imp.jitter_us, 500);
@@ -465,6 +468,8 @@ START_TEST(impair_specs_rejected_with_a_reason)
 		{ "loss=101%", "not a percentage" },
 		{ "drop=3", "takes no value" },
 		{ "drop,nth=0", "not a valid value" },
+		{ "drop,count=0", "not a valid value" },
+		{ "delay=1ms,count=2", "not a key of" },
 		{ "drop,dir=up", "not a valid value" },
 		{ "drop,flags=SX", "not a valid value" },
 		{ "drop,jitter=5ms", "not a key of 'drop'" },

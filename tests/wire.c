@@ -127,6 +127,26 @@ START_TEST(drop_the_kth_match_exactly)
 }
 END_TEST
 
+/* count=N drops N matches in a row from the K-th: the 2nd send and its first retransmission */
+START_TEST(drop_count_matches_from_the_kth)
+{
+	const char *specs[] = { "drop,dir=c2s,flags=PA,len=10,nth=2,count=2", NULL };
+	const struct lab_wire_stat *st;
+	struct lab l;
+	uint32_t seqs[4];
+	int i;
+
+	lab_up(&l, specs);
+	for (i = 0; i < 4; i++)
+		round_trip(&l, 10);
+	lab_wire_stop(l.wire);
+	st = lab_wire_stat(l.wire, 0);
+	ck_assert_int_eq(st->dropped, 2);
+	ck_assert_uint_eq(dropped_seqs(&l, seqs, 4), 2);
+	lab_down(&l);
+}
+END_TEST
+
 /* the same seed drops the same segments; another seed drops others */
 static size_t lossy_run(const char *spec, uint32_t *seqs, size_t max)
 {
@@ -253,6 +273,7 @@ int main(void)
 	}
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, drop_the_kth_match_exactly);
+	tcase_add_test(tc, drop_count_matches_from_the_kth);
 	tcase_add_test(tc, seeded_loss_repeats_itself);
 	tcase_add_test(tc, delay_holds_each_way);
 	tcase_add_test(tc, reorder_lets_later_packets_overtake);
