@@ -66,6 +66,11 @@ struct lab_scenario {
 	size_t obs_size;
 	int (*play)(struct lab_run *run);
 	void (*judge)(struct lab_run *run);
+	/*
+	 * optional, from LAB_PRECONDITION(): false (and why) when the parameters make the
+	 * variant's documented behaviour impossible; the run is refused with exit 2
+	 */
+	bool (*check)(const struct lab_variant *v, const void *params, char *why, size_t len);
 };
 
 /* lab_variant_at() - variant @i of @sc (rows are the scenario's own type) */

@@ -89,6 +89,22 @@ static int fill_params(struct lab_run *run, char *why, size_t len)
 	return 0;
 }
 
+/* both the variant played and the one judged against must be possible with these values */
+static int check_params(struct lab_run *run, char *why, size_t len)
+{
+	const struct lab_variant *v[2] = { run->variant, run->expect_as };
+	char reason[256];
+	int i;
+
+	for (i = 0; run->sc->check && i < 2; i++) {
+		if (run->sc->check(v[i], run->params, reason, sizeof(reason)))
+			continue;
+		snprintf(why, len, "%s, variant %s: %s", run->sc->name, v[i]->name, reason);
+		return LAB_EXIT_USAGE;
+	}
+	return 0;
+}
+
 int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *why, size_t len)
 {
 	char known[256];
@@ -140,7 +156,8 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 		snprintf(why, len, "%s must be a number from 1 to 100", LAB_TOLERANCE_ENV);
 		return LAB_EXIT_USAGE;
 	}
-	return fill_params(run, why, len);
+	ret = fill_params(run, why, len);
+	return ret ? ret : check_params(run, why, len);
 }
 
 int lab_run_check(const struct lab_run_opts *opts, char *why, size_t len)

@@ -61,6 +61,20 @@
 						  .judge = id##_judge,                     \
 						  __VA_ARGS__ }
 
+/*
+ * LAB_PRECONDITION(id, VARIANT_TYPE, PARAMS_TYPE) - before LAB_SCENARIO(), with
+ * `.check = id##_check` among its fields: the scenario's static
+ * `bool precondition(const VT *v, const PT *p, char *why, size_t len)` is asked before a run;
+ * a parameter combination that cannot show the variant's behaviour is refused (exit 2) with
+ * the reason, instead of a story whose expectations adapt until nothing fails.
+ */
+#define LAB_PRECONDITION(id, VT, PT)                                                       \
+	static bool id##_check(const struct lab_variant *v, const void *p, char *why,      \
+			       size_t len)                                                 \
+	{                                                                                  \
+		return precondition(container_of(v, const VT, v), (const PT *)p, why, len); \
+	}
+
 /* for LAB_SCENARIO(): the runner's typed blobs (checked against the declared sizes) */
 const struct lab_variant *lab_story_variant(struct lab_run *run);
 const struct lab_variant *lab_story_expect_as(struct lab_run *run);

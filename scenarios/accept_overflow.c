@@ -6,7 +6,7 @@ struct variant {
 	struct lab_variant v;
 	bool accepts; /* the server accept()s and answers every client */
 	bool late_ack; /* the first client's handshake ACK is lost: its data brings it, too late */
-	long abort_on_overflow; /* net.ipv4.tcp_abort_on_overflow when late_ack (SYN cookies off) */
+	long abort_on_overflow; /* net.ipv4.tcp_abort_on_overflow when late_ack */
 };
 
 static const struct variant variants[] = {
@@ -40,8 +40,21 @@ static const struct lab_param params[] = {
 	LAB_PARAM(struct params, backlog, 2, 2, 16, "",
 		  "listen() backlog: the queue holds backlog + 1"),
 	LAB_PARAM(struct params, clients, 6, 1, 30, "",
-		  "clients that connect (default, accepts); the abort variants use backlog + 2"),
+		  "clients that connect (default: at least backlog + 2, or nothing overflows; "
+		  "accepts: any); the abort variants always use backlog + 2"),
 };
+
+/* the default variant's failure needs more clients than the queue holds */
+static bool precondition(const struct variant *v, const struct params *p, char *why, size_t len)
+{
+	if (v->accepts || v->late_ack || p->clients >= p->backlog + 2)
+		return true;
+	snprintf(why, len,
+		 "clients=%ld cannot overflow an accept queue that holds backlog + 1 = %ld: use "
+		 "clients >= %ld",
+		 p->clients, p->backlog + 1, p->backlog + 2);
+	return false;
+}
 
 struct obs {
 	long n_clients;
@@ -79,6 +92,17 @@ static bool data_retried(const struct lab_socks *s, const void *arg)
 
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].state == TCP_ESTABLISHED && s->v[i].wqueue && s->v[i].retrans)
+			return true;
+	return false;
+}
+
+/* the late client's request is still in SYN_RECV and its SYN-ACK went out again */
+static bool synack_retried(const struct lab_socks *s, const void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].state == TCP_SYN_RECV && s->v[i].retrans)
 			return true;
 	return false;
 }
@@ -147,7 +171,6 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 
 	obs->n_clients = v->late_ack ? p->backlog + 2 : p->clients;
 	if (v->late_ack) {
-		lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_syncookies", 0);
 		lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_abort_on_overflow", v->abort_on_overflow);
 		/* the first client's handshake ACK: its SYN got in, its ACK will come too late */
 		lab_impair(run, "drop,dir=c2s,flags=A,len=0,nth=1");
@@ -171,9 +194,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		lab_go(run, LAB_PROG_CLIENT);
 		if (v->abort_on_overflow)
 			lab_finish(run, LAB_PROG_CLIENT);
-		else
+		else {
 			lab_wait_for(run, LAB_CLIENT, data_retried, NULL,
 				     "the first client's data was retransmitted");
+			lab_wait_for(run, LAB_SERVER, synack_retried, NULL,
+				     "the server re-sent the first client's SYN-ACK");
+		}
 	}
 	observe(run, obs);
 	return lab_status(run);
@@ -197,8 +223,7 @@ static int64_t syn_retry_gap(const struct lab_trace *t)
 /* the failure: backlog + 1 in the queue, the other clients' SYNs dropped and retried */
 static void judge_queue_full(struct lab_run *run, const struct params *p, const struct obs *obs)
 {
-	int64_t queued = obs->n_clients < p->backlog + 1 ? obs->n_clients : p->backlog + 1;
-	int64_t refused = obs->n_clients - queued;
+	int64_t queued = p->backlog + 1, refused = obs->n_clients - queued; /* precondition() */
 	/* the SYN's retransmit timer (tcp_connect()): TCP_TIMEOUT_INIT, plus a tick */
 	struct lab_window w =
 		lab_window_us(run, lab_timer_us(run, LAB_TCP_TIMEOUT_INIT) + lab_tick_us(run));
@@ -211,9 +236,10 @@ static void judge_queue_full(struct lab_run *run, const struct params *p, const 
 	/* every refused SYN and every retransmission of it counts */
 	lab_expect_counter(run, LAB_SERVER, "TcpExtListenOverflows", LAB_GE, 2 * refused);
 	lab_expect_counter(run, LAB_SERVER, "TcpExtListenDrops", LAB_GE, 2 * refused);
-	if (refused)
-		lab_expect_within(run, "SYN retransmission: TCP_TIMEOUT_INIT 1 s + 1 tick", &w,
-				  syn_retry_gap(lab_capture(run, LAB_CLIENT)));
+	/* dropped before any SYN-cookie logic: not a SYN flood */
+	lab_expect_counter(run, LAB_SERVER, "TcpExtSyncookiesSent", LAB_EQ, 0);
+	lab_expect_within(run, "SYN retransmission: TCP_TIMEOUT_INIT 1 s + 1 tick", &w,
+			  syn_retry_gap(lab_capture(run, LAB_CLIENT)));
 }
 
 /* the remedy: every client gets its reply, nothing overflows */
@@ -236,10 +262,15 @@ static void judge_late_ack(struct lab_run *run, const struct variant *expect, co
 	lab_expect_calls(run, LAB_PROG_CLIENT, calls,
 			 rst ? "connect=0 send=16 recv=ECONNRESET" : "connect=0 send=16");
 	lab_expect_counter(run, LAB_SERVER, "TcpExtListenOverflows", LAB_GE, 1);
+	lab_expect_counter(run, LAB_SERVER, "TcpExtSyncookiesSent", LAB_EQ, 0);
+	/* tcp_check_req(): abort 1 resets the request (embryonic_reset), abort 0 keeps it */
+	lab_expect_counter(run, LAB_SERVER, "TcpExtEmbryonicRsts", LAB_EQ, rst);
 	lab_expect_state(run, "server sockets in SYN_RECV", !rst, obs->syn_recv);
+	lab_expect_count(run, "SYN-ACKs from the server (client-side pcap)", LAB_EQ,
+			 obs->n_clients + !rst,
+			 lab_packets(run, LAB_CLIENT, LAB_SERVER, LAB_TH_SYN | LAB_TH_ACK));
 	lab_expect_count(run, "client sockets with unacknowledged data", LAB_EQ, !rst,
 			 obs->unacked);
-	/* once the story is over, the harness stops the server: its queue is reset then */
 	lab_expect_count(run, "RST from the server (client-side pcap)", LAB_EQ, rst,
 			 lab_packets(run, LAB_CLIENT, LAB_SERVER, LAB_TH_RST));
 }
@@ -254,6 +285,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	else
 		judge_queue_full(run, p, obs);
 }
+
+LAB_PRECONDITION(accept_overflow, struct variant, struct params)
 
 /* clang-format off */
 LAB_SCENARIO(accept_overflow, struct variant, variants, struct params, params, struct obs,
@@ -273,12 +306,15 @@ LAB_SCENARIO(accept_overflow, struct variant, variants, struct params, params, s
 		     "whose ACK arrives when the queue is full fails in tcp_check_req(): with "
 		     "tcp_abort_on_overflow=0 the ACK is ignored (the server keeps SYN_RECV and "
 		     "retransmits its SYN-ACK, the client believes it is connected and its data "
-		     "is never ACKed); with =1 the server answers with a RST. With SYN cookies "
-		     "on, overflowing data is dropped silently: the variants turn them off.",
+		     "is never ACKed); with =1 the server answers with a RST "
+		     "(TcpExtEmbryonicRsts +1). SYN cookies play no part in either path: "
+		     "tcp_conn_request() drops the SYN before any cookie logic and "
+		     "tcp_check_req() never looks at them (TcpExtSyncookiesSent stays 0, with "
+		     "tcp_syncookies 1 or 0).",
 	.capture = "Client side: each queued client's [S] [S.] [.] [P.] with an ACK from the "
 		   "server; each refused client's [S] unanswered and again ~1 s later "
 		   "(retransmission). abort-0: the first client's [P.] retransmitted, never "
-		   "ACKed, with the server's [S.] coming again; abort-1: [R] from the server "
+		   "ACKed, and the server's [S.] again ~1 s after the first; abort-1: [R] from the server "
 		   "right after the client's [P.].",
 	.remedy = "accept() promptly (a dedicated accept loop, more workers, epoll), size the "
 		  "backlog for bursts (and net.core.somaxconn, which caps it), watch "
@@ -286,5 +322,6 @@ LAB_SCENARIO(accept_overflow, struct variant, variants, struct params, params, s
 		  "visible; it does not serve anyone.",
 	.seen_on = "6.18",
 	.budget_s = 20,
-	.timing = true);
+	.timing = true,
+	.check = accept_overflow_check);
 /* clang-format on */
