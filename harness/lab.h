@@ -70,7 +70,8 @@ struct lab_scenario {
 	 * optional, from LAB_PRECONDITION(): false (and why) when the parameters make the
 	 * variant's documented behaviour impossible; the run is refused with exit 2
 	 */
-	bool (*check)(const struct lab_variant *v, const void *params, char *why, size_t len);
+	bool (*check)(const struct lab_run *run, const struct lab_variant *v, const void *params,
+		      char *why, size_t len);
 };
 
 /* lab_variant_at() - variant @i of @sc (rows are the scenario's own type) */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel.h"
 #include "run.h"
 
 const struct lab_variant *lab_variant_find(const struct lab_scenario *sc, const char *name)
@@ -97,7 +98,7 @@ static int check_params(struct lab_run *run, char *why, size_t len)
 	int i;
 
 	for (i = 0; run->sc->check && i < 2; i++) {
-		if (run->sc->check(v[i], run->params, reason, sizeof(reason)))
+		if (run->sc->check(run, v[i], run->params, reason, sizeof(reason)))
 			continue;
 		snprintf(why, len, "%s, variant %s: %s", run->sc->name, v[i]->name, reason);
 		return LAB_EXIT_USAGE;
@@ -157,6 +158,8 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 		return LAB_EXIT_USAGE;
 	}
 	ret = fill_params(run, why, len);
+	if (!ret && run->sc->check)
+		lab_kernel_probe(&run->kernel); /* HZ, for the timers a precondition may model */
 	return ret ? ret : check_params(run, why, len);
 }
 

@@ -14,7 +14,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -167,13 +170,29 @@ static int op_accept(struct sockop_ctx *c, const long *arg, int nargs)
 
 static int op_recv(struct sockop_ctx *c, const long *arg, int nargs)
 {
-	long len = arg[0] ? arg[0] : 65536;
-	unsigned char *buf = malloc((size_t)len);
+	long len = nargs ? arg[0] : 65536;
+	unsigned char *buf = malloc((size_t)len + 1);
 
 	if (!buf)
 		return 1;
 	do_recv(c->events, c->fd, buf, len);
 	free(buf);
+	return 0;
+}
+
+/* SO_RCVLOWAT makes poll() wait for N bytes (tcp_poll()); SIOCINQ says how many are there */
+static int op_queued(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
+	int lowat = (int)arg[0], one = 1, queued = 0;
+
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+	while (poll(&p, 1, -1) > 0 || errno == EINTR) {
+		if (ioctl(c->fd, SIOCINQ, &queued) || queued >= arg[0] ||
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			break;
+	}
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
 	return 0;
 }
 
@@ -435,8 +454,10 @@ static int op_accepts(struct sockop_ctx *c, const long *arg, int nargs)
 static const struct sockop_verb verbs[] = {
 	{ "accept", 0, 0, "accept", "accept one connection; the listener is closed (server)",
 	  op_accept },
-	{ "recv", 0, 1, "recv[:BUF]", "one recv() with a BUF-byte buffer (default 65536)",
-	  op_recv },
+	{ "recv", 0, 1, "recv[:BUF]",
+	  "one recv() with a BUF-byte buffer (default 65536; 0 reads nothing)", op_recv },
+	{ "queued", 1, 1, "queued:N",
+	  "wait until N bytes are queued to read (or EOF); read none of them", op_queued },
 	{ "drain", 0, 1, "drain[:N]",
 	  "recv() until N bytes in all (0 or absent: until EOF or error)", op_drain },
 	{ "send", 1, 1, "send:N", "one send() of N bytes (MSG_NOSIGNAL: EPIPE is reported)",

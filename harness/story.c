@@ -380,15 +380,30 @@ struct lab_window lab_window_us(const struct lab_run *run, int64_t expected_us)
  * ticks; each further level's buckets are 8 times coarser (LVL_CLK_SHIFT 3). A timer fires at
  * the end of its bucket: up to one granule late, never early, plus the tick it was armed in.
  */
-struct lab_window lab_timer_window(const struct lab_run *run, int64_t us)
+/* the timer wheel's granule, in ticks, for a timer @ticks ahead: 1 below 64, 8 below 512 ... */
+static int64_t granule(int64_t ticks)
 {
-	int64_t tick = lab_tick_us(run), ticks = us / tick, gran = 1, start = 63;
-	struct lab_window w;
+	int64_t gran = 1, start = 63;
 
 	while (ticks >= start && gran < (1 << 24)) {
 		gran *= 8;
 		start *= 8;
 	}
+	return gran;
+}
+
+int64_t lab_timer_slack_us(const struct lab_run *run, int64_t us)
+{
+	int64_t tick = lab_tick_us(run);
+
+	return (granule(us / tick) + 1) * tick;
+}
+
+struct lab_window lab_timer_window(const struct lab_run *run, int64_t us)
+{
+	int64_t tick = lab_tick_us(run), gran = granule(us / tick);
+	struct lab_window w;
+
 	if (gran == 1)
 		return lab_window(us + tick, run->scale);
 	w = lab_window(us + gran * tick / 2, run->scale);

@@ -64,15 +64,16 @@
 /*
  * LAB_PRECONDITION(id, VARIANT_TYPE, PARAMS_TYPE) - before LAB_SCENARIO(), with
  * `.check = id##_check` among its fields: the scenario's static
- * `bool precondition(const VT *v, const PT *p, char *why, size_t len)` is asked before a run;
+ * `bool precondition(const struct lab_run *run, const VT *v, const PT *p, char *why,
+ * size_t len)` is asked before a run (the kernel's timers are known then: lab_timer_us() ...);
  * a parameter combination that cannot show the variant's behaviour is refused (exit 2) with
  * the reason, instead of a story whose expectations adapt until nothing fails.
  */
-#define LAB_PRECONDITION(id, VT, PT)                                                       \
-	static bool id##_check(const struct lab_variant *v, const void *p, char *why,      \
-			       size_t len)                                                 \
-	{                                                                                  \
-		return precondition(container_of(v, const VT, v), (const PT *)p, why, len); \
+#define LAB_PRECONDITION(id, VT, PT)                                                             \
+	static bool id##_check(const struct lab_run *run, const struct lab_variant *v,           \
+			       const void *p, char *why, size_t len)                             \
+	{                                                                                        \
+		return precondition(run, container_of(v, const VT, v), (const PT *)p, why, len); \
 	}
 
 /* for LAB_SCENARIO(): the runner's typed blobs (checked against the declared sizes) */
@@ -181,6 +182,8 @@ int64_t lab_timer_us(const struct lab_run *run, enum lab_ktimer t);
  * the middle of that span, as the window's centre
  */
 struct lab_window lab_timer_window(const struct lab_run *run, int64_t us);
+/* lab_timer_slack_us() - the most a timer armed for @us fires late: its granule + one tick */
+int64_t lab_timer_slack_us(const struct lab_run *run, int64_t us);
 /* lab_window_us() - expected +- the tolerance (max(4 ms, 12.5 %) x TCPLAB_TOLERANCE_SCALE) */
 struct lab_window lab_window_us(const struct lab_run *run, int64_t expected_us);
 /* lab_tick_us() - one jiffy (HZ from the kernel config, 1000 assumed and said if unknown) */

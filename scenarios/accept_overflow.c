@@ -45,7 +45,8 @@ static const struct lab_param params[] = {
 };
 
 /* the default variant's failure needs more clients than the queue holds */
-static bool precondition(const struct variant *v, const struct params *p, char *why, size_t len)
+static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
+			 char *why, size_t len)
 {
 	if (v->accepts || v->late_ack || p->clients >= p->backlog + 2)
 		return true;

@@ -31,13 +31,15 @@ struct params {
 };
 
 static const struct lab_param params[] = {
-	LAB_PARAM(struct params, idle, 1, 1, 10, "s",
+	LAB_PARAM(struct params, idle, 1, 1, 5, "s",
 		  "TCP_KEEPIDLE: silence before the first probe"),
-	LAB_PARAM(struct params, interval, 1, 1, 10, "s", "TCP_KEEPINTVL: between probes"),
-	LAB_PARAM(struct params, count, 3, 1, 10, "",
-		  "TCP_KEEPCNT: unanswered probes before the abort"),
-	LAB_PARAM(struct params, user_timeout, 2500, 1, 60000, "ms",
-		  "TCP_USER_TIMEOUT (variant user-timeout)"),
+	LAB_PARAM(struct params, interval, 1, 1, 5, "s", "TCP_KEEPINTVL: between probes"),
+	LAB_PARAM(struct params, count, 3, 1, 5, "",
+		  "TCP_KEEPCNT: unanswered probes before the abort (default variant)"),
+	LAB_PARAM(struct params, user_timeout, 2500, 1, 30000, "ms",
+		  "TCP_USER_TIMEOUT (variant user-timeout); a value just past a probe time, "
+		  "within the timers' slack, is refused: the kernel may give up one probe "
+		  "earlier"),
 };
 
 struct obs {
@@ -59,6 +61,42 @@ static int64_t expiry_us(const struct variant *v, const struct params *p, long *
 	k = (p->user_timeout - p->idle * 1000 + p->interval * 1000 - 1) / (p->interval * 1000);
 	*probes = k < 1 ? 1 : k;
 	return (p->idle + p->interval * *probes) * 1000000L;
+}
+
+/*
+ * With a user timeout, tcp_keepalive_timer() gives up at the first expiry after a probe at which
+ * the time since the last packet received (in jiffies, timers' lateness included) reaches
+ * msecs_to_jiffies(user_timeout). Expiry k (k >= 1) comes idle + k x interval after it, plus
+ * up to one granule per timer: a user timeout within that slack of expiry k may end at k
+ * or at k + 1, so the story cannot say which.
+ */
+static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
+			 char *why, size_t len)
+{
+	int64_t tick = lab_tick_us(run), idle = p->idle * 1000000L, step = p->interval * 1000000L;
+	int64_t ut = (p->user_timeout * 1000L + tick - 1) / tick * tick, at = idle, slack;
+	long k;
+
+	if (!v->user_timeout)
+		return true;
+	slack = lab_timer_slack_us(run, idle);
+	for (k = 1;; k++) {
+		at += step; /* expiry k: k probes are out */
+		slack += lab_timer_slack_us(run, step);
+		if (at >= ut)
+			break;
+		if (ut <= at + slack) {
+			snprintf(why, len,
+				 "user_timeout=%ld ms is within the timers' slack after expiry %ld "
+				 "(%lld..%lld ms): the kernel may give up after %ld or %ld probes; "
+				 "use %lld or at least %lld",
+				 p->user_timeout, k, (long long)at / 1000,
+				 (long long)(at + slack) / 1000, k, k + 1, (long long)at / 1000,
+				 (long long)(at + slack) / 1000 + 1);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* the connection is gone, or the monotonic time *@arg has come */
@@ -161,6 +199,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 lab_impaired(run, obs->blackhole).dropped);
 }
 
+LAB_PRECONDITION(keepalive_expiry, struct variant, struct params)
+
 /* clang-format off */
 LAB_SCENARIO(keepalive_expiry, struct variant, variants, struct params, params, struct obs,
 	.name = "keepalive-expiry",
@@ -177,7 +217,9 @@ LAB_SCENARIO(keepalive_expiry, struct variant, variants, struct params, params, 
 		     "repeats every TCP_KEEPINTVL; after TCP_KEEPCNT probes it sends a RST "
 		     "(tcp_send_active_reset()), sets sk_err = ETIMEDOUT (tcp_write_err()) and "
 		     "counts TcpExtTCPAbortOnTimeout. With TCP_USER_TIMEOUT set, the count is "
-		     "ignored: the abort comes at the first probe at or past the user timeout. "
+		     "ignored: the abort comes at the first expiry of the keepalive timer, after "
+		     "a probe, at which the time since the peer was last heard reaches the user "
+		     "timeout (in jiffies, the timers' own lateness included). "
 		     "Keepalive never fires while data is unacknowledged: then tcp_retries2 or "
 		     "TCP_USER_TIMEOUT decide.",
 	.capture = "Client side: the handshake, then silence for 'idle' seconds, then [.] "
@@ -188,6 +230,7 @@ LAB_SCENARIO(keepalive_expiry, struct variant, variants, struct params, params, 
 		  "idle time is 2 hours: tcp_keepalive_time=7200), or use application-level "
 		  "heartbeats; TCP_USER_TIMEOUT bounds how long unacknowledged data may wait.",
 	.seen_on = "6.18",
-	.budget_s = 130,
-	.timing = true);
+	.budget_s = 45,
+	.timing = true,
+	.check = keepalive_expiry_check);
 /* clang-format on */

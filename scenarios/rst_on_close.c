@@ -24,9 +24,24 @@ struct params {
 static const struct lab_param params[] = {
 	LAB_PARAM(struct params, request_bytes, 200, 1, 60000, "bytes",
 		  "size of the client's request (one send())"),
-	LAB_PARAM(struct params, read_bytes, 10, 0, 60000, "bytes",
-		  "bytes the server reads before close() (default)"),
+	LAB_PARAM(struct params, read_bytes, 10, 0, 59999, "bytes",
+		  "bytes the server reads before close(), once the whole request has arrived "
+		  "(default variant; fewer than request_bytes, 0 reads nothing)"),
 };
+
+/* the failure needs unread bytes at close() */
+static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
+			 char *why, size_t len)
+{
+	if (v->drain || p->read_bytes < p->request_bytes)
+		return true;
+	snprintf(why, len,
+		 "read_bytes=%ld reads the whole %ld-byte request: nothing is left unread at "
+		 "close(), so there is no RST to show (use read_bytes < request_bytes, or the "
+		 "drain variant)",
+		 p->read_bytes, p->request_bytes);
+	return false;
+}
 
 struct obs {
 	int64_t server_time_wait;
@@ -37,10 +52,14 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 {
 	struct lab_socks socks = LAB_SOCKS_INIT;
 
+	/* the whole request is in the receive queue before the server reads part of it */
 	if (v->drain)
 		lab_server(run, NULL, "accept,drain:%ld,close", p->request_bytes);
+	else if (p->read_bytes)
+		lab_server(run, NULL, "accept,queued:%ld,recv:%ld,close", p->request_bytes,
+			   p->read_bytes);
 	else
-		lab_server(run, NULL, "accept,recv:%ld,close", p->read_bytes);
+		lab_server(run, NULL, "accept,queued:%ld,close", p->request_bytes);
 	if (v->drain)
 		lab_client(run, "send:%ld,recv,close", p->request_bytes);
 	else
@@ -75,6 +94,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPAbortOnClose", LAB_EQ, expect->rst);
 }
 
+LAB_PRECONDITION(rst_on_close, struct variant, struct params)
+
 LAB_SCENARIO(
 	rst_on_close, struct variant, variants, struct params, params, struct obs,
 	.name = "rst-on-close",
@@ -97,4 +118,4 @@ LAB_SCENARIO(
 		  "close(). Variant 'drain': the server reads all request_bytes, closes, sends "
 		  "FIN, and the closer sits in TIME_WAIT; the client sees a clean EOF "
 		  "(recv() = 0).",
-	.seen_on = "6.18", .budget_s = 10);
+	.seen_on = "6.18", .budget_s = 10, .check = rst_on_close_check);

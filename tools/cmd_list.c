@@ -61,6 +61,21 @@ static void markdown(void)
 	}
 }
 
+/* one parameter per line: SCENARIO NAME DEFAULT MIN MAX (what the property test draws from) */
+static void params(void)
+{
+	size_t i, j;
+
+	printf("# scenario parameter default min max\n");
+	for (i = 0; i < lab_n_scenarios; i++) {
+		const struct lab_scenario *sc = lab_scenarios[i];
+
+		for (j = 0; j < sc->n_params; j++)
+			printf("%s %s %ld %ld %ld\n", sc->name, sc->params[j].name,
+			       sc->params[j].def, sc->params[j].min, sc->params[j].max);
+	}
+}
+
 int cmd_list(int argc, char **argv)
 {
 	char variants[256];
@@ -74,6 +89,10 @@ int cmd_list(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--markdown")) {
 		markdown();
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--params")) {
+		params();
 		return 0;
 	}
 	for (i = 0; i < lab_n_scenarios; i++) {

@@ -1,0 +1,31 @@
+#!/bin/sh
+# The facts of a run folder (the format of `tcplab facts`), recomputed by tshark: an independent
+# reading of both captures up to the story's end (report.json's story_end_us); payload is new
+# bytes (sequence space first covered), as tcplab counts it.
+# usage: tshark-facts.sh RUN-DIR
+set -eu
+dir=$1
+end=$(sed -n 's/.*"story_end_us": *\([0-9]*\).*/\1/p' "$dir/report.json" | head -1)
+[ -n "$end" ] || { echo "tshark-facts: no story_end_us in $dir/report.json" >&2; exit 2; }
+for side in client server; do
+	echo "$side-side capture:"
+	tshark -r "$dir/$side.pcap" -Y tcp -T fields -E separator=' ' -e frame.time_epoch \
+		-e ip.src -e ip.dst -e tcp.flags.syn -e tcp.flags.fin -e tcp.flags.reset -e tcp.len \
+		-e tcp.stream -e tcp.seq 2>/dev/null |
+		awk -v end="$end" '
+		function b(x) { return x == "1" || x == "True" }
+		{
+			split($1, t, "."); us = t[1] * 1000000 + substr(t[2] "000000", 1, 6)
+			if (us > end) next
+			k = $2 " -> " $3
+			if (!(k in seen)) { seen[k] = 1; order[n++] = k }
+			syn[k] += b($4); fin[k] += b($5); rst[k] += b($6)
+			# new payload bytes: the highest relative sequence number each stream reached
+			s = k SUBSEP $8
+			if ($7 > 0 && $9 + $7 - 1 > top[s]) { len[k] += $9 + $7 - 1 - top[s]; top[s] = $9 + $7 - 1 }
+		}
+		END {
+			for (i = 0; i < n; i++) { k = order[i]
+				printf "  %s: SYN %d FIN %d RST %d payload %d bytes\n", k, syn[k], fin[k], rst[k], len[k] }
+		}'
+done
