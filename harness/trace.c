@@ -372,7 +372,7 @@ void lab_trace_free(struct lab_trace *t)
 
 void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *indent, FILE *out)
 {
-	struct in_addr src[2] = { { 0 } };
+	struct in_addr src[2] = { { 0 } }, dst[2] = { { 0 } };
 	size_t syn[2] = { 0 }, fin[2] = { 0 }, rst[2] = { 0 }, i, d, nsrc = 0;
 	uint64_t bytes[2] = { 0 };
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
@@ -385,6 +385,7 @@ void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *in
 		if (d == nsrc) {
 			if (nsrc == 2)
 				continue; /* facts of one conversation: the first two addresses */
+			dst[nsrc] = p->dst;
 			src[nsrc++] = p->src;
 		}
 		syn[d] += !!(p->flags & LAB_TH_SYN);
@@ -394,8 +395,8 @@ void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *in
 	}
 	for (d = 0; d < nsrc; d++) {
 		inet_ntop(AF_INET, &src[d], a, sizeof(a));
-		inet_ntop(AF_INET, &src[!d], b, sizeof(b));
+		inet_ntop(AF_INET, &dst[d], b, sizeof(b));
 		fprintf(out, "%s%s -> %s: SYN %zu FIN %zu RST %zu payload %" PRIu64 " bytes\n",
-			indent, a, nsrc == 2 ? b : "?", syn[d], fin[d], rst[d], bytes[d]);
+			indent, a, b, syn[d], fin[d], rst[d], bytes[d]);
 	}
 }

@@ -38,18 +38,41 @@ static const struct lab_param params[] = {
 	LAB_PARAM(struct params, request_bytes, 16, 1, 60000, "bytes",
 		  "what the client sends (and gets back)"),
 	LAB_PARAM(struct params, synack_retries, 1, 0, 3, "",
-		  "server net.ipv4.tcp_synack_retries (past-retries)"),
+		  "server net.ipv4.tcp_synack_retries (past-retries only; the others keep the "
+		  "kernel's default, 5)"),
 };
+
+/* past-retries: one data segment meets one RST (a longer request is cut short by it) */
+static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
+			 char *why, size_t len)
+{
+	if (!v->request_expires || p->request_bytes <= 1448)
+		return true;
+	snprintf(why, len,
+		 "request_bytes=%ld is more than one segment (MSS 1448): the first one's RST "
+		 "cuts the send() short; use at most 1448",
+		 p->request_bytes);
+	return false;
+}
 
 struct obs {
 	int drop; /* impairment index */
-	int64_t syn_recv_us; /* past-retries: how long the request socket lived */
+	int64_t request_gone_us; /* past-retries: when the request socket was seen gone (realtime) */
 };
 
-/* the server forgets the request after 1 + 2 + ... + 2^retries times TCP_TIMEOUT_INIT (1 s) */
-static int64_t request_lifetime_us(const struct lab_run *run, long retries)
+/*
+ * The server forgets the request after 1 + 2 + ... + 2^retries times TCP_TIMEOUT_INIT (1 s):
+ * one request timer each, each firing at the end of its timer-wheel granule
+ */
+static struct lab_window request_lifetime(const struct lab_run *run, long retries)
 {
-	return ((2L << retries) - 1) * lab_timer_us(run, LAB_TCP_TIMEOUT_INIT);
+	int64_t sum = 0;
+	long i;
+
+	for (i = 0; i <= retries; i++)
+		sum += lab_timer_window(run, lab_timer_us(run, LAB_TCP_TIMEOUT_INIT) << i)
+			       .expected_us;
+	return lab_window_us(run, sum);
 }
 
 static bool no_syn_recv(const struct lab_socks *s, const void *arg)
@@ -61,15 +84,14 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		struct obs *obs)
 {
 	struct lab_socks socks = LAB_SOCKS_INIT;
-	int64_t t0;
 
-	lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_synack_retries", p->synack_retries);
+	if (v->request_expires)
+		lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_synack_retries", p->synack_retries);
 	/* the client's first pure ACK is the handshake's third packet */
 	obs->drop = lab_impair(run, "%s", v->loss);
 	lab_server(run, NULL, "accept,recv:%ld,send:%ld", p->request_bytes, p->request_bytes);
 	lab_client(run, "%ssend:%ld,recv:%ld", v->client_waits ? "wait," : "", p->request_bytes,
 		   p->request_bytes);
-	t0 = lab_mono_us();
 	if (v->client_waits) {
 		/* the client is ESTABLISHED, the server holds a request socket */
 		lab_wait_state(run, LAB_SERVER, TCP_SYN_RECV);
@@ -80,7 +102,7 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		if (v->request_expires) {
 			lab_wait_for(run, LAB_SERVER, no_syn_recv, NULL,
 				     "the server dropped the request socket (SYN_RECV)");
-			obs->syn_recv_us = lab_mono_us() - t0;
+			obs->request_gone_us = lab_now_us();
 			lab_note(run, "request socket expired (SYN_RECV gone)");
 		} else {
 			/* the retransmitted SYN-ACK, ACKed again, completes the handshake */
@@ -95,6 +117,17 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
+/* server-side pcap: when the first SYN-ACK left (the request socket was made just before) */
+static int64_t first_synack_us(const struct lab_trace *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].flags == (LAB_TH_SYN | LAB_TH_ACK))
+			return t->v[i].t_us;
+	return -1;
+}
+
 static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
 		  const struct obs *obs)
 {
@@ -103,6 +136,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	const struct lab_event *acc = lab_call(run, LAB_PROG_SERVER, "accept", 0);
 	int64_t late = conn && acc && acc->ret >= 0 ? acc->t_us - conn->t_us : -1;
 	int64_t synacks = lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_SYN | LAB_TH_ACK);
+	int64_t synack_us = first_synack_us(lab_capture(run, LAB_SERVER));
 	int64_t dropped = lab_impaired(run, obs->drop).dropped;
 	const char *accept_late = "accept() after connect()";
 	struct lab_window w;
@@ -117,11 +151,11 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	lab_expect_calls(run, LAB_PROG_CLIENT, calls, want);
 	if (expect->request_expires) {
 		/* every ACK lost: the SYN-ACK retries run out, the request goes, the data meets RST */
-		w = lab_window_us(run, request_lifetime_us(run, p->synack_retries));
+		w = request_lifetime(run, p->synack_retries);
 		lab_expect_count(run, "handshake ACKs the wire dropped", LAB_GE,
 				 p->synack_retries + 1, dropped);
 		lab_expect_within(run, "SYN_RECV lifetime: (2^(retries+1) - 1) x 1 s", &w,
-				  obs->syn_recv_us);
+				  synack_us < 0 ? -1 : obs->request_gone_us - synack_us);
 		lab_expect_count(run, "SYN-ACKs from the server (server-side pcap)", LAB_EQ,
 				 p->synack_retries + 1, synacks);
 		lab_expect_count(run, "RST from the server (server-side pcap)", LAB_EQ, 1,
@@ -146,6 +180,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_RST) +
 				 lab_packets(run, LAB_SERVER, LAB_CLIENT, LAB_TH_RST));
 }
+
+LAB_PRECONDITION(lost_handshake_ack, struct variant, struct params)
 
 LAB_SCENARIO(
 	lost_handshake_ack, struct variant, variants, struct params, params, struct obs,
@@ -172,4 +208,4 @@ LAB_SCENARIO(
 		  "1 s stall; nothing is broken. Clients that may be silent for long should "
 		  "not rely on a handshake that only they consider complete: send first, or "
 		  "use TCP_DEFER_ACCEPT/keepalive knowingly. The variants show both.",
-	.seen_on = "6.18", .budget_s = 40, .timing = true);
+	.seen_on = "6.18", .budget_s = 40, .timing = true, .check = lost_handshake_ack_check);
