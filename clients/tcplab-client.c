@@ -2,7 +2,7 @@
 /*
  * tcplab-client - connect, then run a step script on the socket, reporting every call.
  *
- * By hand:  ip netns exec cli tcplab-client --connect 198.51.100.1:5000 --ops send:200,recv,close
+ * By hand:  ip netns exec cli tcplab-client --connect 198.51.100.1:7357 --ops send:200,recv,close
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

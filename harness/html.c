@@ -126,7 +126,7 @@ static void svg_event(FILE *f, const struct lab_run *run, const struct lab_event
 
 	const char *spec = strrchr(ev->detail, '(');
 
-	if (state) /* "TIME_WAIT 192.0.2.1:42298-198.51.100.1:5000": the state is what matters */
+	if (state) /* "TIME_WAIT 192.0.2.1:42298-198.51.100.1:7357": the state is what matters */
 		snprintf(text, sizeof(text), "%s: %.*s", ev->who, (int)strcspn(ev->detail, " "),
 			 ev->detail);
 	else if (wire && !note && spec) /* the packet is the red arrow above: name the rule */

@@ -13,7 +13,7 @@
  * Scenarios write against story.h; the command line and the tests against this file and run.h's
  * lab_run_main(). The library never names a scenario: the registry (scenarios/) does.
  */
-#define LAB_PORT 5000 /* the lab's default server port */
+#define LAB_PORT 7357 /* the lab's server port: no Wireshark dissector claims it (5000 is RSL) */
 #define LAB_PARAMS_MAX 16
 
 #define LAB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -2,7 +2,7 @@
 /*
  * tcplab-server - listen, then run a step script on the socket, reporting every call.
  *
- * By hand:  ip netns exec srv tcplab-server --listen 0.0.0.0:5000 --ops accept,recv:10,close
+ * By hand:  ip netns exec srv tcplab-server --listen 0.0.0.0:7357 --ops accept,recv:10,close
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -22,7 +22,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: tcplab-server [--listen ADDR:PORT] [--backlog N] [--rcvbuf BYTES]\n"
 	      "                     [--ready-fd FD] [--ops STEPS]\n"
-	      "Listens on ADDR:PORT (default 0.0.0.0:5000), then runs STEPS on the socket\n"
+	      "Listens on ADDR:PORT (default 0.0.0.0:7357), then runs STEPS on the socket\n"
 	      "(default accept,drain,close). Each socket call is reported on stdout as a JSON line.\n"
 	      "  --backlog N      listen() backlog (default 128)\n"
 	      "  --rcvbuf BYTES   SO_RCVBUF set before listen(), inherited by accepted sockets\n"
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 					      { "ops", required_argument, NULL, 'o' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(5000) };
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(7357) };
 	const char *script = "accept,drain,close";
 	long backlog = 128, rcvbuf = 0, ready_fd = -1;
 	struct sockop ops[SOCKOPS_MAX];

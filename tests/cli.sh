@@ -49,7 +49,7 @@ expect 0 "^rst-on-close$" list --names
 expect 0 "rst-on-close drain default 1" list --cases
 expect 0 "| \`rst-on-close\` |" list --markdown
 expect 2 "unknown option" list --bogus
-expect 0 "tcplab-server --listen 0.0.0.0:5000 --ops accept,recv:10,close" explain rst-on-close
+expect 0 "tcplab-server --listen 0.0.0.0:7357 --ops accept,recv:10,close" explain rst-on-close
 expect 2 "takes one scenario" explain
 expect 2 "not a run folder" facts /nonexistent
 expect 2 "unknown command" frobnicate

@@ -19,7 +19,7 @@ for host in client wire server; do
 	ip netns list | grep -q "^tcplab-$id-$host" || { echo "FAIL: tcplab-$id-$host not kept"; fail=1; }
 done
 # the client's TIME_WAIT socket is still there to look at
-ip netns exec "tcplab-$id-client" ss -tan state time-wait | grep -q 5000 ||
+ip netns exec "tcplab-$id-client" ss -tan state time-wait | grep -q 7357 ||
 	{ echo "FAIL: no TIME_WAIT in the kept client namespace"; fail=1; }
 "$tcplab" clean >/dev/null
 ip netns list | grep -q "^tcplab-" && { echo "FAIL: clean left kept labs"; fail=1; }

@@ -30,7 +30,7 @@ case_() {
 
 case_ crash-before-listen 99 "ended (killed by SIGSEGV) before it listened" 5 \
 	rst-on-close --server-cmd 'kill -SEGV $$' &
-case_ never-listens 99 "never listened on port 5000 within" 15 \
+case_ never-listens 99 "never listened on port 7357 within" 15 \
 	rst-on-close --server-cmd 'exec sleep 60' &
 case_ client-hangs 99 "did not finish within the scenario's 10 s budget" 15 \
 	rst-on-close --client-cmd 'exec sleep 60' &

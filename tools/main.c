@@ -22,7 +22,7 @@ static int cmd_help(int argc, char **argv);
 	"                  your own program instead of ours, run by /bin/sh -c in\n"     \
 	"                  the same namespace, with {server_addr} {port} {server}\n"     \
 	"                  {client_addr} filled in; the server must listen on port\n"    \
-	"                  5000 within 10 s. Expectations that need our programs'\n"     \
+	"                  7357 within 10 s. Expectations that need our programs'\n"     \
 	"                  reports are n/a; the network's decide the verdict.\n"         \
 	"                  e.g. --client-cmd 'curl -s http://{server}/'\n"               \
 	"  --keep          leave the lab's namespaces in place, named\n"                 \
