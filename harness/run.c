@@ -250,9 +250,13 @@ static void tell(struct lab_run *run)
 	run->story_end_us = lab_now_us();
 	if (!err)
 		read_counters(run, run->after);
+	/*
+	 * The captures end with the story: stopping the programs (their FINs and RSTs, a
+	 * listener's queue reset) is the lab's teardown, not part of what the story explains.
+	 */
+	lab_capture_stop(&run->cap);
 	lab_run_stop_programs(run);
 	lab_wire_stop(run->wire);
-	lab_capture_stop(&run->cap);
 	if (run->dir[0])
 		read_traces(run);
 	wire_events(run);
