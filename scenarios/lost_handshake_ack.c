@@ -164,13 +164,13 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	}
 	/* one ACK lost: an idle client waits for the retransmitted SYN-ACK, a talking one does not */
 	lab_expect_count(run, "handshake ACKs the wire dropped", LAB_EQ, 1, dropped);
-	w = lab_window_us(run, lab_timer_us(run, LAB_TCP_TIMEOUT_INIT) + lab_tick_us(run));
+	w = lab_timer_window(run, lab_timer_us(run, LAB_TCP_TIMEOUT_INIT));
 	if (lab_needs(run, LAB_PROG_CLIENT, accept_late) &&
 	    lab_needs(run, LAB_PROG_SERVER, accept_late)) {
 		if (expect->client_waits)
-			lab_expect_within(run,
-					  "accept() after connect(): TCP_TIMEOUT_INIT 1 s + 1 tick",
-					  &w, late);
+			lab_expect_within(
+				run, "accept() after connect(): TCP_TIMEOUT_INIT 1 s + wheel slack",
+				&w, late);
 		else
 			lab_expect_at_most(run, "accept() after connect(): no wait", 50000, late);
 	}

@@ -34,7 +34,7 @@ static const struct variant variants[] = {
 	/* a different stall: TCP_CORK never released holds the data for the cork ceiling */
 	{ .v = { "cork", "TCP_CORK set and never released: each request waits ~200 ms" },
 	  .cork = true,
-	  .stall = "p50 latency: TCP_CORK ceiling 200 ms + 1 tick",
+	  .stall = "p50 latency: probe timer, at least TCP_RTO_MIN 200 ms",
 	  .stall_timer = LAB_TCP_RTO_MIN },
 };
 
@@ -88,6 +88,20 @@ static int64_t late_ack_releases(const struct lab_run *run)
 	return n;
 }
 
+/* client data segments of @len bytes sent >= 30 ms after anything else on the connection */
+static int64_t corked_releases(const struct lab_run *run, long len)
+{
+	const struct lab_trace *t = lab_capture(run, LAB_CLIENT);
+	struct in_addr client = lab_host_addr(LAB_CLIENT);
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 1; i < t->n; i++)
+		n += t->v[i].src.s_addr == client.s_addr && t->v[i].len == (uint32_t)len &&
+		     t->v[i].t_us - t->v[i - 1].t_us >= 30000;
+	return n;
+}
+
 /*
  * The client's own timing of requests 1..n-1 (request 0 runs in quick-ACK mode, at connection
  * start), as a series: how many it timed.
@@ -138,6 +152,15 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 		/* one delayed ACK may still fire around the close */
 		lab_expect_counter(run, LAB_SERVER, "TcpExtDelayedACKs", LAB_LE, 1);
 	}
+	/*
+	 * the cork: the probe timer sends header and body as one segment, after >= 30 ms of
+	 * silence and with no server ACK before it (no counter marks it: TcpExtTCPWinProbe only
+	 * counts empty window probes)
+	 */
+	if (expect->cork)
+		lab_expect_count(run, "header + body as one segment after a silence (pcap)", LAB_GE,
+				 steady * 8 / 10,
+				 corked_releases(run, p->header_bytes + p->body_bytes));
 }
 
 LAB_SCENARIO(
@@ -148,15 +171,18 @@ LAB_SCENARIO(
 		   "The first request is fast; every later one takes about 40 ms (44 ms at "
 		   "HZ=250) although the round trip is a few microseconds.",
 	.mechanism =
-		"Nagle's algorithm (tcp_nagle_check(), RFC 896) keeps a small segment back "
-		"while earlier data is unacknowledged: the body waits for the header's ACK. "
+		"Nagle's algorithm (RFC 896; Linux uses Minshall's variant: tcp_nagle_check() -> "
+		"tcp_minshall_check()) keeps a small segment back while an earlier small "
+		"segment is unacknowledged: the body waits for the header's ACK. "
 		"The server has read only the header, has nothing to send, and delays its ACK "
 		"(tcp_send_delayed_ack(): at least TCP_DELACK_MIN = HZ/25, 40 ms, fired by "
 		"tcp_delack_timer one timer-wheel tick late). The connection starts in quick-ACK "
 		"mode, so request 0 is fast; once the server has sent data it is in "
 		"interactive (pingpong) mode and delays. TcpExtDelayedACKs counts each timer. "
 		"TCP_CORK is a different stall: partial frames are held until the cork is "
-		"released, at most ~200 ms.",
+		"released or the probe timer fires (tcp_check_probe_timer(): "
+		"tcp_probe0_base() = max(RTO, TCP_RTO_MIN), so at least 200 ms); "
+		"tcp_write_wakeup() then sends header and body as one segment.",
 	.capture =
 		"Client side, per request: the header [P.], ~40 ms of silence, the server's bare "
 		"ACK [.], then at once the body [P.], then the reply. With TCP_NODELAY, writev() "
