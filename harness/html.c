@@ -343,13 +343,17 @@ static void story(FILE *f, const struct lab_run *run)
 {
 	const struct lab_scenario *sc = run->sc;
 	static const char *const titles[] = { "Symptom", "Mechanism", "In the capture", "Remedy" };
-	const char *texts[] = { sc->symptom, sc->mechanism, sc->capture, sc->remedy };
+	const char *texts[] = { sc->symptom, sc->mechanism, run->variant->capture, sc->remedy };
 	size_t i;
 
 	fprintf(f, "<h2>The story</h2>\n");
 	for (i = 0; i < 4; i++) {
 		fprintf(f, "<h3>%s</h3><p class='text'>", titles[i]);
-		esc(f, texts[i]);
+		if (i == 2 && sc->capture) {
+			esc(f, sc->capture);
+			fprintf(f, " ");
+		}
+		esc(f, texts[i] ? texts[i] : "");
 		fprintf(f, "</p>\n");
 	}
 	fprintf(f, "<h3>By hand (what this run started, in namespaces you make)</h3><pre>");

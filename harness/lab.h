@@ -43,6 +43,12 @@ struct lab_param {
 struct lab_variant {
 	const char *name;
 	const char *summary;
+	/*
+	 * what this variant's captures show: every kind of packet in them, in tcpdump's notation
+	 * ([S], [S.], [.], [P.], [F.], [R] ...), and no other (tests/capture-text.sh checks it
+	 * against the reference captures)
+	 */
+	const char *capture;
 };
 
 struct lab_run;
@@ -54,7 +60,8 @@ struct lab_run;
 struct lab_scenario {
 	const char *name; /* "rst-on-close" */
 	const char *summary; /* one line: list, the README table */
-	const char *symptom, *mechanism, *capture, *remedy; /* explain, report.html */
+	const char *symptom, *mechanism, *remedy; /* explain, report.html */
+	const char *capture; /* optional: what every variant's captures have in common */
 	const char *seen_on; /* kernels this mechanism was observed on, e.g. "6.18" */
 	int budget_s; /* a run that takes longer is stopped and reported */
 	bool timing; /* judged on time windows: the suite tags it `timing` and starts it first */

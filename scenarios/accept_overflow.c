@@ -11,22 +11,40 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* the failure: the accept queue fills, further SYNs are dropped */
-	{ { "default", "server never accepts: backlog + 1 connections queued, the rest stuck in "
-		       "SYN_SENT" },
+	{ { "default",
+	    "server never accepts: backlog + 1 connections queued, the rest stuck in "
+	    "SYN_SENT",
+	    "Each queued client's [S] [S.] [.] and request [P.], ACKed by the server [.] and "
+	    "never answered; each refused client's [S] unanswered and again ~1 s later "
+	    "(retransmission)." },
 	  false,
 	  false,
 	  0 },
 	/* the remedy: accept promptly */
-	{ { "accepts", "server accepts promptly: every client is served" }, true, false, 0 },
+	{ { "accepts", "server accepts promptly: every client is served",
+	    "Every client's handshake [S] [S.] [.], request [P.] and reply [P.], ACKs [.], "
+	    "then [F.] both ways." },
+	  true,
+	  false,
+	  0 },
 	/* the ACK arrives when the queue is full, tcp_abort_on_overflow=0: silence */
-	{ { "abort-0", "queue full when a handshake ACK arrives, tcp_abort_on_overflow=0: "
-		       "connect() succeeded, data never ACKed, server in SYN_RECV" },
+	{ { "abort-0",
+	    "queue full when a handshake ACK arrives, tcp_abort_on_overflow=0: "
+	    "connect() succeeded, data never ACKed, server in SYN_RECV",
+	    "The first client's [S] [S.] and its [.] marked lost; the other clients' "
+	    "handshakes [S] [S.] [.] fill the queue; the first client's request [P.] "
+	    "retransmitted, never ACKed, and the server's [S.] to it again ~1 s after the "
+	    "first." },
 	  false,
 	  true,
 	  0 },
 	/* the same with tcp_abort_on_overflow=1: RST */
-	{ { "abort-1", "queue full when a handshake ACK arrives, tcp_abort_on_overflow=1: RST, "
-		       "ECONNRESET" },
+	{ { "abort-1",
+	    "queue full when a handshake ACK arrives, tcp_abort_on_overflow=1: RST, "
+	    "ECONNRESET",
+	    "The first client's [S] [S.] and its [.] marked lost; the others' handshakes [S] "
+	    "[S.] [.] fill the queue; the first client's request [P.] is answered at once by "
+	    "[R] from the server." },
 	  false,
 	  true,
 	  1 },
@@ -311,11 +329,6 @@ LAB_SCENARIO(accept_overflow, struct variant, variants, struct params, params, s
 		     "tcp_conn_request() drops the SYN before any cookie logic and "
 		     "tcp_check_req() never looks at them (TcpExtSyncookiesSent stays 0, with "
 		     "tcp_syncookies 1 or 0).",
-	.capture = "Client side: each queued client's [S] [S.] [.] [P.] with an ACK from the "
-		   "server; each refused client's [S] unanswered and again ~1 s later "
-		   "(retransmission). abort-0: the first client's [P.] retransmitted, never "
-		   "ACKed, and the server's [S.] again ~1 s after the first; abort-1: [R] from the server "
-		   "right after the client's [P.].",
 	.remedy = "accept() promptly (a dedicated accept loop, more workers, epoll), size the "
 		  "backlog for bursts (and net.core.somaxconn, which caps it), watch "
 		  "ListenOverflows. tcp_abort_on_overflow=1 only makes the failure fast and "

@@ -11,17 +11,21 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* nothing listens: the server's kernel answers the SYN with a RST */
-	{ { "default", "nothing listens on the port: RST, connect() = ECONNREFUSED at once" },
+	{ { "default", "nothing listens on the port: RST, connect() = ECONNREFUSED at once",
+	    "[S] from the client, [R.] from the server, nothing else." },
 	  false,
 	  false,
 	  "ECONNREFUSED" },
 	/* SYNs vanish: the client retransmits until tcp_syn_retries, then gives up */
-	{ { "timeout", "the wire drops every SYN: retransmissions, then connect() = ETIMEDOUT" },
+	{ { "timeout", "the wire drops every SYN: retransmissions, then connect() = ETIMEDOUT",
+	    "The client's [S] retransmitted a second apart (3 in 3 s with tcp_syn_retries 1 on "
+	    "6.18); nothing in the server's capture." },
 	  true,
 	  true,
 	  "ETIMEDOUT" },
 	/* the contrast: someone listens */
-	{ { "listening", "a server listens: connect() = 0 after one round trip" },
+	{ { "listening", "a server listens: connect() = 0 after one round trip",
+	    "The handshake [S] [S.] [.], then [F.] from both sides, each ACKed [.]." },
 	  true,
 	  false,
 	  "0" },
@@ -153,10 +157,6 @@ LAB_SCENARIO(
 		"or the retransmissions reach tcp_syn_retries + tcp_syn_linear_timeouts. So "
 		"on 6.5+ more SYNs are sent than tcp_syn_retries says, in the same time. "
 		"Either way SYN_SENT -> CLOSE counts TcpAttemptFails.",
-	.capture =
-		"default: [S] from the client, [R.] from the server, nothing else. timeout: "
-		"the client's [S] retransmitted a second apart (3 SYNs in 3 s with "
-		"tcp_syn_retries 1 on 6.18), nothing in the server's capture. listening: [S], [S.], [.] - the handshake.",
 	.remedy = "ECONNREFUSED: start the server, or connect to the right port (nothing on the "
 		  "network is wrong). ETIMEDOUT: a firewall drops the SYN, or the host is gone; "
 		  "let the firewall reject (RST or ICMP) so clients fail fast, and bound connect() "

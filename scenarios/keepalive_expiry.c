@@ -10,18 +10,29 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* the remedy is the story here: keepalive turns a silent death into ETIMEDOUT */
-	{ { "default", "keepalive idle/interval/count, peer gone: recv() = ETIMEDOUT after idle + "
-		       "interval x count" },
+	{ { "default",
+	    "keepalive idle/interval/count, peer gone: recv() = ETIMEDOUT after idle + "
+	    "interval x count",
+	    "The handshake [S] [S.] [.], silence for 'idle' seconds, then the client's probes "
+	    "[.] with the sequence number one below the next byte, 'interval' apart, in the "
+	    "client's capture only (the wire swallowed them), then [R.] from the client. The "
+	    "server's capture ends with the handshake." },
 	  true,
 	  false },
 	/* no keepalive: the half-open connection nobody notices */
-	{ { "no-keepalive", "no keepalive, peer gone: still ESTABLISHED at the deadline, recv() "
-			    "blocks forever" },
+	{ { "no-keepalive",
+	    "no keepalive, peer gone: still ESTABLISHED at the deadline, recv() "
+	    "blocks forever",
+	    "The handshake [S] [S.] [.], then nothing at all in either capture: nobody probes." },
 	  false,
 	  false },
 	/* TCP_USER_TIMEOUT decides instead of the count */
-	{ { "user-timeout", "keepalive with TCP_USER_TIMEOUT: the abort comes at the first probe "
-			    "interval past the user timeout, whatever the count" },
+	{ { "user-timeout",
+	    "keepalive with TCP_USER_TIMEOUT: the abort comes at the first probe "
+	    "interval past the user timeout, whatever the count",
+	    "The handshake [S] [S.] [.], silence for 'idle' seconds, then probes [.] "
+	    "'interval' apart in the client's capture only, until the user timeout has passed "
+	    "at a probe time; then [R.] from the client." },
 	  true,
 	  true },
 };
@@ -222,10 +233,6 @@ LAB_SCENARIO(keepalive_expiry, struct variant, variants, struct params, params, 
 		     "timeout (in jiffies, the timers' own lateness included). "
 		     "Keepalive never fires while data is unacknowledged: then tcp_retries2 or "
 		     "TCP_USER_TIMEOUT decide.",
-	.capture = "Client side: the handshake, then silence for 'idle' seconds, then [.] "
-		   "probes with the sequence number one below the next byte, 'interval' apart, "
-		   "each marked lost (the wire swallowed it), then [R] from the client. "
-		   "no-keepalive: nothing at all after the handshake.",
 	.remedy = "Turn keepalive on with timers that suit the application (the Linux default "
 		  "idle time is 2 hours: tcp_keepalive_time=7200), or use application-level "
 		  "heartbeats; TCP_USER_TIMEOUT bounds how long unacknowledged data may wait.",

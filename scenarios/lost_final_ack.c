@@ -10,17 +10,29 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* the failure: the final ACK is lost, TIME_WAIT answers the retransmitted FIN */
-	{ { "default", "client's final ACK dropped once: LAST_ACK ~200 ms, FIN retransmitted, "
-		       "TIME_WAIT re-ACKs" },
+	{ { "default",
+	    "client's final ACK dropped once: LAST_ACK ~200 ms, FIN retransmitted, "
+	    "TIME_WAIT re-ACKs",
+	    "The handshake [S] [S.] [.]; the client's [F.] and the server's ACK [.]; the "
+	    "server's [F.] and the client's final [.], which is in the client's capture only "
+	    "(marked lost); the same [F.] again ~204 ms later (the loss probe, marked "
+	    "retransmission; with fin_acks_lost=N, N - 1 more re-sends ~200, 400, 800 ms "
+	    "apart), answered by the client's TIME_WAIT with [.]." },
 	  true,
 	  true },
 	/* without TIME_WAIT the retransmitted FIN finds no socket: RST */
-	{ { "no-timewait", "same loss, client has no TIME_WAIT (tcp_max_tw_buckets=0): the "
-			   "retransmitted FIN meets a RST" },
+	{ { "no-timewait",
+	    "same loss, client has no TIME_WAIT (tcp_max_tw_buckets=0): the "
+	    "retransmitted FIN meets a RST",
+	    "The handshake [S] [S.] [.]; the client's [F.], the server's ACK [.], the server's "
+	    "[F.] and the client's final [.], lost; the same [F.] again ~204 ms later (the "
+	    "loss probe) meets [R] from the client, which kept no TIME_WAIT socket." },
 	  true,
 	  false },
 	/* nothing lost: the close is one round trip */
-	{ { "nodrop", "nothing dropped: one FIN each way, LAST_ACK lasts one round trip" },
+	{ { "nodrop", "nothing dropped: one FIN each way, LAST_ACK lasts one round trip",
+	    "The handshake [S] [S.] [.]; [F.] each way, each ACKed [.] at once: LAST_ACK lasts "
+	    "one round trip." },
 	  false,
 	  true },
 };
@@ -171,11 +183,6 @@ LAB_SCENARIO(
 		     "net.ipv4.tcp_max_tw_buckets=0 no TIME_WAIT socket is created "
 		     "(TcpExtTCPTimeWaitOverflow); the retransmitted FIN finds no socket and "
 		     "tcp_v4_send_reset() answers it.",
-	.capture = "Server side: [F.] from the server, no ACK back, the same [F.] again ~204 ms "
-		   "later (the loss probe, marked retransmission; with fin_acks_lost=N, N re-sends "
-		   "~200, 400, 800 ms apart after it), then the client's [.] (default) or [R] "
-		   "(no-timewait). Client side: the client's first final [.] is there but is "
-		   "marked lost: it left the client and never reached the server.",
 	.remedy = "Nothing to fix in the application: TIME_WAIT is the remedy. Keep "
 		  "tcp_max_tw_buckets high enough for the connection rate; prefer "
 		  "tcp_tw_reuse over disabling TIME_WAIT; let the side that closes first own the "

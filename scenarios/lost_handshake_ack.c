@@ -11,20 +11,32 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* the failure: the client waits for the server to speak first; accept() is 1 s late */
-	{ { "default", "handshake ACK lost, client idle: SYN_RECV until the SYN-ACK is "
-		       "retransmitted after 1 s; accept() returns late" },
+	{ { "default",
+	    "handshake ACK lost, client idle: SYN_RECV until the SYN-ACK is "
+	    "retransmitted after 1 s; accept() returns late",
+	    "[S], [S.], and the client's [.], which is in the client's capture only (marked "
+	    "lost); the server's [S.] again ~1 s later (retransmission) and the client's new "
+	    "[.]; then the request [P.] and the reply [P.], and [F.] from both sides." },
 	  "drop,dir=c2s,flags=A,len=0,nth=1",
 	  true,
 	  false },
 	/* the client talks first: its data carries the ACK that was lost */
-	{ { "data-first", "same loss, client sends at once: the data segment completes the "
-			  "handshake, accept() is immediate" },
+	{ { "data-first",
+	    "same loss, client sends at once: the data segment completes the "
+	    "handshake, accept() is immediate",
+	    "[S], [S.], the client's [.] marked lost, but its request [P.] right behind it "
+	    "completes the handshake: no second SYN-ACK, only the reply [P.], ACKs [.] and "
+	    "[F.] from both sides follow." },
 	  "drop,dir=c2s,flags=A,len=0,nth=1",
 	  false,
 	  false },
 	/* the client stays silent until the server gave up on the request: RST */
-	{ { "past-retries", "every handshake ACK lost, client silent past tcp_synack_retries: its "
-			    "data meets a RST, ECONNRESET" },
+	{ { "past-retries",
+	    "every handshake ACK lost, client silent past tcp_synack_retries: its "
+	    "data meets a RST, ECONNRESET",
+	    "[S], [S.], the client's [.] marked lost; the [S.] again ~1 s later and its [.] "
+	    "lost too (with synack_retries=N, N re-sends 1, 2, 4 s apart); silence until the "
+	    "request expires; then the client's request [P.] and [R] from the server." },
 	  "blackhole,dir=c2s,flags=A,len=0",
 	  true,
 	  true },
@@ -200,10 +212,6 @@ LAB_SCENARIO(
 		     "request. Any segment with the ACK bit completes the handshake, so data "
 		     "sent at once hides the loss. After the request is gone, the client's data "
 		     "reaches the listener, which answers an unexpected ACK with a RST.",
-	.capture = "Client side: [S], [S.], the client's [.] marked lost. Server side: [S.] "
-		   "again ~1 s later (retransmission), then the client's new [.]; with "
-		   "data-first the client's [P.] completes the handshake instead. past-retries: "
-		   "SYN-ACKs at 0 and 1 s, silence, then the client's [P.] and the server's [R].",
 	.remedy = "Protocols where the server speaks first (SMTP, SSH banners) see this as a "
 		  "1 s stall; nothing is broken. Clients that may be silent for long should "
 		  "not rely on a handshake that only they consider complete: send first, or "

@@ -18,21 +18,36 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* the bug: write, write, read with Nagle on and delayed ACKs on the server */
-	{ .v = { "default", "write-write-read: each request waits for the server's delayed ACK" },
+	{ .v = { "default", "write-write-read: each request waits for the server's delayed ACK",
+		 "After the handshake [S] [S.] [.], per request: the header [P.], ~40 ms of "
+		 "silence, the server's bare ACK [.], then at once the body [P.], then the "
+		 "reply [P.]. [F.] from both sides at the end." },
 	  .stall = "p50 latency: TCP_DELACK_MIN 40 ms + 1 tick",
 	  .stall_timer = LAB_TCP_DELACK_MIN,
 	  .delayed_acks = true },
 	/* remedy: Nagle off on the client */
-	{ .v = { "nodelay", "TCP_NODELAY on the client: the body leaves at once" },
+	{ .v = { "nodelay", "TCP_NODELAY on the client: the body leaves at once",
+		 "After the handshake [S] [S.] [.], per request: header and body as two [P.] "
+		 "segments at once, the reply [P.] right after, ACKs [.]; [F.] from both sides "
+		 "at the end. No silence anywhere." },
 	  .nodelay = true },
 	/* remedy: one writev() of header and body: nothing small is left behind */
-	{ .v = { "writev", "header and body in one writev(): one segment, no stall" },
+	{ .v = { "writev", "header and body in one writev(): one segment, no stall",
+		 "After the handshake [S] [S.] [.], per request: header and body in one [P.] "
+		 "segment, the reply [P.] right after, ACKs [.]; [F.] from both sides at the "
+		 "end." },
 	  .writev = true },
 	/* remedy on the other side: the server ACKs at once */
-	{ .v = { "quickack", "TCP_QUICKACK re-armed after every recv() on the server" },
+	{ .v = { "quickack", "TCP_QUICKACK re-armed after every recv() on the server",
+		 "After the handshake [S] [S.] [.], per request: the header [P.], the server's "
+		 "ACK [.] at once, the body [P.], the reply [P.]; [F.] from both sides at the "
+		 "end." },
 	  .quickack = true },
 	/* a different stall: TCP_CORK never released holds the data for the cork ceiling */
-	{ .v = { "cork", "TCP_CORK set and never released: each request waits ~200 ms" },
+	{ .v = { "cork", "TCP_CORK set and never released: each request waits ~200 ms",
+		 "After the handshake [S] [S.] [.], per request: ~200 ms of silence, then "
+		 "header and body together in one [P.] segment (sent by the probe timer), the "
+		 "reply [P.], ACKs [.]; [F.] from both sides at the end." },
 	  .cork = true,
 	  .stall = "p50 latency: probe timer, at least TCP_RTO_MIN 200 ms",
 	  .stall_timer = LAB_TCP_RTO_MIN },
@@ -183,11 +198,6 @@ LAB_SCENARIO(
 		"released or the probe timer fires (tcp_check_probe_timer(): "
 		"tcp_probe0_base() = max(RTO, TCP_RTO_MIN), so at least 200 ms); "
 		"tcp_write_wakeup() then sends header and body as one segment.",
-	.capture =
-		"Client side, per request: the header [P.], ~40 ms of silence, the server's bare "
-		"ACK [.], then at once the body [P.], then the reply. With TCP_NODELAY, writev() "
-		"or TCP_QUICKACK the header and body (or one segment with both) leave without "
-		"waiting.",
 	.remedy = "Write a request with one call (writev(), or build it in one buffer): no small "
 		  "segment waits behind another. Or TCP_NODELAY on the client (what most RPC "
 		  "libraries do), or TCP_QUICKACK on the server (re-armed after every read: the "

@@ -10,9 +10,16 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* the bug: the server reads part of the request and closes */
-	{ { "default", "server reads part of the request, then close() -> RST" }, false, true },
+	{ { "default", "server reads part of the request, then close() -> RST",
+	    "The handshake [S] [S.] [.], the client's request [P.], the server's ACK [.], then "
+	    "[R.] from the server: no FIN from it at all. After the RST the client's later "
+	    "send() puts nothing on the wire." },
+	  false,
+	  true },
 	/* the remedy: read the whole request (drain) before close() */
-	{ { "drain", "server drains the request before close() -> FIN, TIME_WAIT, clean EOF" },
+	{ { "drain", "server drains the request before close() -> FIN, TIME_WAIT, clean EOF",
+	    "The handshake [S] [S.] [.], the request [P.] and its ACK [.], then [F.] from each "
+	    "side, each ACKed [.]: an orderly close, the server in TIME_WAIT." },
 	  true,
 	  false },
 };
@@ -111,9 +118,6 @@ LAB_SCENARIO(
 		     "socket straight to CLOSE: no FIN_WAIT, no TIME_WAIT (RFC 2525, 2.17). The "
 		     "peer's tcp_reset() sets sk_err = ECONNRESET, reported once by the next "
 		     "call; after that the socket is dead: recv() = 0, send() = EPIPE.",
-	.capture = "Client side: the request segment [P.], the server's ACK, then [R.] from the "
-		   "server where a clean close shows [F.]. No FIN from the server at all. After "
-		   "the RST the client's later send() puts nothing on the wire.",
 	.remedy = "Read the request completely (or shutdown(SHUT_WR) and drain until EOF) before "
 		  "close(). Variant 'drain': the server reads all request_bytes, closes, sends "
 		  "FIN, and the closer sits in TIME_WAIT; the client sees a clean EOF "

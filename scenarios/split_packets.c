@@ -9,10 +9,18 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* the bug: the first recv() is taken for the whole message */
-	{ { "default", "one large send, a small receive buffer: the naive reader gets fragments" },
+	{ { "default", "one large send, a small receive buffer: the naive reader gets fragments",
+	    "The handshake [S] [S.] [.], then dozens of client data segments ([.] and [P.]) of "
+	    "at most one MSS, the server's ACKs [.] advertising small windows (win); the "
+	    "client's last data segment carries its FIN ([FP.]), the server closes with [F.]. "
+	    "On the ladder, each server recv() returns a piece." },
 	  false },
 	/* the remedy: length prefix, reassemble until the frame is complete */
-	{ { "framed", "same message with a length prefix: reassembled across recv() calls" },
+	{ { "framed", "same message with a length prefix: reassembled across recv() calls",
+	    "The same wire as default: the handshake [S] [S.] [.], data segments [.] and [P.] "
+	    "of at most one MSS under small windows, the last one with the client's FIN "
+	    "([FP.]), the server's [F.]. The reader loops on recv() until the prefix's length "
+	    "is there." },
 	  true },
 };
 
@@ -142,9 +150,6 @@ LAB_SCENARIO(
 		     "at that moment, so a large message always spans recv() calls unless the "
 		     "reader loops. SO_RCVBUF is set before listen() so accept() inherits it and "
 		     "the window is small from the first segment: the split is the same every run.",
-	.capture = "Client side: dozens of data segments of at most one MSS, the server "
-		   "advertising small windows (win), and the ladder's recv() lines on the server "
-		   "each returning a piece.",
 	.remedy = "Frame and reassemble: read the length prefix, then loop on recv() (or use "
 		  "MSG_WAITALL) until the whole frame is there; validate the length first. Variant "
 		  "'framed' does exactly that and delivers one whole message from many recv()s.",

@@ -9,11 +9,19 @@ struct variant {
 
 static const struct variant variants[] = {
 	/* the bug: a parser that takes one recv() for one message */
-	{ { "default",
-	    "N small sends, the reader is busy, one recv() returns them all: mis-framed" },
+	{ { "default", "N small sends, the reader is busy, one recv() returns them all: mis-framed",
+	    "The handshake [S] [S.] [.]; the N messages as one or more [P.] segments (Nagle "
+	    "merges the ones sent while the first is unacknowledged), ACKed [.]; [F.] from "
+	    "both sides at the end. Nothing on the wire marks where one message ends: compare "
+	    "the segment lengths with the send() sizes in the ladder, then with the single "
+	    "recv() on the server." },
 	  false },
 	/* the remedy: a length prefix on every message, and a reader that honours it */
-	{ { "framed", "same stream with a 4-byte length prefix: every message recovered" }, true },
+	{ { "framed", "same stream with a 4-byte length prefix: every message recovered",
+	    "The same wire as default: the handshake [S] [S.] [.], the messages, each with its "
+	    "4-byte length prefix, inside one or more [P.] segments, ACKs [.], [F.] from both "
+	    "sides. The prefixes, not the segments, mark the messages." },
+	  true },
 };
 
 struct params {
@@ -87,10 +95,6 @@ LAB_SCENARIO(
 		     "descheduled, or here waiting on SO_RCVLOWAT so the outcome is the same every "
 		     "time) finds several messages queued. Nagle and autocorking may also merge "
 		     "them on the wire, but the gluing needs neither.",
-	.capture = "Client side: the N messages as one or more [P.] segments (Nagle merges the "
-		   "ones sent while the first is unacknowledged). Nothing on the wire marks where "
-		   "one message ends: compare the segment lengths with the send() sizes in the "
-		   "ladder, then with the single recv() on the server.",
 	.remedy = "Frame the messages: a length prefix (or a delimiter) and a reader that "
 		  "accumulates bytes and cuts messages by the frame, never by recv(). Variant "
 		  "'framed': a 4-byte big-endian length before each message; the stream still "

@@ -24,8 +24,13 @@ int cmd_explain(int argc, char **argv)
 	cli_wrap(sc->symptom, 2);
 	printf("\nMECHANISM\n");
 	cli_wrap(sc->mechanism, 2);
-	printf("\nIN THE CAPTURE\n");
-	cli_wrap(sc->capture, 2);
+	printf("\nIN THE CAPTURE (both captures end where the story ends)\n");
+	if (sc->capture)
+		cli_wrap(sc->capture, 2);
+	for (i = 0; i < sc->n_variants; i++) {
+		printf("  %s:\n", lab_variant_at(sc, i)->name);
+		cli_wrap(lab_variant_at(sc, i)->capture ? lab_variant_at(sc, i)->capture : "", 4);
+	}
 	printf("\nREMEDY\n");
 	cli_wrap(sc->remedy, 2);
 	printf("\nVARIANTS\n");

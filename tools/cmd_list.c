@@ -76,6 +76,20 @@ static void params(void)
 	}
 }
 
+/* one variant per line: SCENARIO VARIANT TEXT (what tests/capture-text.sh checks) */
+static void captures(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < lab_n_scenarios; i++)
+		for (j = 0; j < lab_scenarios[i]->n_variants; j++) {
+			const struct lab_variant *v = lab_variant_at(lab_scenarios[i], j);
+
+			printf("%s %s %s\n", lab_scenarios[i]->name, v->name,
+			       v->capture ? v->capture : "");
+		}
+}
+
 int cmd_list(int argc, char **argv)
 {
 	char variants[256];
@@ -89,6 +103,10 @@ int cmd_list(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--markdown")) {
 		markdown();
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--captures")) {
+		captures();
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "--params")) {

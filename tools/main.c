@@ -41,7 +41,7 @@ static int cmd_help(int argc, char **argv);
 	"                  of every timed expectation (the flake detector)\n"
 
 const struct lab_cmd lab_cmds[] = {
-	{ "list", cmd_list, "[--names | --cases | --markdown | --params]",
+	{ "list", cmd_list, "[--names | --cases | --markdown | --params | --captures]",
 	  "the scenarios, their variants and what each shows",
 	  "  --names     one scenario name per line (for scripts)\n"
 	  "  --cases     the suite's cases: each variant as itself (exit 0), each remedy judged\n"
