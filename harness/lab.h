@@ -13,7 +13,8 @@
  * Scenarios write against story.h; the command line and the tests against this file and run.h's
  * lab_run_main(). The library never names a scenario: the registry (scenarios/) does.
  */
-#define LAB_PORT 7357 /* the lab's server port: no Wireshark dissector claims it (5000 is RSL) */
+/* the lab's server port unless --port says otherwise: no Wireshark dissector claims it (5000 is RSL) */
+#define LAB_DEFAULT_PORT 7357
 #define LAB_PARAMS_MAX 16
 
 #define LAB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -117,6 +118,7 @@ struct lab_run_opts {
 	 * in the same namespaces, with {server_addr} {port} {server} {client_addr} replaced
 	 */
 	const char *server_cmd, *client_cmd;
+	int port; /* the server's port (0: LAB_DEFAULT_PORT) */
 	char *by_hand; /* with @dry: receives the commands play() would run (caller frees) */
 };
 

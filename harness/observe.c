@@ -36,11 +36,10 @@ int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *ou
 
 	if (err)
 		return lab_run_error(run, err, "inet_diag in %s", lab_host_name(host));
+	lab_socks_keep_port(out, run->port); /* what a scenario sees: the lab's connections */
 	for (i = 0; i < out->n; i++) {
 		const struct lab_sock *sk = &out->v[i];
 
-		if (sk->lport != LAB_PORT && sk->rport != LAB_PORT)
-			continue;
 		inet_ntop(AF_INET, &sk->local, a, sizeof(a));
 		inet_ntop(AF_INET, &sk->remote, b, sizeof(b));
 		snprintf(detail, sizeof(detail), "%s %s:%u-%s:%u", lab_tcp_state_name(sk->state), a,

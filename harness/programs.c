@@ -131,7 +131,7 @@ static void collect_events(struct lab_run *run, struct lab_proc *p)
 }
 
 /* the user's command with the lab's placeholders filled in */
-static void expand(const char *cmd, char *out, size_t len)
+static void expand(const struct lab_run *run, const char *cmd, char *out, size_t len)
 {
 	char port[8], server[32];
 	const char *keys[][2] = {
@@ -142,8 +142,8 @@ static void expand(const char *cmd, char *out, size_t len)
 	};
 	size_t o = 0, i;
 
-	snprintf(port, sizeof(port), "%d", LAB_PORT);
-	snprintf(server, sizeof(server), "%s:%d", LAB_SERVER_ADDR, LAB_PORT);
+	snprintf(port, sizeof(port), "%d", run->port);
+	snprintf(server, sizeof(server), "%s:%d", LAB_SERVER_ADDR, run->port);
 	while (*cmd && o + 1 < len) {
 		for (i = 0; i < LAB_ARRAY_SIZE(keys); i++)
 			if (!strncmp(cmd, keys[i][0], strlen(keys[i][0])))
@@ -167,7 +167,7 @@ static int start_user_server(struct lab_run *run)
 	int64_t deadline = lab_mono_us() + USER_READY_S * 1000000L;
 	int err;
 
-	expand(run->opts->server_cmd, cmd, sizeof(cmd));
+	expand(run, run->opts->server_cmd, cmd, sizeof(cmd));
 	lab_run_note(run, "server", "note", cmd);
 	deadline = deadline < run->deadline_us ? deadline : run->deadline_us;
 	err = start(run, &run->server, "server", LAB_SERVER, argv, false);
@@ -176,7 +176,7 @@ static int start_user_server(struct lab_run *run)
 		bool listening;
 
 		err = lab_tcpdiag_dump(&run->topo.ns[LAB_SERVER], 1 << TCP_LISTEN, &s);
-		listening = lab_socks_count(&s, LAB_PORT, TCP_LISTEN) > 0;
+		listening = lab_socks_count(&s, run->port, TCP_LISTEN) > 0;
 		lab_socks_free(&s);
 		if (err || listening)
 			break;
@@ -186,14 +186,14 @@ static int start_user_server(struct lab_run *run)
 			return lab_run_error(
 				run, -ECHILD,
 				"--server-cmd ended (%s) before it listened on port %d%s%.200s",
-				outcome, LAB_PORT, run->server.err ? ": " : "",
+				outcome, run->port, run->server.err ? ": " : "",
 				run->server.err ? run->server.err : "");
 		}
 		if (lab_mono_us() >= deadline)
 			return lab_run_error(run, -ETIMEDOUT,
 					     "--server-cmd never listened on port %d within %.0f s "
 					     "(still running: stopped)",
-					     LAB_PORT, (double)(deadline - run->t_start_us) / 1e6);
+					     run->port, (double)(deadline - run->t_start_us) / 1e6);
 		lab_proc_pump(&run->server, lab_mono_us() + 1000);
 	}
 	return err ? lab_run_error(run, err, "inet_diag in the server namespace") : 0;
@@ -211,7 +211,7 @@ int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *kno
 			   (char *)ops };
 	int n = 7, err;
 
-	snprintf(listen, sizeof(listen), "0.0.0.0:%d", LAB_PORT);
+	snprintf(listen, sizeof(listen), "0.0.0.0:%d", run->port);
 	if (knobs && knobs->backlog > 0) {
 		snprintf(b, sizeof(b), "%ld", knobs->backlog);
 		argv[n++] = "--backlog";
@@ -247,7 +247,7 @@ int lab_run_start_client(struct lab_run *run, const char *ops)
 
 	if (run->n_clients == LAB_MAX_CLIENTS)
 		return lab_run_error(run, -E2BIG, "at most %d clients", LAB_MAX_CLIENTS);
-	snprintf(connect, sizeof(connect), "%s:%d", LAB_SERVER_ADDR, LAB_PORT);
+	snprintf(connect, sizeof(connect), "%s:%d", LAB_SERVER_ADDR, run->port);
 	lab_run_prog_name(who, name, sizeof(name));
 	if (!run->opts->client_cmd)
 		record_argv(run, LAB_CLIENT, ours);
@@ -256,7 +256,7 @@ int lab_run_start_client(struct lab_run *run, const char *ops)
 		return who;
 	}
 	if (run->opts->client_cmd) {
-		expand(run->opts->client_cmd, cmd, sizeof(cmd));
+		expand(run, run->opts->client_cmd, cmd, sizeof(cmd));
 		lab_run_note(run, name, "note", cmd);
 	}
 	err = start(run, &run->clients[who], name, LAB_CLIENT, run->opts->client_cmd ? user : ours,

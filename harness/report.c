@@ -299,6 +299,7 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 
 	json_object_object_add(o, "scenario", json_object_new_string(run->sc->name));
 	json_object_object_add(o, "variant", json_object_new_string(run->variant->name));
+	json_object_object_add(o, "port", json_object_new_int(run->port));
 	json_object_object_add(o, "judged_as", json_object_new_string(run->expect_as->name));
 	json_object_object_add(o, "params", params_json(run));
 	json_object_object_add(o, "kernel", kernel_json(run));

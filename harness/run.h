@@ -51,6 +51,7 @@ struct lab_run {
 	unsigned char *params; /* the scenario's own parameter struct, filled from param[] */
 	void *obs; /* the scenario's observations: filled by play(), read by judge() */
 	const struct lab_run_opts *opts;
+	uint16_t port; /* the server's port (--port, else LAB_DEFAULT_PORT) */
 	bool dry; /* nothing is started: steps record their commands in by_hand */
 	char *by_hand;
 	size_t by_hand_len;

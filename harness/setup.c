@@ -123,6 +123,13 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 			 LAB_PARAMS_MAX);
 		return LAB_EXIT_ERROR;
 	}
+	if (opts->port < 0 || opts->port > 65535 || (opts->port >= 40000 && opts->port <= 44999)) {
+		snprintf(why, len,
+			 "--port %d: use 1..65535 outside 40000..44999 (the client's own ports)",
+			 opts->port);
+		return LAB_EXIT_USAGE;
+	}
+	run->port = opts->port ? (uint16_t)opts->port : LAB_DEFAULT_PORT;
 	run->variant = lab_variant_find(run->sc, opts->variant ? opts->variant : "default");
 	run->expect_as = opts->expect_as ? lab_variant_find(run->sc, opts->expect_as) :
 					   run->variant;

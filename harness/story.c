@@ -250,12 +250,12 @@ void lab_wait_state(struct lab_run *run, enum lab_host host, int state)
 {
 	if (!failed(run))
 		lab_run_record(run, "# wait until: ip netns exec %s ss -tan state %s sport = :%d",
-			       lab_host_name(host), lab_tcp_state_name(state), LAB_PORT);
+			       lab_host_name(host), lab_tcp_state_name(state), run->port);
 	if (skip_wait(run))
 		return;
-	if (lab_tcpdiag_wait(&run->topo.ns[host], LAB_PORT, state, run->deadline_us))
+	if (lab_tcpdiag_wait(&run->topo.ns[host], run->port, state, run->deadline_us))
 		lab_run_error(run, -ETIMEDOUT, "the %s never showed %s on port %d",
-			      lab_host_name(host), lab_tcp_state_name(state), LAB_PORT);
+			      lab_host_name(host), lab_tcp_state_name(state), run->port);
 }
 
 void lab_wait_settled(struct lab_run *run, enum lab_host host)
@@ -265,7 +265,7 @@ void lab_wait_settled(struct lab_run *run, enum lab_host host)
 			       lab_host_name(host));
 	if (skip_wait(run))
 		return;
-	if (lab_tcpdiag_wait_settled(&run->topo.ns[host], LAB_PORT, run->deadline_us))
+	if (lab_tcpdiag_wait_settled(&run->topo.ns[host], run->port, run->deadline_us))
 		lab_run_error(run, -ETIMEDOUT, "the %s's sockets never settled",
 			      lab_host_name(host));
 }
@@ -279,7 +279,7 @@ void lab_wait_for(struct lab_run *run, enum lab_host host,
 			       lab_host_name(host));
 	if (skip_wait(run))
 		return;
-	if (lab_tcpdiag_wait_for(&run->topo.ns[host], pred, arg, run->deadline_us))
+	if (lab_tcpdiag_wait_for(&run->topo.ns[host], run->port, pred, arg, run->deadline_us))
 		lab_run_error(run, -ETIMEDOUT, "timed out waiting until %s", what);
 }
 

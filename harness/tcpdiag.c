@@ -164,8 +164,18 @@ static bool transient(const struct lab_socks *s, uint16_t port)
 	return false;
 }
 
-int lab_tcpdiag_wait_for(const struct lab_netns *ns, lab_socks_pred pred, const void *arg,
-			 int64_t deadline_us)
+void lab_socks_keep_port(struct lab_socks *s, uint16_t port)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		if (matches(&s->v[i], port, -1))
+			s->v[n++] = s->v[i];
+	s->n = n;
+}
+
+int lab_tcpdiag_wait_for(const struct lab_netns *ns, uint16_t port, lab_socks_pred pred,
+			 const void *arg, int64_t deadline_us)
 {
 	struct timespec tick = { .tv_nsec = POLL_INTERVAL_US * 1000 };
 
@@ -176,6 +186,7 @@ int lab_tcpdiag_wait_for(const struct lab_netns *ns, lab_socks_pred pred, const 
 
 		if (err)
 			return err;
+		lab_socks_keep_port(&s, port);
 		done = pred(&s, arg);
 		lab_socks_free(&s);
 		if (done)
@@ -207,10 +218,10 @@ int lab_tcpdiag_wait(const struct lab_netns *ns, uint16_t port, int state, int64
 {
 	struct in_state w = { port, state };
 
-	return lab_tcpdiag_wait_for(ns, has_state, &w, deadline_us);
+	return lab_tcpdiag_wait_for(ns, port, has_state, &w, deadline_us);
 }
 
 int lab_tcpdiag_wait_settled(const struct lab_netns *ns, uint16_t port, int64_t deadline_us)
 {
-	return lab_tcpdiag_wait_for(ns, settled, &port, deadline_us);
+	return lab_tcpdiag_wait_for(ns, port, settled, &port, deadline_us);
 }

@@ -46,14 +46,16 @@ void lab_socks_free(struct lab_socks *s);
 /* sockets on @port (local or remote; 0 = any) in @state (-1 = any) */
 size_t lab_socks_count(const struct lab_socks *s, uint16_t port, int state);
 const struct lab_sock *lab_socks_find(const struct lab_socks *s, uint16_t port, int state);
+/* lab_socks_keep_port() - drop every socket whose local and remote ports are not @port */
+void lab_socks_keep_port(struct lab_socks *s, uint16_t port);
 
 /*
- * lab_tcpdiag_wait_for() - poll the sockets of @ns (every POLL_INTERVAL) until @pred says so,
- * or the monotonic @deadline_us passes (-ETIMEDOUT)
+ * lab_tcpdiag_wait_for() - poll the sockets of @ns on @port (0: all; every POLL_INTERVAL) until
+ * @pred says so, or the monotonic @deadline_us passes (-ETIMEDOUT)
  */
 typedef bool (*lab_socks_pred)(const struct lab_socks *s, const void *arg);
-int lab_tcpdiag_wait_for(const struct lab_netns *ns, lab_socks_pred pred, const void *arg,
-			 int64_t deadline_us);
+int lab_tcpdiag_wait_for(const struct lab_netns *ns, uint16_t port, lab_socks_pred pred,
+			 const void *arg, int64_t deadline_us);
 /*
  * lab_tcpdiag_wait() - poll until @ns has a socket on @port in @state, or the monotonic
  * @deadline_us passes (-ETIMEDOUT). The state-polling helper the kernel's tcp_ao FIXME asks for.

@@ -49,7 +49,15 @@ expect 0 "^rst-on-close$" list --names
 expect 0 "rst-on-close drain default 1" list --cases
 expect 0 "| \`rst-on-close\` |" list --markdown
 expect 2 "unknown option" list --bogus
-expect 0 "tcplab-server --listen 0.0.0.0:7357 --ops accept,recv:10,close" explain rst-on-close
+expect 0 "tcplab-server --listen 0.0.0.0:7357 --ops accept,queued:200,recv:10,close" explain rst-on-close
+expect 0 "rst-on-close read_bytes 10 0 59999" list --params
+expect 0 "lost-final-ack nodrop The handshake" list --captures
+expect 2 "wants a port from 1 to 65535" run rst-on-close --port 0
+expect 2 "outside 40000..44999" run rst-on-close --port 41000
+expect 2 "outside 40000..44999" run rst-on-close --port 65536
+expect 2 "cannot overflow an accept queue" run accept-overflow --set clients=3
+expect 2 "reads the whole 200-byte request" run rst-on-close --set read_bytes=200
+expect 2 "within the timers' slack" run keepalive-expiry --variant user-timeout --set user_timeout=3001
 expect 2 "takes one scenario" explain
 expect 2 "not a run folder" facts /nonexistent
 expect 2 "unknown command" frobnicate

@@ -61,7 +61,7 @@ int cmd_explain(int argc, char **argv)
 		free(by_hand);
 	}
 	printf("  # and watch: tcpdump -nn -i IFACE tcp port %d; ip netns exec server nstat -az\n",
-	       LAB_PORT);
+	       LAB_DEFAULT_PORT);
 	printf("\nRUN IT\n  tcplab run %s\n  tcplab run %s --variant %s\n", sc->name, sc->name,
 	       sc->n_variants > 1 ? lab_variant_at(sc, 1)->name : "default");
 	printf("  tcplab run %s --step        # pause at each phase, look with ss/nstat\n",

@@ -21,6 +21,7 @@ int cmd_run(int argc, char **argv)
 					      { "expect-as", required_argument, NULL, 'e' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "repeat", required_argument, NULL, 'n' },
+					      { "port", required_argument, NULL, 'p' },
 					      { "impair", required_argument, NULL, 'i' },
 					      { "outcomes-only", no_argument, NULL, 'O' },
 					      { "server-cmd", required_argument, NULL, 'S' },
@@ -77,6 +78,15 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'C':
 			o.client_cmd = optarg;
+			break;
+		case 'p':
+			o.port = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || o.port < 1) {
+				free(sets);
+				free(impairs);
+				return usage_error("run", "--port %s: wants a port from 1 to 65535",
+						   optarg);
+			}
 			break;
 		case 'n':
 			reps = strtol(optarg, &end, 10);

@@ -38,7 +38,9 @@ static int cmd_help(int argc, char **argv);
 	"  --outcomes-only timed expectations are shown but do not decide the\n"         \
 	"                  verdict (for runs on a loaded machine)\n"                     \
 	"  --repeat N      N runs on fresh labs: how many reproduced, and the spread\n"  \
-	"                  of every timed expectation (the flake detector)\n"
+	"                  of every timed expectation (the flake detector)\n"            \
+	"  --port N        the server's port (default 7357, which no Wireshark\n"        \
+	"                  dissector claims; not 40000..44999, the client's ports)\n"
 
 const struct lab_cmd lab_cmds[] = {
 	{ "list", cmd_list, "[--names | --cases | --markdown | --params | --captures]",
@@ -46,7 +48,9 @@ const struct lab_cmd lab_cmds[] = {
 	  "  --names     one scenario name per line (for scripts)\n"
 	  "  --cases     the suite's cases: each variant as itself (exit 0), each remedy judged\n"
 	  "              as the failure (exit 1), with budget and tags (tests/scenario-cases.txt)\n"
-	  "  --markdown  the README's scenario table\n" },
+	  "  --markdown  the README's scenario table\n"
+	  "  --params    every parameter: scenario, name, default, min, max\n"
+	  "  --captures  every variant's \"in the capture\" text\n" },
 	{ "explain", cmd_explain, "NAME",
 	  "the story: symptom, kernel mechanism, capture, remedy, parameters, by hand", "" },
 	{ "run", cmd_run, "NAME [options]",
