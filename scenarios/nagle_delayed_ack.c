@@ -65,6 +65,22 @@ static const struct lab_param params[] = {
 	LAB_PARAM(struct params, reply_bytes, 16, 1, 1000, "bytes", "the server's reply"),
 };
 
+/*
+ * The cork holds the whole request only while it is smaller than one segment: a full MSS
+ * leaves at once and the rest then waits max(RTO, 200 ms) with an RTT sample in the RTO.
+ */
+static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
+			 char *why, size_t len)
+{
+	if (!v->cork || p->header_bytes + p->body_bytes < 1448)
+		return true;
+	snprintf(why, len,
+		 "header_bytes + body_bytes = %ld is one MSS (1448) or more: the cork lets a "
+		 "full segment go at once; use less than 1448 in all",
+		 p->header_bytes + p->body_bytes);
+	return false;
+}
+
 /* judge() reads the programs' reports and the captures; play() measures nothing itself */
 struct obs {
 	int unused;
@@ -178,6 +194,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 				 corked_releases(run, p->header_bytes + p->body_bytes));
 }
 
+LAB_PRECONDITION(nagle_delayed_ack, struct variant, struct params)
+
 LAB_SCENARIO(
 	nagle_delayed_ack, struct variant, variants, struct params, params, struct obs,
 	.name = "nagle-delayed-ack",
@@ -202,4 +220,4 @@ LAB_SCENARIO(
 		  "segment waits behind another. Or TCP_NODELAY on the client (what most RPC "
 		  "libraries do), or TCP_QUICKACK on the server (re-armed after every read: the "
 		  "kernel clears it). TCP_CORK must be released (or use MSG_MORE).",
-	.seen_on = "6.18", .budget_s = 60, .timing = true);
+	.seen_on = "6.18", .budget_s = 60, .timing = true, .check = nagle_delayed_ack_check);

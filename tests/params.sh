@@ -69,7 +69,7 @@ while read -r line; do
 	i=$((i + 1))
 	# shellcheck disable=SC2086
 	check $i $line &
-	[ "$(jobs -p | wc -l)" -ge 3 ] && wait
+	[ "$(jobs -p | wc -l)" -ge 2 ] && wait
 done <"$work/runs" >"$work/out"
 wait
 cat "$work/out"
