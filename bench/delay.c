@@ -4,7 +4,7 @@
  *  1. RTT of a 1-byte TCP ping-pong (TCP_NODELAY) through the wire: without impairment, and
  *     with a configured one-way delay D (client -> server): error = RTT - baseline p50 - D
  *  2. bulk throughput client -> server: no impairment, NFQUEUE passing every packet untouched
- *     (loss=0 on both directions: each packet goes to user space and back), and delay D
+ *     (loss=0% on both directions: each packet goes to user space and back), and delay D
  * Aim: error p50 <= 0.5 ms, p99 <= 2 ms; pass-through throughput >= 90 % of no impairment.
  * Backends: the ones this kernel has (nfqueue always; netem when CONFIG_NET_SCH_NETEM).
  *
@@ -186,7 +186,7 @@ static int bulk_compare(size_t mb)
 					    "every packet through NFQUEUE" };
 	const char *specs[3][2] = { { NULL, NULL },
 				    { "delay=50ms,dir=both,flags=S", NULL },
-				    { "loss=0,dir=c2s", "loss=0,dir=s2c" } };
+				    { "loss=0%,dir=c2s", "loss=0%,dir=s2c" } };
 	struct lab l[3];
 	double v[3][REPS], m[3];
 	size_t i, r;

@@ -7,56 +7,120 @@
 #include <string.h>
 
 #include "impair.h"
+#include "lab.h"
+#include "suggest.h"
 
 #define TIME_MAX_US 10000000L /* 10 s: longer is not a network, it is an outage (blackhole) */
+#define TIME_VALUES "a time from 0 to 10s with a unit: 50ms, 500us, 1.5ms, 2s"
+#define PCT_VALUES "a percentage from 0% to 100%: 2%, 0.5%"
 
 static const char *const kinds[] = { "drop", "blackhole", "delay", "loss", "reorder" };
 static const char *const backends[] = { "auto", "nftables", "nfqueue", "netem" };
+static const char *const dirs[] = { "c2s", "s2c", "both" };
+
+#define KIND(k) (1u << (k))
+#define ANY_KIND 0x1fu
+
+/* every key after the kind: which kinds take it, and what it takes (for the messages) */
+enum key_id {
+	K_DIR,
+	K_FLAGS,
+	K_LEN,
+	K_SPORT,
+	K_DPORT,
+	K_BACKEND,
+	K_NTH,
+	K_COUNT,
+	K_ARMED,
+	K_JITTER,
+	K_HOLD,
+	K_SEED,
+	K_N
+};
+
+static const struct key {
+	const char *name;
+	unsigned int kinds;
+	const char *values;
+} keys[K_N] = {
+	[K_DIR] = { "dir", ANY_KIND, "c2s|s2c|both" },
+	[K_FLAGS] = { "flags", ANY_KIND, "TCP flags among FSRPAU ('A' or '.' is ACK: SA, FA, S.)" },
+	[K_LEN] = { "len", ANY_KIND, "payload bytes, 0..65495" },
+	[K_SPORT] = { "sport", ANY_KIND, "a port, 1..65535" },
+	[K_DPORT] = { "dport", ANY_KIND, "a port, 1..65535" },
+	[K_BACKEND] = { "backend", ANY_KIND, "auto|nftables|nfqueue|netem" },
+	[K_NTH] = { "nth", KIND(LAB_IMP_DROP), "which match, 1..1000000000" },
+	[K_COUNT] = { "count", KIND(LAB_IMP_DROP), "how many matches, 1..1000" },
+	[K_ARMED] = { "armed", KIND(LAB_IMP_BLACKHOLE), "0|1" },
+	[K_JITTER] = { "jitter", KIND(LAB_IMP_DELAY), TIME_VALUES },
+	[K_HOLD] = { "hold", KIND(LAB_IMP_REORDER), TIME_VALUES },
+	[K_SEED] = { "seed", KIND(LAB_IMP_LOSS) | KIND(LAB_IMP_REORDER), "0..4294967295" },
+};
 
 const char *lab_backend_name(enum lab_impair_backend b)
 {
 	return backends[b];
 }
 
-/* "50ms", "500us", "1.5ms", "2s", "50" (ms) into microseconds */
-static int parse_time(const char *text, long *us)
+/* what a mistyped value should have been: the number with the unit it lacks */
+static void no_unit(char *why, size_t whylen, const char *key, const char *val, const char *unit,
+		    const char *values)
 {
-	char *end;
-	double v, scale = 1000.0;
-
-	if (!*text || *text == '-' || *text == '+')
-		return -1;
-	v = strtod(text, &end);
-	if (end == text)
-		return -1;
-	if (!strcmp(end, "us"))
-		scale = 1.0;
-	else if (!strcmp(end, "s"))
-		scale = 1e6;
-	else if (*end && strcmp(end, "ms"))
-		return -1;
-	v *= scale;
-	if (!(v >= 0.0) || v > (double)TIME_MAX_US)
-		return -1;
-	*us = (long)(v + 0.5);
-	return 0;
+	snprintf(why, whylen, "%s=%s has no unit: did you mean %s=%s%s? (%s)", key, val, key, val,
+		 unit, values);
 }
 
-/* "5%", "5", "0.1%" into parts per million */
-static int parse_pct(const char *text, uint32_t *ppm)
+/* "50ms", "500us", "1.5ms", "2s" into microseconds; a bare number is refused (ms? s?) */
+static int parse_time(const char *key, const char *text, long *us, char *why, size_t whylen)
+{
+	char *end;
+	double v, scale;
+
+	v = strtod(text, &end);
+	if (!*text || *text == '-' || *text == '+' || end == text)
+		goto bad;
+	if (!*end) {
+		no_unit(why, whylen, key, text, "ms", TIME_VALUES);
+		return -EINVAL;
+	}
+	if (!strcmp(end, "us"))
+		scale = 1.0;
+	else if (!strcmp(end, "ms"))
+		scale = 1e3;
+	else if (!strcmp(end, "s"))
+		scale = 1e6;
+	else
+		goto bad;
+	v *= scale;
+	if (!(v >= 0.0) || v > (double)TIME_MAX_US)
+		goto bad;
+	*us = (long)(v + 0.5);
+	return 0;
+bad:
+	snprintf(why, whylen, "%s=%s is not %s", key, text, TIME_VALUES);
+	return -EINVAL;
+}
+
+/* "5%", "0.1%" into parts per million; a bare number is refused (a fraction? percent?) */
+static int parse_pct(const char *key, const char *text, uint32_t *ppm, char *why, size_t whylen)
 {
 	char *end;
 	double v;
 
-	if (!*text || *text == '-' || *text == '+')
-		return -1;
 	v = strtod(text, &end);
-	if (end == text || (*end && strcmp(end, "%")))
-		return -1;
-	if (!(v >= 0.0) || v > 100.0)
-		return -1;
+	if (!*text || *text == '-' || *text == '+' || end == text)
+		goto bad;
+	if (!*end && v >= 0.0 && v <= 100.0) {
+		no_unit(why, whylen, key, text, "%", PCT_VALUES);
+		return -EINVAL;
+	}
+	if (strcmp(end, "%") || !(v >= 0.0) || v > 100.0)
+		goto bad;
 	*ppm = (uint32_t)(v * 10000.0 + 0.5);
 	return 0;
+bad:
+	snprintf(why, whylen, "%s=%s is not %s", key, text, PCT_VALUES);
+	return -EINVAL;
 }
 
 static int parse_long(const char *text, long min, long max, long *out)
@@ -106,96 +170,180 @@ static int pick(const char *text, const char *const *names, size_t n)
 	return -1;
 }
 
-/* one "key=value" (or the leading kind) */
-static int parse_item(struct lab_impair *imp, char *item, bool first, char *why, size_t whylen)
+/* " did you mean X?" or "" */
+static const char *did_you_mean(char *buf, size_t len, const char *prefix, const char *best)
 {
-	char *eq = strchr(item, '='), *val = eq ? eq + 1 : NULL;
-	long v;
+	if (!best)
+		return "";
+	snprintf(buf, len, ": did you mean %s%s?", prefix, best);
+	return buf;
+}
+
+/* the keys @kind takes, its own first: "nth, count, dir, flags, ..." */
+static void keys_of(enum lab_impair_kind kind, char *buf, size_t len)
+{
+	size_t o = 0;
+	int pass, k;
+
+	buf[0] = '\0';
+	for (pass = 0; pass < 2; pass++)
+		for (k = 0; k < K_N && o < len; k++)
+			if ((keys[k].kinds & KIND(kind)) && (keys[k].kinds == ANY_KIND) == pass)
+				o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "",
+						      keys[k].name);
+}
+
+/* the leading item: which impairment, and its value for those that take one */
+static int parse_kind(struct lab_impair *imp, const char *item, const char *val, char *why,
+		      size_t whylen)
+{
+	char hint[64];
+	int k = pick(item, kinds, LAB_ARRAY_SIZE(kinds));
+
+	if (k < 0) {
+		snprintf(
+			why, whylen,
+			"'%s' is not an impairment%s (drop, blackhole, delay=T, loss=P, reorder=P)",
+			item,
+			did_you_mean(hint, sizeof(hint), "",
+				     lab_suggest_among(item, kinds, LAB_ARRAY_SIZE(kinds))));
+		return -EINVAL;
+	}
+	imp->kind = (enum lab_impair_kind)k;
+	switch (imp->kind) {
+	case LAB_IMP_DROP:
+	case LAB_IMP_BLACKHOLE:
+		if (!val)
+			return 0;
+		snprintf(why, whylen, "'%s' takes no value (%s)", item,
+			 k == LAB_IMP_DROP ? "drop[,nth=K][,count=N]" : "blackhole[,armed=0|1]");
+		return -EINVAL;
+	case LAB_IMP_DELAY:
+		if (val)
+			return parse_time(item, val, &imp->delay_us, why, whylen);
+		snprintf(why, whylen, "delay wants a value: delay=T (T: %s)", TIME_VALUES);
+		return -EINVAL;
+	default:
+		if (val)
+			return parse_pct(item, val, &imp->ppm, why, whylen);
+		snprintf(why, whylen, "%s wants a value: %s=P (P: %s)", item, item, PCT_VALUES);
+		return -EINVAL;
+	}
+}
+
+/* which key @item is, or -EINVAL with the keys this kind takes */
+static int find_key(const struct lab_impair *imp, const char *item, char *why, size_t whylen)
+{
+	struct lab_suggest s = LAB_SUGGEST_INIT(item);
+	char valid[128], hint[64];
+	const char *kind = kinds[imp->kind];
 	int k;
 
-	if (eq)
-		*eq = '\0';
-	if (first) {
-		k = pick(item, kinds, sizeof(kinds) / sizeof(kinds[0]));
-		if (k < 0) {
-			snprintf(
-				why, whylen,
-				"'%s' is not an impairment (drop, blackhole, delay, loss, reorder)",
-				item);
-			return -EINVAL;
-		}
-		imp->kind = (enum lab_impair_kind)k;
-		if ((k == LAB_IMP_DROP || k == LAB_IMP_BLACKHOLE) && val) {
-			snprintf(why, whylen, "'%s' takes no value", item);
-			return -EINVAL;
-		}
-		if (k == LAB_IMP_DELAY && (!val || parse_time(val, &imp->delay_us)))
-			goto bad_time;
-		if ((k == LAB_IMP_LOSS || k == LAB_IMP_REORDER) &&
-		    (!val || parse_pct(val, &imp->ppm)))
-			goto bad_pct;
-		return 0;
+	for (k = 0; k < K_N; k++)
+		if (!strcmp(item, keys[k].name))
+			break;
+	keys_of(imp->kind, valid, sizeof(valid));
+	if (k < K_N && (keys[k].kinds & KIND(imp->kind)))
+		return k;
+	if (k == K_N && !strcmp(item, kind)) {
+		snprintf(why, whylen, "'%s' given twice", item);
+		return -EINVAL;
 	}
+	if (k == K_N && pick(item, kinds, LAB_ARRAY_SIZE(kinds)) >= 0) {
+		snprintf(why, whylen,
+			 "'%s' after '%s': one impairment per spec (give %s its own spec)", item,
+			 kind, item);
+		return -EINVAL;
+	}
+	for (k = 0; k < K_N; k++)
+		if (keys[k].kinds & KIND(imp->kind))
+			lab_suggest_add(&s, keys[k].name);
+	snprintf(why, whylen, "'%s' is not a key of '%s'%s (%s takes %s)", item, kind,
+		 did_you_mean(hint, sizeof(hint), "", lab_suggest_best(&s)), kind, valid);
+	return -EINVAL;
+}
+
+/* one "key=value" after the kind */
+static int parse_key(struct lab_impair *imp, const char *item, const char *val, unsigned int *seen,
+		     char *why, size_t whylen)
+{
+	const char *best = NULL;
+	char hint[64], prefix[16];
+	enum key_id id;
+	bool ok = false;
+	long v = 0;
+	int k = find_key(imp, item, why, whylen);
+
+	if (k < 0)
+		return k;
+	id = (enum key_id)k;
+	if (*seen & (1u << id)) {
+		snprintf(why, whylen, "'%s' given twice", item);
+		return -EINVAL;
+	}
+	*seen |= 1u << id;
 	if (!val) {
-		snprintf(why, whylen, "'%s' wants a value (KEY=VALUE)", item);
+		snprintf(why, whylen, "'%s' wants a value: %s=VALUE (%s: %s)", item, item, item,
+			 keys[id].values);
 		return -EINVAL;
 	}
-	if (!strcmp(item, "dir")) {
-		k = pick(val, (const char *const[]){ "", "c2s", "s2c", "both" }, 4);
-		if (k <= 0)
-			goto bad_value;
-		imp->m.dir = (unsigned int)k;
-	} else if (!strcmp(item, "flags")) {
-		if (parse_flags(val, &imp->m.flags))
-			goto bad_value;
-	} else if (!strcmp(item, "len")) {
-		if (parse_long(val, 0, 65495, &imp->m.len))
-			goto bad_value;
-	} else if (!strcmp(item, "sport") || !strcmp(item, "dport")) {
-		if (parse_long(val, 1, 65535, &v))
-			goto bad_value;
-		*(item[0] == 's' ? &imp->m.sport : &imp->m.dport) = (int)v;
-	} else if (!strcmp(item, "nth") && imp->kind == LAB_IMP_DROP) {
-		if (parse_long(val, 1, 1000000000, &imp->nth))
-			goto bad_value;
-	} else if (!strcmp(item, "count") && imp->kind == LAB_IMP_DROP) {
-		if (parse_long(val, 1, 1000, &imp->count))
-			goto bad_value;
-	} else if (!strcmp(item, "armed") && imp->kind == LAB_IMP_BLACKHOLE) {
-		if (parse_long(val, 0, 1, &v))
-			goto bad_value;
+	switch (id) {
+	case K_DIR:
+		k = pick(val, dirs, LAB_ARRAY_SIZE(dirs));
+		ok = k >= 0;
+		if (ok)
+			imp->m.dir = (unsigned int)k + 1; /* c2s 1, s2c 2, both 3: LAB_DIR_* bits */
+		else
+			best = lab_suggest_among(val, dirs, LAB_ARRAY_SIZE(dirs));
+		break;
+	case K_BACKEND:
+		k = pick(val, backends, LAB_ARRAY_SIZE(backends));
+		ok = k >= 0;
+		if (ok)
+			imp->backend = (enum lab_impair_backend)k;
+		else
+			best = lab_suggest_among(val, backends, LAB_ARRAY_SIZE(backends));
+		break;
+	case K_FLAGS:
+		ok = !parse_flags(val, &imp->m.flags);
+		break;
+	case K_LEN:
+		ok = !parse_long(val, 0, 65495, &imp->m.len);
+		break;
+	case K_SPORT:
+		ok = !parse_long(val, 1, 65535, &v);
+		imp->m.sport = ok ? (int)v : 0;
+		break;
+	case K_DPORT:
+		ok = !parse_long(val, 1, 65535, &v);
+		imp->m.dport = ok ? (int)v : 0;
+		break;
+	case K_NTH:
+		ok = !parse_long(val, 1, 1000000000, &imp->nth);
+		break;
+	case K_COUNT:
+		ok = !parse_long(val, 1, 1000, &imp->count);
+		break;
+	case K_ARMED:
+		ok = !parse_long(val, 0, 1, &v);
 		imp->armed = v;
-	} else if (!strcmp(item, "jitter") && imp->kind == LAB_IMP_DELAY) {
-		if (parse_time(val, &imp->jitter_us))
-			goto bad_time;
-	} else if (!strcmp(item, "hold") && imp->kind == LAB_IMP_REORDER) {
-		if (parse_time(val, &imp->hold_us))
-			goto bad_time;
-	} else if (!strcmp(item, "seed") &&
-		   (imp->kind == LAB_IMP_LOSS || imp->kind == LAB_IMP_REORDER)) {
-		if (parse_long(val, 0, 0xffffffffL, &v))
-			goto bad_value;
+		break;
+	case K_SEED:
+		ok = !parse_long(val, 0, 0xffffffffL, &v);
 		imp->seed = (uint32_t)v;
-	} else if (!strcmp(item, "backend")) {
-		k = pick(val, backends, sizeof(backends) / sizeof(backends[0]));
-		if (k < 0)
-			goto bad_value;
-		imp->backend = (enum lab_impair_backend)k;
-	} else {
-		snprintf(why, whylen, "'%s' is not a key of '%s'", item, kinds[imp->kind]);
-		return -EINVAL;
+		break;
+	case K_JITTER:
+		return parse_time(item, val, &imp->jitter_us, why, whylen);
+	case K_HOLD:
+		return parse_time(item, val, &imp->hold_us, why, whylen);
+	case K_N:
+		break;
 	}
-	return 0;
-bad_value:
-	snprintf(why, whylen, "%s=%s is not a valid value", item, val);
-	return -EINVAL;
-bad_time:
-	snprintf(why, whylen, "'%s' is not a time from 0 to 10s (50ms, 500us, 1.5ms)",
-		 val ? val : "");
-	return -EINVAL;
-bad_pct:
-	snprintf(why, whylen, "'%s' is not a percentage from 0 to 100 (5%%, 0.5%%)",
-		 val ? val : "");
+	if (ok)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "%s=", item);
+	snprintf(why, whylen, "%s=%s is not valid%s (%s: %s)", item, val,
+		 did_you_mean(hint, sizeof(hint), prefix, best), item, keys[id].values);
 	return -EINVAL;
 }
 
@@ -215,7 +363,9 @@ static int check(const struct lab_impair *imp, char *why, size_t whylen)
 	}
 	if (imp->backend == LAB_BACKEND_NETEM &&
 	    (imp->m.flags >= 0 || imp->m.len >= 0 || imp->m.sport || imp->m.dport)) {
-		snprintf(why, whylen, "netem works on a whole direction: no flags, len or ports");
+		snprintf(
+			why, whylen,
+			"netem works on a whole direction: no flags, len or ports (or backend=nfqueue)");
 		return -EINVAL;
 	}
 	return 0;
@@ -223,7 +373,8 @@ static int check(const struct lab_impair *imp, char *why, size_t whylen)
 
 int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t whylen)
 {
-	char copy[256], *save = NULL, *item;
+	char copy[256], *save = NULL, *item, *eq;
+	unsigned int seen = 0;
 	bool first = true;
 	int err;
 
@@ -240,13 +391,20 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 	snprintf(imp->spec, sizeof(imp->spec), "%s", spec);
 	snprintf(copy, sizeof(copy), "%s", spec);
 	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		err = parse_item(imp, item, first, why, whylen);
+		eq = strchr(item, '=');
+		if (eq)
+			*eq++ = '\0';
+		err = first ? parse_kind(imp, item, eq, why, whylen) :
+			      parse_key(imp, item, eq, &seen, why, whylen);
 		if (err)
 			return err;
 		first = false;
 	}
 	if (first) {
-		snprintf(why, whylen, "'%s' names no impairment", spec);
+		snprintf(why, whylen,
+			 "'%s' names no impairment (drop, blackhole, delay=T, loss=P, "
+			 "reorder=P)",
+			 spec);
 		return -EINVAL;
 	}
 	return check(imp, why, whylen);

@@ -28,7 +28,9 @@
  *                            netem when the kernel has it and the match is a whole direction,
  *                            else nfqueue)
  *
- * Times: "50ms", "500us", "1.5ms" or a plain number of milliseconds. P: "5%" or "5".
+ * Times carry their unit: "50ms", "500us", "1.5ms", "2s" (a bare "50" is refused: ms or s?).
+ * Probabilities carry "%": "2%", "0.5%" (a bare "0.5" is refused: half a percent or half?).
+ * Each key once. Every refusal says what is valid, and the likely intended spelling.
  * Order is kept among the packets an impairment holds, not with the ones it does not select: a
  * delay on flags=PA lets a data segment without PSH overtake the delayed ones.
  */

@@ -8,6 +8,7 @@
 
 #include "kernel.h"
 #include "run.h"
+#include "suggest.h"
 
 const struct lab_variant *lab_variant_find(const struct lab_scenario *sc, const char *name)
 {
@@ -29,20 +30,32 @@ static int find_param(const struct lab_scenario *sc, const char *name, size_t le
 	return -1;
 }
 
-static void known_list(const struct lab_scenario *sc, char *buf, size_t len, bool variants)
+/* "known: a, b, c" and, if @typo looks like one of them, ": did you mean b?" before it */
+static void known_list(const struct lab_scenario *sc, char *buf, size_t len, bool variants,
+		       const char *typo)
 {
 	size_t i, n = variants ? sc->n_variants : sc->n_params, o = 0;
+	struct lab_suggest s = LAB_SUGGEST_INIT(typo);
+	const char *best;
 
+	for (i = 0; i < n; i++)
+		lab_suggest_add(&s, variants ? lab_variant_at(sc, i)->name : sc->params[i].name);
+	best = lab_suggest_best(&s);
 	buf[0] = '\0';
+	if (best)
+		o = (size_t)snprintf(buf, len, ": did you mean %s?", best);
+	o += (size_t)snprintf(buf + o, len - o, " (known: ");
 	for (i = 0; i < n && o < len; i++)
 		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
 				      variants ? lab_variant_at(sc, i)->name : sc->params[i].name);
+	if (o < len)
+		snprintf(buf + o, len - o, "%s)", n ? "" : "none");
 }
 
 static int set_param(struct lab_run *run, const char *set, char *why, size_t len)
 {
 	const char *eq = strchr(set, '=');
-	char known[256], *end;
+	char known[256], name[64], *end;
 	const struct lab_param *p;
 	long v;
 	int i;
@@ -53,9 +66,9 @@ static int set_param(struct lab_run *run, const char *set, char *why, size_t len
 	}
 	i = find_param(run->sc, set, (size_t)(eq - set));
 	if (i < 0) {
-		known_list(run->sc, known, sizeof(known), false);
-		snprintf(why, len, "unknown parameter '%.*s' for %s (known: %s)", (int)(eq - set),
-			 set, run->sc->name, known[0] ? known : "none");
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - set), set);
+		known_list(run->sc, known, sizeof(known), false, name);
+		snprintf(why, len, "unknown parameter '%s' for %s%s", name, run->sc->name, known);
 		return LAB_EXIT_USAGE;
 	}
 	p = &run->sc->params[i];
@@ -106,6 +119,42 @@ static int check_params(struct lab_run *run, char *why, size_t len)
 	return 0;
 }
 
+/* a blank command would run /bin/sh -c "": a program that exits at once, never the one meant */
+static int check_cmds(const struct lab_run_opts *opts, char *why, size_t len)
+{
+	const char *cmd[2] = { opts->server_cmd, opts->client_cmd };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!cmd[i] || cmd[i][strspn(cmd[i], " \t\n")])
+			continue;
+		snprintf(why, len, "--%s-cmd is empty: give a command, or leave the option out",
+			 i ? "client" : "server");
+		return LAB_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* what can be known before the lab: an impairment's backend exists in this kernel */
+static int check_backends(struct lab_run *run, char *why, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_extra; i++) {
+		if (run->extra[i].backend != LAB_BACKEND_NETEM)
+			continue;
+		lab_kernel_probe(&run->kernel);
+		if (run->kernel.netem != 0)
+			return 0; /* there, or the kernel does not say: the lab will tell */
+		snprintf(why, len,
+			 "--impair %s: this kernel (%s) has no sch_netem (CONFIG_NET_SCH_NETEM is "
+			 "not set); backend=nfqueue or auto does the same here",
+			 run->extra[i].spec, run->kernel.release);
+		return LAB_EXIT_SKIP;
+	}
+	return 0;
+}
+
 int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *why, size_t len)
 {
 	char known[256];
@@ -134,9 +183,10 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 	run->expect_as = opts->expect_as ? lab_variant_find(run->sc, opts->expect_as) :
 					   run->variant;
 	if (!run->variant || !run->expect_as) {
-		known_list(run->sc, known, sizeof(known), true);
-		snprintf(why, len, "unknown variant '%s' for %s (known: %s)",
-			 !run->variant ? opts->variant : opts->expect_as, run->sc->name, known);
+		const char *typo = !run->variant ? opts->variant : opts->expect_as;
+
+		known_list(run->sc, known, sizeof(known), true, typo);
+		snprintf(why, len, "unknown variant '%s' for %s%s", typo, run->sc->name, known);
 		return LAB_EXIT_USAGE;
 	}
 	for (i = 0; i < run->sc->n_params; i++)
@@ -147,7 +197,7 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 			return ret;
 	}
 	for (i = 0; i < opts->n_impairs; i++) {
-		char reason[200];
+		char reason[256];
 
 		if (run->n_extra == LAB_WIRE_MAX / 2) {
 			snprintf(why, len, "at most %d --impair", LAB_WIRE_MAX / 2);
@@ -159,6 +209,11 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 			return LAB_EXIT_USAGE;
 		}
 	}
+	ret = check_cmds(opts, why, len);
+	if (!ret)
+		ret = check_backends(run, why, len);
+	if (ret)
+		return ret;
 	run->scale = lab_tolerance_scale(getenv(LAB_TOLERANCE_ENV));
 	if (run->scale < 0) {
 		snprintf(why, len, "%s must be a number from 1 to 100", LAB_TOLERANCE_ENV);

@@ -450,7 +450,7 @@ START_TEST(impair_specs_parse)
 	ck_assert(!imp.armed);
 	ck_assert_int_eq(imp.m.flags, LAB_TH_FIN | LAB_TH_ACK);
 	ck_assert_int_eq(imp.m.sport, 5000);
-	ck_assert_int_eq(lab_impair_parse("reorder=10,hold=2ms,flags=S.", &imp, why, 256), 0);
+	ck_assert_int_eq(lab_impair_parse("reorder=10%,hold=2ms,flags=S.", &imp, why, 256), 0);
 	ck_assert_int_eq(imp.hold_us, 2000);
 	ck_assert_int_eq(imp.m.flags, LAB_TH_SYN | LAB_TH_ACK);
 }
@@ -460,23 +460,38 @@ START_TEST(impair_specs_rejected_with_a_reason)
 {
 	static const char *const bad[][2] = {
 		{ "", "1 to" },
-		{ "slow", "not an impairment" },
-		{ "delay", "not a time" },
-		{ "delay=-5ms", "not a time" },
+		{ "slow", "not an impairment (drop, blackhole, delay=T, loss=P, reorder=P)" },
+		{ "dorp", "did you mean drop?" },
+		{ "delay", "delay=T (T: a time" },
+		{ "loss", "loss=P (P: a percentage" },
+		{ "delay=-5ms", "not a time from 0 to 10s" },
 		{ "delay=11s", "not a time" },
 		{ "delay=5parsecs", "not a time" },
-		{ "loss=101%", "not a percentage" },
-		{ "drop=3", "takes no value" },
-		{ "drop,nth=0", "not a valid value" },
-		{ "drop,count=0", "not a valid value" },
-		{ "delay=1ms,count=2", "not a key of" },
-		{ "drop,dir=up", "not a valid value" },
-		{ "drop,flags=SX", "not a valid value" },
-		{ "drop,jitter=5ms", "not a key of 'drop'" },
+		{ "delay=50", "has no unit: did you mean delay=50ms?" },
+		{ "delay=5ms,jitter=1", "did you mean jitter=1ms?" },
+		{ "reorder=5%,hold=2", "did you mean hold=2ms?" },
+		{ "loss=0.5", "has no unit: did you mean loss=0.5%?" },
+		{ "reorder=10", "did you mean reorder=10%?" },
+		{ "loss=101%", "not a percentage from 0% to 100%" },
+		{ "loss=101", "not a percentage" },
+		{ "drop=3", "takes no value (drop[,nth=K][,count=N])" },
+		{ "drop,nth=0", "nth=0 is not valid (nth: which match, 1..1000000000)" },
+		{ "drop,count=0", "count=0 is not valid (count: how many matches, 1..1000)" },
+		{ "delay=1ms,count=2", "not a key of 'delay' (delay takes jitter, dir," },
+		{ "drop,dir=up", "dir=up is not valid (dir: c2s|s2c|both)" },
+		{ "drop,dir=bth", "did you mean dir=both?" },
+		{ "drop,flags=SX", "flags=SX is not valid (flags: TCP flags among FSRPAU" },
+		{ "drop,jitter=5ms", "not a key of 'drop' (drop takes nth, count, dir, flags," },
+		{ "delay=5ms,jiter=1ms", "not a key of 'delay': did you mean jitter?" },
+		{ "drop,backend=nfq", "did you mean backend=nfqueue? (backend: auto|nftables|" },
 		{ "drop,backend=nfqueue", "done by nftables" },
 		{ "delay=5ms,backend=nftables", "needs backend" },
 		{ "delay=5ms,backend=netem,flags=S", "whole direction" },
-		{ "drop,len", "wants a value" },
+		{ "drop,len", "'len' wants a value: len=VALUE (len: payload bytes, 0..65495)" },
+		{ "delay=5ms,delay=10ms", "'delay' given twice" },
+		{ "drop,nth=2,nth=3", "'nth' given twice" },
+		{ "drop,dir=c2s,dir=s2c", "'dir' given twice" },
+		{ "delay=5ms,loss=1%", "one impairment per spec" },
 		{ ",,,", "names no impairment" },
 	};
 	struct lab_impair imp;
@@ -528,7 +543,8 @@ START_TEST(impair_option_is_checked)
 	char why[256];
 
 	ck_assert_int_eq(setup_impair("delay=20ms,dir=both", why), 0);
-	ck_assert_int_eq(setup_impair("delay=20", why), 0);
+	ck_assert_int_eq(setup_impair("delay=20", why), LAB_EXIT_USAGE);
+	ck_assert_msg(strstr(why, "did you mean delay=20ms?"), "%s", why);
 	ck_assert_int_eq(setup_impair("delay=20lightyears", why), LAB_EXIT_USAGE);
 	ck_assert_msg(strstr(why, "--impair delay=20lightyears: "), "%s", why);
 }
