@@ -321,7 +321,9 @@ static void facts(FILE *f, const struct lab_run *run)
 		}
 		fprintf(f, "</table>\n");
 	}
-	fprintf(f, "<h2>Kernel</h2>\n<p>Linux ");
+	fprintf(f, "<h2>Kernel</h2>\n<p>tcplab ");
+	esc(f, lab_version());
+	fprintf(f, " on Linux ");
 	esc(f, run->kernel.release);
 	fprintf(f,
 		", HZ %d, sch_netem %s. Sysctls pinned in the lab:</p>\n<table><tr><th>host"

@@ -110,6 +110,7 @@ struct lab_run_opts {
 	bool step; /* --step: pause at each phase until Enter */
 	bool dry; /* no lab: play() only records what it would do (explain's "by hand") */
 	FILE *out; /* where the summary goes (NULL: stdout) */
+	FILE *json; /* if set, report.json's content goes here too, as one line (--json) */
 	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
 	struct lab_expects *expects_out; /* if set, receives the run's expectations (caller frees) */
 	int dir_fd; /* if > 0, each run's results folder is written here, one line, once made */
@@ -143,7 +144,14 @@ int lab_run_check(const struct lab_run_opts *opts, char *why, size_t len);
 /* lab_by_hand() - the commands play() runs for @variant (dry run), one per line; caller frees */
 char *lab_by_hand(const struct lab_scenario *sc, const char *variant);
 
-/* a program's path: servers/NAME or clients/NAME in the build tree ($TCPLAB_PROGRAMS wins) */
+/*
+ * lab_program() - where tcplab-server or tcplab-client is: $TCPLAB_PROGRAMS/NAME if set; the
+ * build tree's servers/NAME or clients/NAME for programs built there; else the installed
+ * LIBEXECDIR/tcplab/NAME (under the same DESTDIR as the running program, if any)
+ */
 const char *lab_program(const char *name, char *buf, size_t len);
+
+/* lab_version() - "0.1.0 (git 3168fd9-dirty)": meson's project version and git describe */
+const char *lab_version(void);
 
 #endif

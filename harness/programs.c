@@ -11,23 +11,7 @@
 
 #include "run.h"
 
-#ifndef LAB_BUILD_ROOT
-#define LAB_BUILD_ROOT "."
-#endif
-
 #define USER_READY_S 10 /* a user's server must listen within this (or the budget) */
-
-const char *lab_program(const char *name, char *buf, size_t len)
-{
-	const char *dir = getenv("TCPLAB_PROGRAMS");
-	const char *kind = strstr(name, "server") ? "servers" : "clients";
-
-	if (dir)
-		snprintf(buf, len, "%s/%s", dir, name);
-	else
-		snprintf(buf, len, "%s/%s/%s", LAB_BUILD_ROOT, kind, name);
-	return buf;
-}
 
 const char *lab_run_prog_name(int who, char *buf, size_t len)
 {

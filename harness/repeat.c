@@ -14,6 +14,7 @@ int lab_run_repeat(struct lab_run_opts *o, long n)
 {
 	struct lab_expects *ex = calloc((size_t)n, sizeof(*ex));
 	int64_t *vals = calloc((size_t)n, sizeof(*vals));
+	FILE *out = o->out ? o->out : stdout; /* --json: stdout is for the reports */
 	long i, j, as_documented = 0, not_documented = 0, errors = 0;
 	size_t k;
 	int ret = 0;
@@ -30,9 +31,9 @@ int lab_run_repeat(struct lab_run_opts *o, long n)
 		not_documented += ret == LAB_EXIT_NOT_AS_DOCUMENTED;
 		errors += ret == LAB_EXIT_ERROR;
 	}
-	printf("\n== repeat: %ld of %ld runs as documented, %ld not, %ld lab errors\n",
-	       as_documented, n, not_documented, errors);
-	printf("%-52s %6s  %s\n", "expectation", "held", "spread (min / p50 / max)");
+	fprintf(out, "\n== repeat: %ld of %ld runs as documented, %ld not, %ld lab errors\n",
+		as_documented, n, not_documented, errors);
+	fprintf(out, "%-52s %6s  %s\n", "expectation", "held", "spread (min / p50 / max)");
 	for (k = 0; k < ex[0].n; k++) {
 		const struct lab_expect *e = &ex[0].v[k];
 		long held = 0, m = 0;
@@ -49,13 +50,13 @@ int lab_run_repeat(struct lab_run_opts *o, long n)
 			    ex[j].v[q].kind == LAB_EXPECT_AT_MOST)
 				vals[m++] = ex[j].v[q].observed_us;
 		}
-		printf("%-52s %3ld/%-3ld", e->what, held, n);
+		fprintf(out, "%-52s %3ld/%-3ld", e->what, held, n);
 		if (m)
-			printf(" %.1f / %.1f / %.1f ms (window %s)",
-			       lab_percentile(vals, (size_t)m, 0) / 1e3,
-			       lab_percentile(vals, (size_t)m, 0.5) / 1e3,
-			       lab_percentile(vals, (size_t)m, 1.0) / 1e3, e->expected);
-		putchar('\n');
+			fprintf(out, " %.1f / %.1f / %.1f ms (window %s)",
+				lab_percentile(vals, (size_t)m, 0) / 1e3,
+				lab_percentile(vals, (size_t)m, 0.5) / 1e3,
+				lab_percentile(vals, (size_t)m, 1.0) / 1e3, e->expected);
+		fputc('\n', out);
 	}
 	ret = errors ? LAB_EXIT_ERROR : not_documented ? LAB_EXIT_NOT_AS_DOCUMENTED : 0;
 out:

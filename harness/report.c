@@ -11,6 +11,8 @@
 #include "ladder.h"
 #include "report.h"
 
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 static struct json_object *params_json(const struct lab_run *run)
 {
 	struct json_object *o = json_object_new_object();
@@ -292,11 +294,15 @@ void lab_report_ladder(FILE *out, const struct lab_run *run)
 int lab_report_write(const struct lab_run *run, const char *verdict)
 {
 	struct json_object *o = json_object_new_object();
-	char path[PATH_MAX + 32], *text = NULL;
+	char path[PATH_MAX + 32], tool[128], *text = NULL;
 	size_t len = 0;
 	FILE *m;
 	int err;
 
+	snprintf(tool, sizeof(tool), "tcplab %s", lab_version());
+	json_object_object_add(o, "schema", json_object_new_int(LAB_REPORT_SCHEMA));
+	json_object_object_add(o, "tool", json_object_new_string(tool));
+	json_object_object_add(o, "results", json_object_new_string(run->dir));
 	json_object_object_add(o, "scenario", json_object_new_string(run->sc->name));
 	json_object_object_add(o, "variant", json_object_new_string(run->variant->name));
 	json_object_object_add(o, "port", json_object_new_int(run->port));
@@ -319,7 +325,11 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "timings", timings_json(run));
 	json_object_object_add(o, "series", series_json(run));
 	snprintf(path, sizeof(path), "%s/report.json", run->dir);
-	err = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
+	err = json_object_to_file_ext(path, o, JSON_FLAGS | JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
+	if (run->opts->json) { /* --json: the same document on one line */
+		fprintf(run->opts->json, "%s\n", json_object_to_json_string_ext(o, JSON_FLAGS));
+		fflush(run->opts->json);
+	}
 	json_object_put(o);
 	m = open_memstream(&text, &len);
 	if (m) {

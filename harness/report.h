@@ -8,6 +8,12 @@
 #include "ladder.h"
 #include "run.h"
 
+/*
+ * The version of report.json's layout (docs/report.schema.json): raised when a key is removed
+ * or changes meaning; new keys keep it
+ */
+#define LAB_REPORT_SCHEMA 1
+
 /* report.json, ladder.txt and the programs' logs in run->dir; the summary on @out */
 int lab_report_write(const struct lab_run *run, const char *verdict);
 void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict, bool ladder);
@@ -19,6 +25,12 @@ struct lab_ladder lab_report_ladder_of(const struct lab_run *run);
 /* lab_report_series_of() - the series (lab_series) @ev's value belongs to, or NULL */
 const struct lab_series *lab_report_series_of(const struct lab_run *run,
 					      const struct lab_event *ev);
+
+/*
+ * lab_results_latest() - point @base/latest at @run_dir (relative to @base: "NAME/RUN-ID"):
+ * 0 or -errno (a results folder without symlinks only lacks the convenience)
+ */
+int lab_results_latest(const char *base, const char *run_dir);
 
 /* lab_report_html() - the self-contained report.html of a run: 0 or -errno */
 int lab_report_html(const struct lab_run *run, const char *verdict, const char *path);

@@ -50,6 +50,7 @@ static int make_dir(struct lab_run *run)
 		return lab_run_error(run, err, "cannot create %s", run->dir);
 	if (run->opts->dir_fd > 0)
 		dprintf(run->opts->dir_fd, "%s\n", run->dir);
+	lab_results_latest(base, run->dir + strlen(base) + 1);
 	return 0;
 }
 
@@ -121,10 +122,14 @@ static void wire_events(struct lab_run *run)
 	char path[PATH_MAX + 16], flags[12];
 	FILE *f = NULL;
 
-	if (run->dir[0] && n_log) {
+	if (run->dir[0]) { /* also when the wire did nothing: the file says so */
 		snprintf(path, sizeof(path), "%s/wire.log", run->dir);
 		f = fopen(path, "w");
 	}
+	if (f)
+		fprintf(f,
+			"# every drop and hold: t_us (realtime) drop|hold held_us packet (spec)%s\n",
+			lab_wire_count(run->wire) ? "" : "; no impairment in this run");
 	for (i = 0; i < n_log; i++) {
 		const struct lab_wire_log *e = &log[i];
 		const struct lab_trace *t =

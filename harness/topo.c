@@ -93,8 +93,7 @@ static int set_profile(struct lab_topo *t, enum lab_host host)
 		if (err)
 			return lab_fail(err, "%s: sysctl %s=%s", lab_host_name(host), profile[i][0],
 					profile[i][1]);
-		if (host == LAB_SERVER)
-			record(t, host, profile[i][0]);
+		record(t, host, profile[i][0]);
 	}
 	return 0;
 }

@@ -23,7 +23,7 @@ enum lab_host { LAB_CLIENT, LAB_WIRE, LAB_SERVER, LAB_NHOSTS };
 #define LAB_WIRE_SERVER_IF "w1"
 #define LAB_CLIENT_ADDR "192.0.2.1"
 #define LAB_SERVER_ADDR "198.51.100.1"
-#define LAB_SYSCTL_MAX 40
+#define LAB_SYSCTL_MAX 64 /* both endpoints' profiles, then the scenarios' own */
 #define LAB_PROFILE_SIZE 23 /* sysctls pinned in each endpoint (topo.c) */
 
 struct lab_sysctl_rec {

@@ -184,7 +184,11 @@ int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whyl
 	int err;
 
 	if (!p) {
-		snprintf(why, whylen, "%s: %s", path, errbuf);
+		/* libpcap names the file when fopen() failed, not when the contents are wrong */
+		if (!strncmp(errbuf, path, strlen(path)) && errbuf[strlen(path)] == ':')
+			snprintf(why, whylen, "%s", errbuf);
+		else
+			snprintf(why, whylen, "%s: %s", path, errbuf);
 		return -EINVAL;
 	}
 	err = read_all(t, p, path, why, whylen);

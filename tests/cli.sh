@@ -7,6 +7,16 @@ fail=0
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
+# expect1: the same, and the output is exactly one line
+expect1() {
+	lines_before=$fail
+	expect "$@"
+	if [ "$fail" = "$lines_before" ] && [ "$(printf '%s\n' "$out" | wc -l)" != 1 ]; then
+		echo "FAIL: tcplab $*: more than one line: $out"
+		fail=1
+	fi
+}
+
 expect() { # expect CODE PATTERN ARGS...
 	code=$1 pattern=$2
 	shift 2
@@ -31,7 +41,7 @@ expect 2 "out of range" run rst-on-close --set request_bytes=0 --results "$resul
 expect 2 "not a whole number" run rst-on-close --set request_bytes=ten --results "$results"
 expect 2 "KEY=VALUE" run rst-on-close --set request_bytes --results "$results"
 expect 2 "needs a scenario" run
-expect 2 "bad option" run rst-on-close --bogus
+expect 2 "unknown option '--bogus'. Valid: --variant, --set," run rst-on-close --bogus
 expect 2 "wants a count" run rst-on-close --repeat 0
 expect 2 "wants a count" run rst-on-close --repeat x
 expect 2 "not an impairment" run rst-on-close --impair slow --results "$results"
@@ -41,10 +51,40 @@ expect 0 "blackhole" run --help
 expect 0 "usage: tcplab COMMAND" --help
 expect 0 "usage: tcplab COMMAND" help
 expect 0 "usage: tcplab run" help run
-for cmd in list explain run show facts clean help; do
+for cmd in list explain run show facts clean help version; do
 	expect 0 "usage: tcplab $cmd" "$cmd" --help
 done
 expect 2 "no command 'nope'" help nope
+expect 0 "usage: tcplab run" run rst-on-close --variant drain --help
+expect 0 "usage: tcplab facts" facts /nonexistent --help
+expect 0 "^tcplab [0-9][0-9.]*" --version
+expect 0 "^tcplab [0-9][0-9.]*" -V
+expect 0 "^tcplab [0-9][0-9.]*" version
+expect 2 "valid before a command: --help, -h, --version, -V" --bogus
+# one line, naming what is valid, and the likely intended spelling
+expect1 2 "did you mean --variant?" run rst-on-close --varient drain
+expect1 2 "unknown option '-x'. Valid: --help" explain -x
+expect1 2 "unknown option '--bogus'. Valid: --names, --cases," list --bogus
+expect1 2 "--quiet takes no value" run rst-on-close --quiet=yes
+expect1 2 "--variant wants a value" run rst-on-close --variant
+expect1 2 "unknown scenario 'rst-on-clos': did you mean rst-on-close?" run rst-on-clos
+expect1 2 "did you mean rst-on-close?" explain rst_on_close
+expect1 2 "unknown variant 'dran' for rst-on-close: did you mean drain? (known: default, drain)" run rst-on-close --variant dran
+expect1 2 "did you mean request_bytes?" run rst-on-close --set reqest_bytes=10
+expect1 2 "unknown command 'rn': did you mean run?" rn
+expect1 2 "no command 'lst': did you mean list?" help lst
+expect1 2 "^tcplab: show: $results/x.pcap: No such file or directory$" show "$results/x.pcap"
+expect1 2 "takes no arguments (not 'x')" clean x
+# impairment specs: units, percentages, each key once, what is valid
+expect1 2 "did you mean delay=50ms?" run rst-on-close --impair delay=50
+expect1 2 "did you mean loss=0.5%?" run rst-on-close --impair loss=0.5
+expect1 2 "dir=up is not valid (dir: c2s|s2c|both)" run rst-on-close --impair drop,dir=up
+expect1 2 "'delay' given twice" run rst-on-close --impair delay=5ms,delay=10ms
+expect1 2 "--server-cmd is empty" run rst-on-close --server-cmd ""
+expect1 2 "--client-cmd is empty" run rst-on-close --client-cmd " "
+if zcat /proc/config.gz 2>/dev/null | grep -q '^# CONFIG_NET_SCH_NETEM is not set'; then
+	expect1 77 "has no sch_netem" run rst-on-close --impair delay=5ms,backend=netem
+fi
 expect 0 "^rst-on-close$" list --names
 expect 0 "rst-on-close drain default 1" list --cases
 expect 0 "| \`rst-on-close\` |" list --markdown

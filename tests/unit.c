@@ -16,6 +16,7 @@
 #include "lab.h"
 #include "registry.h"
 #include "sockops.h"
+#include "suggest.h"
 #include "timing.h"
 #include "trace.h"
 
@@ -550,6 +551,25 @@ START_TEST(impair_option_is_checked)
 }
 END_TEST
 
+START_TEST(suggest_typos_not_strangers)
+{
+	static const char *const cmds[] = { "list", "explain", "run", "show", "facts", "clean" };
+	static const char *const names[] = { "rst-on-close", "lost-final-ack", "lost-handshake-ack",
+					     "accept-overflow" };
+
+	ck_assert_str_eq(lab_suggest_among("rn", cmds, 6), "run");
+	ck_assert_str_eq(lab_suggest_among("lsit", cmds, 6), "list"); /* two letters swapped */
+	ck_assert_str_eq(lab_suggest_among("explian", cmds, 6), "explain");
+	ck_assert_str_eq(lab_suggest_among("rst-on-clos", names, 4), "rst-on-close");
+	ck_assert_str_eq(lab_suggest_among("RST_ON_CLOSE", names, 4), "rst-on-close");
+	ck_assert_str_eq(lab_suggest_among("lost-final", names, 4), "lost-final-ack"); /* prefix */
+	ck_assert_ptr_null(lab_suggest_among("lost", names, 4)); /* begins two: no guess */
+	ck_assert_ptr_null(lab_suggest_among("frobnicate", cmds, 6));
+	ck_assert_ptr_null(lab_suggest_among("x", cmds, 6));
+	ck_assert_ptr_null(lab_suggest_among("", cmds, 6));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("harness");
@@ -588,6 +608,7 @@ int main(void)
 	tcase_add_test(tc, impair_specs_rejected_with_a_reason);
 	tcase_add_test(tc, impair_matches_exactly);
 	tcase_add_test(tc, impair_option_is_checked);
+	tcase_add_test(tc, suggest_typos_not_strangers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -5,7 +5,7 @@
 
 #include "cli.h"
 
-/* print @text wrapped at 78 columns with @indent */
+/* print @text wrapped at 78 columns with @indent; no line ends in a space */
 void cli_wrap(const char *text, int indent)
 {
 	int col = indent;
@@ -15,24 +15,24 @@ void cli_wrap(const char *text, int indent)
 	while (*p) {
 		size_t word = strcspn(p, " \n");
 
-		if (col > indent && col + (int)word > 78) {
-			printf("\n%*s", indent, "");
-			col = indent;
-		}
-		printf("%.*s", (int)word, p);
-		col += (int)word;
-		p += word;
-		if (*p == '\n') {
-			printf("\n%*s", indent, "");
-			col = indent;
-			p++;
-		} else if (*p == ' ') {
-			if (col > indent) {
+		if (word) {
+			if (col > indent && col + 1 + (int)word > 78) {
+				printf("\n%*s", indent, "");
+				col = indent;
+			} else if (col > indent) {
 				putchar(' ');
 				col++;
 			}
-			p++;
+			printf("%.*s", (int)word, p);
+			col += (int)word;
+			p += word;
 		}
+		if (*p == '\n') {
+			printf("\n%*s", indent, "");
+			col = indent;
+		}
+		if (*p)
+			p++;
 	}
 	putchar('\n');
 }

@@ -14,15 +14,14 @@
 /* tcplab clean: remove every lab kept with --keep (/run/netns/tcplab-*), and nothing else */
 int cmd_clean(int argc, char **argv)
 {
-	DIR *d = opendir("/run/netns");
+	int first = cli_positional("clean", argc, argv, 0, 0, "");
 	struct dirent *e;
 	int n = 0, failed = 0;
+	DIR *d;
 
-	if (argc != 1) {
-		if (d)
-			closedir(d);
-		return usage_error("clean", "clean takes no arguments");
-	}
+	if (first < 0)
+		return cli_exit(first);
+	d = opendir("/run/netns");
 	while (d && (e = readdir(d))) {
 		if (strncmp(e->d_name, "tcplab-", 7))
 			continue;

@@ -12,13 +12,15 @@
 
 int cmd_explain(int argc, char **argv)
 {
-	const struct lab_scenario *sc = argc == 2 ? lab_scenario_find(argv[1]) : NULL;
+	int first = cli_positional("explain", argc, argv, 1, 1, "one scenario name");
+	const struct lab_scenario *sc;
 	size_t i;
 
-	if (argc != 2)
-		return usage_error("explain", "explain takes one scenario name");
+	if (first < 0)
+		return cli_exit(first);
+	sc = cli_scenario("explain", argv[first]);
 	if (!sc)
-		return usage_error("list", "unknown scenario '%s'", argv[1]);
+		return LAB_EXIT_USAGE;
 	printf("%s: %s\n\n", sc->name, sc->summary);
 	printf("SYMPTOM\n");
 	cli_wrap(sc->symptom, 2);

@@ -17,22 +17,22 @@
  */
 int cmd_facts(int argc, char **argv)
 {
-	const char *dir = argv[1];
+	int first = cli_positional("facts", argc, argv, 1, 1, "one run folder");
+	const char *dir = first < 0 ? NULL : argv[first];
 	char path[PATH_MAX], why[512] = "";
 	struct json_object *report, *end;
 	int64_t until;
 	int side;
 
-	if (argc != 2)
-		return usage_error("facts", "facts takes one run folder");
+	if (first < 0)
+		return cli_exit(first);
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	report = json_object_from_file(path);
 	if (!report || !json_object_object_get_ex(report, "story_end_us", &end)) {
+		fprintf(stderr, "tcplab: facts: %s: not a run folder (%s)\n", dir,
+			report ? "its report.json has no story_end_us" :
+				 "no readable report.json in it");
 		json_object_put(report);
-		fprintf(stderr,
-			"tcplab: facts: %s: not a run folder (no story_end_us in its "
-			"report.json)\n",
-			dir);
 		return LAB_EXIT_USAGE;
 	}
 	until = json_object_get_int64(end);

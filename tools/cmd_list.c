@@ -92,36 +92,49 @@ static void captures(void)
 
 int cmd_list(int argc, char **argv)
 {
+	static const struct option opts[] = { { "names", no_argument, NULL, 'n' },
+					      { "cases", no_argument, NULL, 'c' },
+					      { "markdown", no_argument, NULL, 'm' },
+					      { "params", no_argument, NULL, 'p' },
+					      { "captures", no_argument, NULL, 'C' },
+					      CLI_HELP_OPTION,
+					      { NULL, 0, NULL, 0 } };
 	char variants[256];
+	int c, mode = 0;
 	size_t i;
 
-	if (argc > 2)
-		return usage_error("list", "list takes at most one option");
-	if (argc == 2 && !strcmp(argv[1], "--cases")) {
+	optind = 1;
+	while ((c = cli_option("list", argc, argv, opts)) != CLI_END) {
+		if (c == CLI_HELP || c == CLI_BAD)
+			return cli_exit(c);
+		if (mode && mode != c)
+			return usage_error("list", "list: one of --names, --cases, --markdown, "
+						   "--params, --captures at a time");
+		mode = c;
+	}
+	if (optind < argc)
+		return usage_error("list", "list takes no arguments (not '%s')", argv[optind]);
+	switch (mode) {
+	case 'c':
 		cases();
 		return 0;
-	}
-	if (argc == 2 && !strcmp(argv[1], "--markdown")) {
+	case 'm':
 		markdown();
 		return 0;
-	}
-	if (argc == 2 && !strcmp(argv[1], "--captures")) {
+	case 'C':
 		captures();
 		return 0;
-	}
-	if (argc == 2 && !strcmp(argv[1], "--params")) {
+	case 'p':
 		params();
 		return 0;
 	}
 	for (i = 0; i < lab_n_scenarios; i++) {
 		const struct lab_scenario *sc = lab_scenarios[i];
 
-		if (argc == 2 && !strcmp(argv[1], "--names")) {
+		if (mode == 'n') {
 			printf("%s\n", sc->name);
 			continue;
 		}
-		if (argc == 2)
-			return usage_error("list", "list: unknown option '%s'", argv[1]);
 		variants_of(sc, variants, sizeof(variants), ",");
 		printf("%-18s %-34s %s\n", sc->name, variants, sc->summary);
 	}

@@ -28,6 +28,8 @@ int cmd_run(int argc, char **argv)
 					      { "keep", no_argument, NULL, 'K' },
 					      { "step", no_argument, NULL, 'P' },
 					      { "client-cmd", required_argument, NULL, 'C' },
+					      { "json", no_argument, NULL, 'j' },
+					      CLI_HELP_OPTION,
 					      { NULL, 0, NULL, 0 } };
 	struct lab_run_opts o = { 0 };
 	long reps = 1;
@@ -43,7 +45,7 @@ int cmd_run(int argc, char **argv)
 	}
 	o.impairs = impairs;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_option("run", argc, argv, opts)) != CLI_END) {
 		switch (c) {
 		case 'v':
 			o.variant = optarg;
@@ -79,6 +81,10 @@ int cmd_run(int argc, char **argv)
 		case 'C':
 			o.client_cmd = optarg;
 			break;
+		case 'j':
+			o.out = stderr; /* people read stderr; stdout is the JSON, nothing else */
+			o.json = stdout;
+			break;
 		case 'p':
 			o.port = (int)strtol(optarg, &end, 10);
 			if (*end || end == optarg || o.port < 1) {
@@ -97,24 +103,26 @@ int cmd_run(int argc, char **argv)
 					"run", "--repeat %s: wants a count from 1 to 1000", optarg);
 			}
 			break;
-		default:
+		default: /* CLI_HELP, CLI_BAD: said */
 			free(sets);
 			free(impairs);
-			return usage_error("run", "%s: bad option for run", argv[optind - 1]);
+			return cli_exit(c);
 		}
 	}
 	if (optind + 1 != argc) {
 		free(sets);
 		free(impairs);
-		return usage_error("run", "%s",
-				   optind == argc ? "run needs a scenario name" :
-						    "run takes one scenario name");
+		if (optind == argc)
+			return usage_error("run",
+					   "run needs a scenario name: tcplab list shows them");
+		return usage_error("run", "run takes one scenario name, not also '%s'",
+				   argv[optind + 1]);
 	}
-	o.sc = lab_scenario_find(argv[optind]);
+	o.sc = cli_scenario("run", argv[optind]);
 	if (!o.sc) {
 		free(sets);
 		free(impairs);
-		return usage_error("list", "unknown scenario '%s'", argv[optind]);
+		return LAB_EXIT_USAGE;
 	}
 	o.sets = sets;
 	/* without root, an unprivileged user namespace (where the kernel allows it) will do */

@@ -15,7 +15,8 @@
 /* tcplab show FILE: the ladder of any capture, and what is worth a look in it */
 int cmd_show(int argc, char **argv)
 {
-	const char *path = argv[1];
+	int first = cli_positional("show", argc, argv, 1, 1, "one capture file");
+	const char *path = first < 0 ? NULL : argv[first];
 	struct lab_trace t = LAB_TRACE_INIT;
 	struct lab_ladder l = { .client_side = &t };
 	char why[512] = "";
@@ -23,8 +24,8 @@ int cmd_show(int argc, char **argv)
 	int64_t gap;
 	int err;
 
-	if (argc != 2)
-		return usage_error("show", "show takes one capture file");
+	if (first < 0)
+		return cli_exit(first);
 	err = lab_trace_read(&t, path, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "tcplab: show: %s\n", why);

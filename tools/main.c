@@ -6,17 +6,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "suggest.h"
 
 static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
 
 #define RUN_HELP                                                                         \
 	"  --variant V     which variant (default: default)\n"                           \
 	"  --set K=V       change a parameter (see explain); bounds are checked\n"       \
 	"  --impair SPEC   an extra impairment on the wire, on top of the scenario's:\n" \
-	"                  drop[,nth=K] | blackhole | delay=T[,jitter=T] |\n"            \
+	"                  drop[,nth=K][,count=N] | blackhole | delay=T[,jitter=T] |\n"  \
 	"                  loss=P[,seed=N] | reorder=P[,hold=T][,seed=N], then\n"        \
 	"                  dir=c2s|s2c|both flags=FSRPAU len=N sport=P dport=P\n"        \
-	"                  backend=auto|nftables|nfqueue|netem\n"                        \
+	"                  backend=auto|nftables|nfqueue|netem; T has its unit\n"        \
+	"                  (50ms, 500us, 2s), P its % (2%, 0.5%); each key once\n"       \
 	"                  e.g. --impair delay=20ms,dir=both --impair loss=2%,seed=7\n"  \
 	"  --server-cmd CMD, --client-cmd CMD\n"                                         \
 	"                  your own program instead of ours, run by /bin/sh -c in\n"     \
@@ -39,6 +42,8 @@ static int cmd_help(int argc, char **argv);
 	"                  verdict (for runs on a loaded machine)\n"                     \
 	"  --repeat N      N runs on fresh labs: how many reproduced, and the spread\n"  \
 	"                  of every timed expectation (the flake detector)\n"            \
+	"  --json          the report (report.json's content) on stdout as one line\n"   \
+	"                  of JSON, one per run with --repeat; all else on stderr\n"     \
 	"  --port N        the server's port (default 7357, which no Wireshark\n"        \
 	"                  dissector claims; not 40000..44999, the client's ports)\n"
 
@@ -66,6 +71,7 @@ const struct lab_cmd lab_cmds[] = {
 	  "" },
 	{ "clean", cmd_clean, "", "remove every lab kept with run --keep (and nothing else)", "" },
 	{ "help", cmd_help, "[COMMAND]", "this text, or one command's", "" },
+	{ "version", cmd_version, "", "tcplab's version (also: tcplab --version, -V)", "" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -96,45 +102,66 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return LAB_EXIT_USAGE;
 }
 
-int cli_help_wanted(int argc, char **argv)
-{
-	return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-}
-
 void cli_help(const char *name)
 {
 	const struct lab_cmd *c = find_cmd(name);
 
-	printf("usage: tcplab %s %s\n\n", c->name, c->args);
+	printf("usage: tcplab %s%s%s\n\n", c->name, c->args[0] ? " " : "", c->args);
 	cli_wrap(c->summary, 2);
-	if (c->help[0])
-		printf("\n%s", c->help);
-	printf("\n%s", exits);
+	printf("\n%s", c->help);
+	printf("  --help, -h      this text\n\n%s", exits);
 }
 
-static void usage(FILE *out)
+static void usage(void)
 {
 	const struct lab_cmd *c;
 
-	fprintf(out, "usage: tcplab COMMAND [ARGS]   (tcplab help COMMAND, or COMMAND --help)\n\n");
+	printf("usage: tcplab COMMAND [ARGS]   (tcplab help COMMAND, or COMMAND --help)\n\n");
 	for (c = lab_cmds; c->name; c++) {
-		fprintf(out, "  %-8s %s %s\n", c->name, c->name, c->args);
-		fprintf(out, "           %s\n", c->summary);
+		printf("  %-8s %s%s%s\n", c->name, c->name, c->args[0] ? " " : "", c->args);
+		cli_wrap(c->summary, 11);
 	}
-	fprintf(out, "\n%s", exits);
+	printf("\n%s", exits);
+}
+
+/* "unknown command 'rn': did you mean run?" */
+static int unknown_command(const char *what, const char *name)
+{
+	struct lab_suggest s = LAB_SUGGEST_INIT(name);
+	const struct lab_cmd *c;
+
+	for (c = lab_cmds; c->name; c++)
+		lab_suggest_add(&s, c->name);
+	if (lab_suggest_best(&s))
+		return usage_error(NULL, "%s '%s': did you mean %s?", what, name,
+				   lab_suggest_best(&s));
+	return usage_error(NULL, "%s '%s'", what, name);
 }
 
 static int cmd_help(int argc, char **argv)
 {
-	if (argc == 1 || cli_help_wanted(argc, argv)) {
-		usage(stdout);
+	int first = cli_positional("help", argc, argv, 0, 1, "at most one command name");
+
+	if (first < 0)
+		return cli_exit(first);
+	if (first == argc) {
+		usage();
 		return 0;
 	}
-	if (argc == 2 && find_cmd(argv[1])) {
-		cli_help(argv[1]);
-		return 0;
-	}
-	return usage_error(NULL, "help: no command '%s'", argv[argc > 1 ? 1 : 0]);
+	if (!find_cmd(argv[first]))
+		return unknown_command("help: no command", argv[first]);
+	cli_help(argv[first]);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	int first = cli_positional("version", argc, argv, 0, 0, "");
+
+	if (first < 0)
+		return cli_exit(first);
+	printf("tcplab %s\n", lab_version());
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -145,12 +172,15 @@ int main(int argc, char **argv)
 		return usage_error(NULL, "no command");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(1, argv + 1);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return cmd_version(1, argv + 1);
+	if (argv[1][0] == '-')
+		return usage_error(NULL,
+				   "unknown option '%s'; valid before a command: --help, -h, "
+				   "--version, -V",
+				   argv[1]);
 	c = find_cmd(argv[1]);
 	if (!c)
-		return usage_error(NULL, "unknown command '%s'", argv[1]);
-	if (cli_help_wanted(argc - 1, argv + 1)) {
-		cli_help(c->name);
-		return 0;
-	}
+		return unknown_command("unknown command", argv[1]);
 	return c->fn(argc - 1, argv + 1);
 }
