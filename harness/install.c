@@ -29,8 +29,10 @@
 
 const char *lab_version(void)
 {
-	return sizeof(LAB_VCS_DESCRIBE) > 1 ? LAB_VERSION " (git " LAB_VCS_DESCRIBE ")" :
-					      LAB_VERSION;
+	/* outside git, vcs_tag() falls back to the project version itself */
+	if (!LAB_VCS_DESCRIBE[0] || !strcmp(LAB_VCS_DESCRIBE, LAB_VERSION))
+		return LAB_VERSION;
+	return LAB_VERSION " (git " LAB_VCS_DESCRIBE ")";
 }
 
 /* is @path @dir or inside it? */

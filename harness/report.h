@@ -9,7 +9,7 @@
 #include "run.h"
 
 /*
- * The version of report.json's layout (docs/report.schema.json): raised when a key is removed
+ * The version of report.json's layout (doc/report.schema.json): raised when a key is removed
  * or changes meaning; new keys keep it
  */
 #define LAB_REPORT_SCHEMA 1

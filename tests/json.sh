@@ -1,7 +1,7 @@
 #!/bin/sh
 # The machine-readable side of a run: `tcplab run --json` prints report.json's content on
 # stdout, one line per run (JSON lines with --repeat) and nothing else, all human output on
-# stderr; report.json and those lines are valid under docs/report.schema.json (schema-check, a
+# stderr; report.json and those lines are valid under doc/report.schema.json (schema-check, a
 # json-c validator: no python, no jq); results/latest points at the newest run; wire.log is
 # written also when the wire did nothing; both endpoints' sysctls are recorded, dotted.
 # usage: json.sh TCPLAB SCHEMA-CHECK SCHEMA
