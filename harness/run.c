@@ -293,8 +293,10 @@ int lab_run_main(const struct lab_run_opts *opts)
 	run.t_start_us = lab_mono_us();
 	run.deadline_us = run.t_start_us + (int64_t)run.sc->budget_s * 1000000;
 	tell(&run);
-	if (!run.error[0])
+	if (!run.error[0]) {
 		run.sc->judge(&run);
+		lab_run_liken(&run);
+	}
 	if (opts->keep_lab && run.dir[0])
 		lab_run_keep(&run);
 	lab_topo_free(&run.topo);
@@ -304,6 +306,8 @@ int lab_run_main(const struct lab_run_opts *opts)
 		ret = LAB_EXIT_ERROR;
 	lab_report_print(out, &run, verdict, !opts->quiet);
 	fputs(run.kept, out);
+	if (opts->behaves_like)
+		snprintf(opts->behaves_like, LAB_NAME_MAX, "%s", lab_run_behaves_like(&run));
 	if (opts->expects_out) {
 		*opts->expects_out = run.ex;
 		run.ex = (struct lab_expects)LAB_EXPECTS_INIT;

@@ -107,7 +107,7 @@ START_TEST(percentiles_by_nearest_rank)
 	ck_assert_int_eq(lab_percentile(v, 5, 0.9), 50);
 	ck_assert_int_eq(lab_percentile(v, 5, 0.0), 10);
 	ck_assert_int_eq(lab_percentile(v, 5, 1.0), 50);
-	ck_assert_int_eq(lab_percentile(v, 0, 0.5), 0);
+	ck_assert_int_eq(lab_percentile(v, 0, 0.5), -1);
 }
 END_TEST
 
