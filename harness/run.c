@@ -244,6 +244,8 @@ static void tell(struct lab_run *run)
 		err = run->sc->play(run);
 	if (!err)
 		err = run->err;
+	if (run->unmet[0] && !run->error[0])
+		err = 0; /* the user's programs stopped the story: an answer, judged below */
 	if (!err)
 		lab_run_phase(run, "the story is over; its programs and sockets are still there");
 	run->t_played_us = lab_mono_us();
@@ -296,6 +298,9 @@ int lab_run_main(const struct lab_run_opts *opts)
 	if (!run.error[0]) {
 		run.sc->judge(&run);
 		lab_run_liken(&run);
+		if (run.unmet[0]) /* why the story stopped where it did */
+			lab_expect_str(&run.ex, "precondition (the story stopped there)", run.unmet,
+				       "not met");
 	}
 	if (opts->keep_lab && run.dir[0])
 		lab_run_keep(&run);

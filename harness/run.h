@@ -85,6 +85,7 @@ struct lab_run {
 	char dir[PATH_MAX];
 	int err; /* the first error (sticky): -errno */
 	char error[512]; /* why the lab itself broke, if it did: the innermost reason */
+	char unmet[160]; /* the user's programs never did what a wait waited for (wait.c) */
 	int64_t deadline_us;
 	int64_t t_start_us, t_ready_us, t_played_us, t_end_us; /* monotonic */
 	int64_t story_end_us; /* CLOCK_REALTIME when play() returned: what the harness did after
