@@ -36,18 +36,29 @@ static int mkdirs(char *path)
 static int make_dir(struct lab_run *run)
 {
 	const char *base = run->opts->results ? run->opts->results : "results";
-	char stamp[32];
+	char stamp[32], parent[PATH_MAX];
 	time_t now = time(NULL);
 	struct tm tm;
-	int err;
+	int err, n;
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(run->dir, sizeof(run->dir), "%s/%s/%s-%s-%d", base, run->sc->name, stamp,
-		 run->variant->name, (int)getpid());
-	err = mkdirs(run->dir);
+	snprintf(parent, sizeof(parent), "%s/%s", base, run->sc->name);
+	err = mkdirs(parent);
 	if (err)
-		return lab_run_error(run, err, "cannot create %s", run->dir);
+		return lab_run_error(run, err, "cannot create %s", parent);
+	/* the run's own folder, never one that exists: runs within a second keep their evidence */
+	for (n = 1;; n++) {
+		if (snprintf(run->dir, sizeof(run->dir), "%s/%s-%s-%d%s%.0d", parent, stamp,
+			     run->variant->name, (int)getpid(), n > 1 ? "-" : "",
+			     n > 1 ? n : 0) >= (int)sizeof(run->dir))
+			return lab_run_error(run, -ENAMETOOLONG, "cannot create a run folder in %s",
+					     parent);
+		if (!mkdir(run->dir, 0755))
+			break;
+		if (errno != EEXIST || n == 1000)
+			return lab_run_error(run, -errno, "cannot create %s", run->dir);
+	}
 	if (run->opts->dir_fd > 0)
 		dprintf(run->opts->dir_fd, "%s\n", run->dir);
 	return 0;
