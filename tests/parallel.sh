@@ -1,11 +1,15 @@
 #!/bin/sh
-# Isolation under load: every variant of every registered scenario at once, each on its own lab. Every run must reach its documented verdict on its outcome expectations
-# (--outcomes-only: timing windows are not promised with ~24 labs on a 2-core machine). Labs use
-# the same addresses, so any cross-talk would show up as packets, counters or states that
-# the outcome expectations count exactly.
-# usage: parallel.sh TCPLAB
+# Isolation under load: every variant of every registered scenario at once, each on its own lab.
+# Every run must reach its documented verdict on its outcome expectations (--outcomes-only:
+# timing windows are not promised with ~30 labs on a 2-core machine), show the packet-level facts
+# of its reference capture (pcaps/SCENARIO/VARIANT/facts.txt: no SYN lost to a link that was not
+# up yet, no cross-talk), and no frame other than IPv4/TCP in either capture (no ARP: neighbours
+# are static). Labs use the same addresses, so cross-talk would show as packets, counters or
+# states that the expectations and the facts count exactly. 64 labs at once:
+# bench/parallel-labs.sh.
+# usage: parallel.sh TCPLAB PCAPS-DIR
 set -u
-tcplab=$1
+tcplab=$1 pcaps=$2
 # without root, tcplab uses an unprivileged user namespace; if it cannot, every run says 77
 "$tcplab" run rst-on-close --results /dev/null --quiet >/dev/null 2>&1
 [ $? = 77 ] && { echo "cannot build labs here (no root, no user namespaces): skipped"; exit 77; }
@@ -13,7 +17,7 @@ results=$(mktemp -d /tmp/parallel.XXXXXX)
 trap 'rm -rf "$results"' EXIT
 runs=$("$tcplab" list --cases | awk '!/^#/ && $2 == $3 { print $1 ":" $2 }')
 for run in $runs; do
-	"$tcplab" run "${run%%:*}" --variant "${run##*:}" --results "$results" --quiet \
+	"$tcplab" run "${run%%:*}" --variant "${run##*:}" --results "$results/$run" --quiet \
 		--outcomes-only >"$results/$run.out" 2>&1 &
 	echo "$! $run" >>"$results/pids"
 done
@@ -22,13 +26,28 @@ while read -r pid run; do
 	wait "$pid"
 	rc=$?
 	n=$((n + 1))
-	if [ "$rc" != 0 ]; then
-		echo "FAIL: $run exit $rc"
-		cat "$results/$run.out"
+	s=${run%%:*} v=${run##*:}
+	dir=$(ls -d "$results/$run/$s/"* 2>/dev/null | tail -1)
+	why=
+	[ "$rc" = 0 ] || why="exit $rc"
+	if [ -n "$dir" ]; then
+		"$tcplab" facts "$dir" >"$results/$run.facts" 2>&1
+		diff -u "$pcaps/$s/$v/facts.txt" "$results/$run.facts" >"$results/$run.diff" ||
+			why="$why${why:+, }facts differ from pcaps/$s/$v"
+		for side in client server; do
+			"$tcplab" show "$dir/$side.pcap" | head -1 | grep -q ' 0 other frames' ||
+				why="$why${why:+, }non-TCP frames in $side.pcap"
+		done
+	else
+		why="$why${why:+, }no run folder"
+	fi
+	if [ -n "$why" ]; then
+		echo "FAIL: $run: $why"
+		cat "$results/$run.out" "$results/$run.diff" 2>/dev/null
 		fail=1
 	else
 		echo "ok: $run"
 	fi
 done <"$results/pids"
-[ "$fail" = 0 ] && echo "$n runs at once: all as documented"
+[ "$fail" = 0 ] && echo "$n runs at once: all as documented, with the reference facts, no ARP"
 exit "$fail"
