@@ -5,14 +5,25 @@
 # of its reference capture (pcaps/SCENARIO/VARIANT/facts.txt: no SYN lost to a link that was not
 # up yet, no cross-talk), and no frame other than IPv4/TCP in either capture (no ARP: neighbours
 # are static). Labs use the same addresses, so cross-talk would show as packets, counters or
-# states that the expectations and the facts count exactly. 64 labs at once:
-# bench/parallel-labs.sh.
+# states that the expectations and the facts count exactly. One allowance: a FIN may be sent
+# more often than in the reference. With ~30 labs (and maybe another suite) on 2 cores, a peer's
+# program can wait for a CPU longer than the tail loss probe's timeout (2 ticks, 8 ms at
+# HZ=250, with more than one segment in flight: tcp_schedule_loss_probe()), and the FIN is
+# re-sent: TCP doing its job, not a lab fault (seen in nagle-delayed-ack's variants).
+# reference.sh compares exactly, 4 labs at a time. 64 labs at once: bench/parallel-labs.sh.
 # usage: parallel.sh TCPLAB PCAPS-DIR
 set -u
 tcplab=$1 pcaps=$2
 # without root, tcplab uses an unprivileged user namespace; if it cannot, every run says 77
 "$tcplab" run rst-on-close --results /dev/null --quiet >/dev/null 2>&1
 [ $? = 77 ] && { echo "cannot build labs here (no root, no user namespaces): skipped"; exit 77; }
+# facts_match REF RUN: the same facts, but the FIN counts of RUN may exceed REF's
+facts_match() {
+	sed 's/FIN [0-9]*/FIN _/' "$1" >"$2.ref"
+	sed 's/FIN [0-9]*/FIN _/' "$2" >"$2.run"
+	cmp -s "$2.ref" "$2.run" && awk '$6 != "FIN" { next } NR == FNR { fin[FNR] = $7; next }
+		$7 < fin[FNR] { bad = 1 } END { exit bad }' "$1" "$2"
+}
 results=$(mktemp -d /tmp/parallel.XXXXXX)
 trap 'rm -rf "$results"' EXIT
 runs=$("$tcplab" list --cases | awk '!/^#/ && $2 == $3 { print $1 ":" $2 }')
@@ -32,7 +43,8 @@ while read -r pid run; do
 	[ "$rc" = 0 ] || why="exit $rc"
 	if [ -n "$dir" ]; then
 		"$tcplab" facts "$dir" >"$results/$run.facts" 2>&1
-		diff -u "$pcaps/$s/$v/facts.txt" "$results/$run.facts" >"$results/$run.diff" ||
+		diff -u "$pcaps/$s/$v/facts.txt" "$results/$run.facts" >"$results/$run.diff"
+		facts_match "$pcaps/$s/$v/facts.txt" "$results/$run.facts" ||
 			why="$why${why:+, }facts differ from pcaps/$s/$v"
 		for side in client server; do
 			"$tcplab" show "$dir/$side.pcap" | head -1 | grep -q ' 0 other frames' ||
