@@ -4,6 +4,7 @@
  * through ethtool. Waiting for a link to carry packets is linkwait.c.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
@@ -158,7 +159,7 @@ int lab_route_add_default(struct lab_rtnl *r, struct in_addr gateway)
 int lab_neigh_add_permanent(struct lab_rtnl *r, int ifindex, struct in_addr addr,
 			    const unsigned char mac[LAB_MAC_LEN])
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MNL_SOCKET_BUFFER_SIZE], text[INET_ADDRSTRLEN], what[64];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ndmsg *ndm;
 
@@ -171,7 +172,9 @@ int lab_neigh_add_permanent(struct lab_rtnl *r, int ifindex, struct in_addr addr
 	ndm->ndm_type = RTN_UNICAST;
 	mnl_attr_put(nlh, NDA_DST, sizeof(addr), &addr);
 	mnl_attr_put(nlh, NDA_LLADDR, LAB_MAC_LEN, mac);
-	return talk(r, nlh, "add permanent neighbour");
+	inet_ntop(AF_INET, &addr, text, sizeof(text));
+	snprintf(what, sizeof(what), "add permanent neighbour %s on link %d", text, ifindex);
+	return talk(r, nlh, what);
 }
 
 static int ethtool_set(int fd, const char *ifname, __u32 cmd, __u32 value)
