@@ -78,7 +78,7 @@ static void classifier(const struct lab_match *m, char *buf, size_t len)
 static int nft_action(struct lab_wire *w, int i)
 {
 	const struct lab_impair *imp = &w->imp[i];
-	char nth[64] = "";
+	char nth[96] = "";
 
 	/* the generator starts at modulus - 1: the first match reads 0, the K-th K - 1 */
 	if (imp->kind == LAB_IMP_DROP)
