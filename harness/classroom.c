@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
+#include "kept.h"
 #include "run.h"
 
 /* in a user namespace of our own (not root): nsenter must join it too */
@@ -45,30 +47,26 @@ void lab_run_phase(struct lab_run *run, const char *what)
 }
 
 /*
- * --keep: pin the three namespaces under predictable names and say how to look inside.
- * The wire's NFQUEUE rules go (nobody holds their verdicts any more); its nftables rules stay.
+ * --keep: pin the three namespaces under predictable names, record who kept them (kept.c), and
+ * say how to look inside. The wire's NFQUEUE rules go (nobody holds their verdicts any more); its
+ * nftables rules stay.
  */
 void lab_run_keep(struct lab_run *run)
 {
 	char *flush[] = { "iptables", "-w", "-F", "FORWARD", NULL };
 	const char *id = strrchr(run->dir, '-') + 1;
 	struct lab_proc p = LAB_PROC_INIT;
-	char name[LAB_NHOSTS][48];
-	enum lab_host h;
+	char name[LAB_NHOSTS][LAB_KEPT_NAME_MAX];
+	struct lab_owner owner;
 
 	if (!lab_proc_spawn(&p, "iptables", &run->topo.ns[LAB_WIRE], flush, false))
 		lab_proc_wait(&p, lab_mono_us() + 5000000);
 	lab_proc_free(&p);
-	for (h = 0; h < LAB_NHOSTS; h++) {
-		snprintf(name[h], sizeof(name[h]), "tcplab-%s-%s", id, lab_host_name(h));
-		if (lab_netns_pin(&run->topo.ns[h], name[h])) {
-			fprintf(stderr,
-				"tcplab: --keep: cannot keep the %s namespace (root only)\n",
-				lab_host_name(h));
-			while (h-- > 0)
-				lab_netns_unpin(name[h]);
-			return;
-		}
+	lab_owner_self(&owner);
+	if (lab_kept_pin(&run->topo, id, &owner, run->dir, name)) {
+		fprintf(stderr, "tcplab: --keep: cannot keep the lab: %s (root only)\n",
+			lab_error_last());
+		return;
 	}
 	snprintf(run->kept, sizeof(run->kept),
 		 "\nkept: the lab stays until `tcplab clean`. Look inside:\n"

@@ -2,6 +2,7 @@
 /* What judge() reads (captures, counters, calls, series) and the typed expectations it makes. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,17 +98,30 @@ size_t lab_series(struct lab_run *run, int who, const char *call, size_t skip, c
 		  int64_t **out)
 {
 	size_t n = lab_count_calls(run, who, call, NULL), i;
-	struct lab_series *s;
-	int64_t *v = calloc(n ? n : 1, sizeof(*v));
+	struct lab_series *s = NULL;
+	int64_t *v;
 
 	*out = NULL;
-	if (!v || run->n_series == LAB_MAX_SERIES) {
-		free(v);
+	/* judged again (by another variant, likeness.c): the series is declared once */
+	for (i = 0; i < run->n_series && !s; i++)
+		if (!strcmp(run->series[i].name, name) && run->series[i].who == who)
+			s = &run->series[i];
+	if (s) {
+		free(s->v);
+	} else if (run->n_series == LAB_MAX_SERIES) {
+		lab_run_error(run, -ENOSPC, "more than %d series declared", LAB_MAX_SERIES);
+		return 0;
+	} else {
+		s = &run->series[run->n_series++];
+	}
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v) {
+		s->v = NULL;
+		s->n = 0;
 		return 0;
 	}
 	for (i = 0; i < n; i++)
 		v[i] = lab_call(run, who, call, i)->ret;
-	s = &run->series[run->n_series++];
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	snprintf(s->call, sizeof(s->call), "%s", call);
 	s->who = who;

@@ -15,6 +15,7 @@
  */
 /* the lab's server port unless --port says otherwise: no Wireshark dissector claims it (5000 is RSL) */
 #define LAB_DEFAULT_PORT 7357
+#define LAB_NAME_MAX 64 /* a scenario or variant name, with its NUL */
 #define LAB_PARAMS_MAX 16
 
 #define LAB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -120,6 +121,9 @@ struct lab_run_opts {
 	 */
 	const char *server_cmd, *client_cmd;
 	int port; /* the server's port (0: LAB_DEFAULT_PORT) */
+	/* if not NULL (LAB_NAME_MAX bytes): the one variant the run behaves like, "" if none or
+	 * several */
+	char *behaves_like;
 	char *by_hand; /* with @dry: receives the commands play() would run (caller frees) */
 };
 

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
-/* rtnetlink through libmnl: veth pairs, addresses, default routes; offloads through ethtool. */
+/*
+ * rtnetlink through libmnl: veth pairs, addresses, default routes, permanent neighbours; offloads
+ * through ethtool. Waiting for a link to carry packets is linkwait.c.
+ */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <linux/veth.h>
@@ -74,15 +79,16 @@ static struct nlmsghdr *link_msg(char *buf, int type, unsigned int flags, int if
 	return nlh;
 }
 
-int lab_link_veth_add(struct lab_rtnl *r, const char *name, const char *peer, int peer_netns_fd,
-		      unsigned int mtu)
+int lab_link_veth_add(struct lab_rtnl *r, const struct lab_veth_end *end,
+		      const struct lab_veth_end *peer, int peer_netns_fd, unsigned int mtu)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	struct nlattr *linkinfo, *data, *peer_attr;
 	struct ifinfomsg *peer_ifi;
 
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, end->name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, LAB_MAC_LEN, end->mac);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
@@ -92,7 +98,8 @@ int lab_link_veth_add(struct lab_rtnl *r, const char *name, const char *peer, in
 	/* the peer's attributes follow its own ifinfomsg header inside VETH_INFO_PEER */
 	peer_ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*peer_ifi));
 	peer_ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer->name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, LAB_MAC_LEN, peer->mac);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
@@ -147,6 +154,27 @@ int lab_route_add_default(struct lab_rtnl *r, struct in_addr gateway)
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gateway), &gateway);
 	return talk(r, nlh, "add default route");
+}
+
+int lab_neigh_add_permanent(struct lab_rtnl *r, int ifindex, struct in_addr addr,
+			    const unsigned char mac[LAB_MAC_LEN])
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], text[INET_ADDRSTRLEN], what[64];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_state = NUD_PERMANENT;
+	ndm->ndm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, NDA_DST, sizeof(addr), &addr);
+	mnl_attr_put(nlh, NDA_LLADDR, LAB_MAC_LEN, mac);
+	inet_ntop(AF_INET, &addr, text, sizeof(text));
+	snprintf(what, sizeof(what), "add permanent neighbour %s on link %d", text, ifindex);
+	return talk(r, nlh, what);
 }
 
 static int ethtool_set(int fd, const char *ifname, __u32 cmd, __u32 value)

@@ -2,6 +2,7 @@
 /* Namespaces as fds: create with unshare() on this thread, keep the fd, step back at once. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -130,35 +131,62 @@ int lab_netns_become_root(void)
 	return err;
 }
 
-#define NETNS_RUN_DIR "/run/netns"
+/*
+ * /run/netns as iproute2 leaves it: a mount point, shared. If `ip netns add` made it one after we
+ * pinned (it bind-mounts the folder on itself), our pins would lie under that bind, and unlink()
+ * of them fails with EBUSY forever. The check and the bind are serialised by a lock on the folder.
+ */
+static int run_dir_shared(void)
+{
+	int fd, err = 0;
+
+	if (mkdir(LAB_NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return lab_fail(-errno, "mkdir %s", LAB_NETNS_RUN_DIR);
+	fd = open(LAB_NETNS_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		err = lab_fail(-errno, "lock %s", LAB_NETNS_RUN_DIR);
+		goto out;
+	}
+	if (!mount("", LAB_NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL))
+		goto out;
+	if (errno != EINVAL) /* EINVAL: not a mount point yet */
+		err = lab_fail(-errno, "make %s shared", LAB_NETNS_RUN_DIR);
+	else if (mount(LAB_NETNS_RUN_DIR, LAB_NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
+		err = lab_fail(-errno, "bind mount %s on itself", LAB_NETNS_RUN_DIR);
+	else if (mount("", LAB_NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+		err = lab_fail(-errno, "make %s shared", LAB_NETNS_RUN_DIR);
+out:
+	if (fd >= 0)
+		close(fd); /* and the lock with it */
+	return err;
+}
 
 int lab_netns_pin(const struct lab_netns *ns, const char *name)
 {
 	char path[128], src[64];
-	int fd;
+	int fd, err;
 
-	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
-		return lab_fail(-errno, "mkdir %s", NETNS_RUN_DIR);
-	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+	err = run_dir_shared();
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/%s", LAB_NETNS_RUN_DIR, name);
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (fd < 0)
 		return lab_fail(-errno, "create %s", path);
 	close(fd);
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", ns->fd);
 	if (mount(src, path, "none", MS_BIND, NULL) < 0) {
-		int err = lab_fail(-errno, "bind mount %s", path);
-
+		err = lab_fail(-errno, "bind mount %s", path);
 		unlink(path);
-		return err;
 	}
-	return 0;
+	return err;
 }
 
 int lab_netns_unpin(const char *name)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", LAB_NETNS_RUN_DIR, name);
 	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL)
 		return lab_fail(-errno, "umount %s", path);
 	return unlink(path) < 0 ? lab_fail(-errno, "remove %s", path) : 0;

@@ -37,6 +37,8 @@ int lab_netns_socket(const struct lab_netns *ns, int type);
  */
 int lab_netns_become_root(void);
 
+#define LAB_NETNS_RUN_DIR "/run/netns"
+
 /*
  * lab_netns_pin() - keep @ns after the run under /run/netns/@name (what `ip netns` reads),
  * by a bind mount of its fd; lab_netns_unpin() removes such a name. Root only.

@@ -19,8 +19,8 @@
 
 #define READY_FD 3
 
-static void child(const struct lab_netns *ns, char *const argv[], int out[2], int err[2],
-		  int ready[2], int in[2], pid_t parent)
+static void child(const struct lab_netns *ns, char *const argv[], char *const env[], int out[2],
+		  int err[2], int ready[2], int in[2], pid_t parent)
 {
 	char *args[64];
 	int i;
@@ -40,9 +40,29 @@ static void child(const struct lab_netns *ns, char *const argv[], int out[2], in
 		args[i] = strcmp(argv[i], "{ready_fd}") ? argv[i] : "3";
 	args[i] = NULL;
 	signal(SIGPIPE, SIG_DFL);
-	execvp(args[0], args);
+	execvpe(args[0], args, env);
 	fprintf(stderr, "cannot run %s: %s\n", args[0], strerror(errno));
 	_exit(127);
+}
+
+/* our environment, with TCPLAB_STARTED_BY=<our pid> in place of any inherited one */
+static char **child_env(pid_t parent, char *mark, size_t len)
+{
+	const size_t key = strlen(LAB_PROC_STARTED_BY_ENV "=");
+	size_t n, i, o = 0;
+	char **env;
+
+	for (n = 0; environ[n]; n++)
+		;
+	env = calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], LAB_PROC_STARTED_BY_ENV "=", key))
+			env[o++] = environ[i];
+	snprintf(mark, len, "%s=%d", LAB_PROC_STARTED_BY_ENV, (int)parent);
+	env[o++] = mark;
+	return env;
 }
 
 int lab_proc_spawn(struct lab_proc *p, const char *name, const struct lab_netns *ns,
@@ -51,8 +71,13 @@ int lab_proc_spawn(struct lab_proc *p, const char *name, const struct lab_netns 
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rdy[2] = { -1, -1 }, in[2] = { -1, -1 };
 	int ret = 0;
 	pid_t parent = getpid();
+	char mark[48], **env = child_env(parent, mark, sizeof(mark));
 
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	if (!env) {
+		ret = lab_fail(-ENOMEM, "environment for %s", name);
+		goto out;
+	}
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
 	    (ready && pipe2(rdy, O_CLOEXEC) < 0)) {
 		ret = lab_fail(-errno, "pipe for %s", name);
@@ -65,7 +90,7 @@ int lab_proc_spawn(struct lab_proc *p, const char *name, const struct lab_netns 
 		goto out;
 	}
 	if (p->pid == 0)
-		child(ns, argv, out, err, rdy, in, parent);
+		child(ns, argv, env, out, err, rdy, in, parent);
 	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	if (p->pidfd < 0) {
 		ret = lab_fail(-errno, "pidfd_open(%s)", name);
@@ -78,6 +103,7 @@ int lab_proc_spawn(struct lab_proc *p, const char *name, const struct lab_netns 
 	p->in_fd = in[1];
 	out[0] = err[0] = rdy[0] = in[1] = -1;
 out:
+	free(env);
 	for (int i = 0; i < 2; i++) {
 		if (out[i] >= 0)
 			close(out[i]);

@@ -35,6 +35,13 @@ struct lab_proc {
 	}
 
 /*
+ * Every program the harness starts carries TCPLAB_STARTED_BY=<pid of the harness process> in its
+ * environment, next to the caller's TCPLAB_TAG (inherited): the safety tests tell a lab program
+ * of their own suite from one of another suite, or of someone's run by hand, from it alone.
+ */
+#define LAB_PROC_STARTED_BY_ENV "TCPLAB_STARTED_BY"
+
+/*
  * lab_proc_spawn() - run @argv inside @ns. With @ready, fd 3 of the child is a pipe and the
  * string "{ready_fd}" in any argument is replaced by "3".
  */

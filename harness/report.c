@@ -291,6 +291,26 @@ void lab_report_ladder(FILE *out, const struct lab_run *run)
 	lab_ladder_write(out, &l);
 }
 
+/* the run judged by every variant: [{"variant", "hold", "judged", "as_documented"}] */
+static struct json_object *likeness_json(const struct lab_run *run)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < run->n_like; i++) {
+		const struct lab_likeness *l = &run->like[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "variant", json_object_new_string(l->variant->name));
+		json_object_object_add(o, "refused", json_object_new_boolean(l->refused));
+		json_object_object_add(o, "hold", json_object_new_int64((int64_t)l->hold));
+		json_object_object_add(o, "judged", json_object_new_int64((int64_t)l->judged));
+		json_object_object_add(o, "as_documented", json_object_new_boolean(l->all));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 int lab_report_write(const struct lab_run *run, const char *verdict)
 {
 	struct json_object *o = json_object_new_object();
@@ -312,6 +332,7 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
 	json_object_object_add(o, "error",
 			       run->error[0] ? json_object_new_string(run->error) : NULL);
+	json_object_object_add(o, "behaves_like", likeness_json(run));
 	json_object_object_add(o, "story_end_us", json_object_new_int64(run->story_end_us));
 	json_object_object_add(o, "impairments", wire_json(run));
 	json_object_object_add(
@@ -392,6 +413,7 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 			run->error);
 	fprintf(out, "\nverdict: %s (%zu of %zu expectations hold%s)\n", verdict, ok, run->ex.n,
 		run->opts->outcomes_only ? "; --outcomes-only: timed ones do not decide" : "");
+	lab_run_print_likeness(out, run);
 	if (run->dir[0])
 		fprintf(out, "results: %s/\n", run->dir);
 }

@@ -36,18 +36,29 @@ static int mkdirs(char *path)
 static int make_dir(struct lab_run *run)
 {
 	const char *base = run->opts->results ? run->opts->results : "results";
-	char stamp[32];
+	char stamp[32], parent[PATH_MAX];
 	time_t now = time(NULL);
 	struct tm tm;
-	int err;
+	int err, n;
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(run->dir, sizeof(run->dir), "%s/%s/%s-%s-%d", base, run->sc->name, stamp,
-		 run->variant->name, (int)getpid());
-	err = mkdirs(run->dir);
+	snprintf(parent, sizeof(parent), "%s/%s", base, run->sc->name);
+	err = mkdirs(parent);
 	if (err)
-		return lab_run_error(run, err, "cannot create %s", run->dir);
+		return lab_run_error(run, err, "cannot create %s", parent);
+	/* the run's own folder, never one that exists: runs within a second keep their evidence */
+	for (n = 1;; n++) {
+		if (snprintf(run->dir, sizeof(run->dir), "%s/%s-%s-%d%s%.0d", parent, stamp,
+			     run->variant->name, (int)getpid(), n > 1 ? "-" : "",
+			     n > 1 ? n : 0) >= (int)sizeof(run->dir))
+			return lab_run_error(run, -ENAMETOOLONG, "cannot create a run folder in %s",
+					     parent);
+		if (!mkdir(run->dir, 0755))
+			break;
+		if (errno != EEXIST || n == 1000)
+			return lab_run_error(run, -errno, "cannot create %s", run->dir);
+	}
 	if (run->opts->dir_fd > 0)
 		dprintf(run->opts->dir_fd, "%s\n", run->dir);
 	lab_results_latest(base, run->dir + strlen(base) + 1);
@@ -249,6 +260,8 @@ static void tell(struct lab_run *run)
 		err = run->sc->play(run);
 	if (!err)
 		err = run->err;
+	if (run->unmet[0] && !run->error[0])
+		err = 0; /* the user's programs stopped the story: an answer, judged below */
 	if (!err)
 		lab_run_phase(run, "the story is over; its programs and sockets are still there");
 	run->t_played_us = lab_mono_us();
@@ -298,8 +311,13 @@ int lab_run_main(const struct lab_run_opts *opts)
 	run.t_start_us = lab_mono_us();
 	run.deadline_us = run.t_start_us + (int64_t)run.sc->budget_s * 1000000;
 	tell(&run);
-	if (!run.error[0])
+	if (!run.error[0]) {
 		run.sc->judge(&run);
+		lab_run_liken(&run);
+		if (run.unmet[0]) /* why the story stopped where it did */
+			lab_expect_str(&run.ex, "precondition (the story stopped there)", run.unmet,
+				       "not met");
+	}
 	if (opts->keep_lab && run.dir[0])
 		lab_run_keep(&run);
 	lab_topo_free(&run.topo);
@@ -309,6 +327,8 @@ int lab_run_main(const struct lab_run_opts *opts)
 		ret = LAB_EXIT_ERROR;
 	lab_report_print(out, &run, verdict, !opts->quiet);
 	fputs(run.kept, out);
+	if (opts->behaves_like)
+		snprintf(opts->behaves_like, LAB_NAME_MAX, "%s", lab_run_behaves_like(&run));
 	if (opts->expects_out) {
 		*opts->expects_out = run.ex;
 		run.ex = (struct lab_expects)LAB_EXPECTS_INIT;

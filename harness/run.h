@@ -33,6 +33,15 @@
  */
 #define LAB_MAX_CLIENTS 33 /* client, client2 ... client33 */
 #define LAB_MAX_SERIES 4
+#define LAB_MAX_VARIANTS 8
+
+/* how a run's observations fare under one variant's expectations (likeness.c) */
+struct lab_likeness {
+	const struct lab_variant *variant;
+	size_t hold, judged; /* expectations that hold, of those judged (n/a left out) */
+	bool all; /* the verdict would be "as documented" */
+	bool refused; /* its precondition rules these parameters out */
+};
 
 struct lab_series {
 	char name[48];
@@ -71,9 +80,12 @@ struct lab_run {
 	struct lab_series series[LAB_MAX_SERIES];
 	size_t n_series;
 	struct lab_expects ex;
+	struct lab_likeness like[LAB_MAX_VARIANTS]; /* the run judged by every variant */
+	size_t n_like;
 	char dir[PATH_MAX];
 	int err; /* the first error (sticky): -errno */
 	char error[512]; /* why the lab itself broke, if it did: the innermost reason */
+	char unmet[160]; /* the user's programs never did what a wait waited for (wait.c) */
 	int64_t deadline_us;
 	int64_t t_start_us, t_ready_us, t_played_us, t_end_us; /* monotonic */
 	int64_t story_end_us; /* CLOCK_REALTIME when play() returned: what the harness did after
@@ -90,6 +102,11 @@ void lab_run_release(struct lab_run *run); /* what setup and the run allocated *
 int lab_run_verror(struct lab_run *run, int err, const char *fmt, va_list ap);
 int lab_run_error(struct lab_run *run, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* likeness.c: judge the run again by every variant's expectations; print which it matches */
+void lab_run_liken(struct lab_run *run);
+void lab_run_print_likeness(FILE *out, const struct lab_run *run);
+const char *lab_run_behaves_like(const struct lab_run *run); /* the only one, or "" */
 
 /* programs.c */
 struct lab_proc *lab_run_prog(struct lab_run *run, int who); /* NULL if there is none */

@@ -29,7 +29,7 @@ int64_t lab_percentile(int64_t *v, size_t n, double p)
 	size_t rank;
 
 	if (!n)
-		return 0;
+		return -1; /* nothing measured: no bound may hold vacuously */
 	qsort(v, n, sizeof(*v), cmp64);
 	rank = (size_t)(p * (double)n + 0.999999);
 	return v[rank ? rank - 1 : 0];

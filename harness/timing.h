@@ -24,7 +24,7 @@ int64_t lab_tolerance_us(int64_t interval_us, double scale);
 struct lab_window lab_window(int64_t expected_us, double scale);
 bool lab_window_holds(const struct lab_window *w, int64_t observed_us);
 
-/* lab_percentile() - the @p quantile (0..1, nearest rank) of @v (sorted in place); 0 if empty */
+/* lab_percentile() - the @p quantile (0..1, nearest rank) of @v (sorted in place); -1 if empty */
 int64_t lab_percentile(int64_t *v, size_t n, double p);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "event.h"
 #include "link.h"
 #include "sysctl.h"
 #include "topo.h"
@@ -113,36 +114,71 @@ static struct in_addr ip(const char *text)
 	return a;
 }
 
+/*
+ * The four ends of the two veth pairs. Fixed, locally administered MACs (the same in every lab:
+ * each lab is its own pair of Ethernet segments) let every end know its peer's hardware address
+ * before the story sends a packet: permanent neighbours, no ARP in any capture, and no first
+ * packet lost to neighbour resolution when many labs start at once.
+ */
+enum { END_CLIENT, END_WIRE_CLIENT, END_WIRE_SERVER, END_SERVER, N_ENDS };
+
+static const struct end {
+	enum lab_host host;
+	struct lab_veth_end veth;
+	const char *addr;
+	int peer; /* the other end of the same veth pair */
+} ends[N_ENDS] = {
+	[END_CLIENT] = { LAB_CLIENT,
+			 { LAB_CLIENT_IF, { 0x02, 0, 0, 0, 0x01, 0x01 } },
+			 LAB_CLIENT_ADDR,
+			 END_WIRE_CLIENT },
+	[END_WIRE_CLIENT] = { LAB_WIRE,
+			      { LAB_WIRE_CLIENT_IF, { 0x02, 0, 0, 0, 0x01, 0xfe } },
+			      "192.0.2.254",
+			      END_CLIENT },
+	[END_WIRE_SERVER] = { LAB_WIRE,
+			      { LAB_WIRE_SERVER_IF, { 0x02, 0, 0, 0, 0x02, 0xfe } },
+			      "198.51.100.254",
+			      END_SERVER },
+	[END_SERVER] = { LAB_SERVER,
+			 { LAB_SERVER_IF, { 0x02, 0, 0, 0, 0x02, 0x01 } },
+			 LAB_SERVER_ADDR,
+			 END_WIRE_SERVER },
+};
+
+/* a new carrier waits for linkwatch: up to 127 ms measured with 64 labs starting on 2 cores */
+#define LINK_READY_US (10 * 1000000LL)
+
 /* one endpoint: its veth into the wire, address, route, loopback, offloads, profile */
-static int build_endpoint(struct lab_topo *t, enum lab_host host, const char *ifname,
-			  const char *peer, const char *addr, const char *gateway)
+static int build_endpoint(struct lab_topo *t, const struct end *e)
 {
+	const struct end *peer = &ends[e->peer];
 	struct lab_rtnl rtnl = LAB_RTNL_INIT;
 	int saved = -1, err, idx;
 
-	err = lab_netns_enter(&t->ns[host], &saved);
+	err = lab_netns_enter(&t->ns[e->host], &saved);
 	if (err)
 		return err;
 	err = no_ipv6();
 	if (!err)
-		err = set_profile(t, host);
+		err = set_profile(t, e->host);
 	if (!err)
 		err = lab_rtnl_open(&rtnl);
 	if (err)
 		goto out;
-	err = lab_link_veth_add(&rtnl, ifname, peer, t->ns[LAB_WIRE].fd, t->mtu);
+	err = lab_link_veth_add(&rtnl, &e->veth, &peer->veth, t->ns[LAB_WIRE].fd, t->mtu);
 	if (err)
 		goto out;
-	idx = ifindex(ifname);
-	err = idx < 0 ? idx : lab_addr_add(&rtnl, idx, ip(addr), 24);
+	idx = ifindex(e->veth.name);
+	err = idx < 0 ? idx : lab_addr_add(&rtnl, idx, ip(e->addr), 24);
 	if (!err)
 		err = lab_link_up(&rtnl, idx);
 	if (!err)
-		err = lab_route_add_default(&rtnl, ip(gateway));
+		err = lab_route_add_default(&rtnl, ip(peer->addr));
 	if (!err)
 		err = lab_link_up(&rtnl, 1); /* lo: for people who come in by hand */
 	if (!err)
-		err = lab_link_offloads(ifname, false);
+		err = lab_link_offloads(e->veth.name, false);
 out:
 	lab_rtnl_close(&rtnl);
 	lab_netns_leave(&saved);
@@ -151,23 +187,20 @@ out:
 
 static int build_wire(struct lab_topo *t)
 {
-	static const char *const ifs[] = { LAB_WIRE_CLIENT_IF, LAB_WIRE_SERVER_IF };
-	static const char *const addrs[] = { "192.0.2.254", "198.51.100.254" };
 	struct lab_rtnl rtnl = LAB_RTNL_INIT;
-	int saved = -1, err, idx;
-	size_t i;
+	int saved = -1, err, idx, i;
 
 	err = lab_netns_enter(&t->ns[LAB_WIRE], &saved);
 	if (err)
 		return err;
 	err = lab_rtnl_open(&rtnl);
-	for (i = 0; i < 2 && !err; i++) {
-		idx = ifindex(ifs[i]);
-		err = idx < 0 ? idx : lab_addr_add(&rtnl, idx, ip(addrs[i]), 24);
+	for (i = END_WIRE_CLIENT; i <= END_WIRE_SERVER && !err; i++) {
+		idx = ifindex(ends[i].veth.name);
+		err = idx < 0 ? idx : lab_addr_add(&rtnl, idx, ip(ends[i].addr), 24);
 		if (!err)
 			err = lab_link_up(&rtnl, idx);
 		if (!err)
-			err = lab_link_offloads(ifs[i], false);
+			err = lab_link_offloads(ends[i].veth.name, false);
 	}
 	if (!err)
 		err = lab_sysctl_set("net.ipv4.ip_forward", "1");
@@ -178,9 +211,36 @@ static int build_wire(struct lab_topo *t)
 	return err;
 }
 
+/*
+ * Every end, once all links are up: its peer as a permanent neighbour, then wait until the link
+ * carries packets (carrier, operstate UP, the device activated: see lab_link_wait_ready())
+ */
+static int connect_end(struct lab_topo *t, const struct end *e, int64_t deadline_us)
+{
+	const struct end *peer = &ends[e->peer];
+	struct lab_rtnl rtnl = LAB_RTNL_INIT;
+	char what[32];
+	int saved = -1, err, idx;
+
+	err = lab_netns_enter(&t->ns[e->host], &saved);
+	if (err)
+		return err;
+	snprintf(what, sizeof(what), "%s/%s", lab_host_name(e->host), e->veth.name);
+	idx = ifindex(e->veth.name);
+	err = idx < 0 ? idx : lab_rtnl_open(&rtnl);
+	if (!err)
+		err = lab_neigh_add_permanent(&rtnl, idx, ip(peer->addr), peer->veth.mac);
+	if (!err)
+		err = lab_link_wait_ready(idx, what, deadline_us);
+	lab_rtnl_close(&rtnl);
+	lab_netns_leave(&saved);
+	return err;
+}
+
 int lab_topo_new(struct lab_topo *t, unsigned int mtu)
 {
-	int saved = -1, err = 0;
+	int saved = -1, err = 0, i;
+	int64_t deadline_us;
 	enum lab_host h;
 
 	t->mtu = mtu;
@@ -195,13 +255,14 @@ int lab_topo_new(struct lab_topo *t, unsigned int mtu)
 	err = no_ipv6();
 	lab_netns_leave(&saved);
 	if (!err)
-		err = build_endpoint(t, LAB_CLIENT, LAB_CLIENT_IF, LAB_WIRE_CLIENT_IF,
-				     LAB_CLIENT_ADDR, "192.0.2.254");
+		err = build_endpoint(t, &ends[END_CLIENT]);
 	if (!err)
-		err = build_endpoint(t, LAB_SERVER, LAB_SERVER_IF, LAB_WIRE_SERVER_IF,
-				     LAB_SERVER_ADDR, "198.51.100.254");
+		err = build_endpoint(t, &ends[END_SERVER]);
 	if (!err)
 		err = build_wire(t);
+	deadline_us = lab_mono_us() + LINK_READY_US;
+	for (i = 0; i < N_ENDS && !err; i++)
+		err = connect_end(t, &ends[i], deadline_us);
 	if (!err)
 		return 0;
 fail:

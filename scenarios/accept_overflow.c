@@ -126,6 +126,18 @@ static bool synack_retried(const struct lab_socks *s, const void *arg)
 	return false;
 }
 
+/* the server has accept()ed *@arg connections: established ones, less those still queued */
+static bool accepted(const struct lab_socks *s, const void *arg)
+{
+	const struct lab_sock *l = lab_socks_find(s, LAB_PORT, TCP_LISTEN);
+	const size_t *want = arg;
+	size_t i, done = 0;
+
+	for (i = 0; i < s->n; i++)
+		done += s->v[i].state == TCP_ESTABLISHED || s->v[i].state == TCP_CLOSE_WAIT;
+	return l && done >= *want + (size_t)l->rqueue;
+}
+
 static bool some_socket(const struct lab_socks *s, const void *arg)
 {
 	const size_t *want = arg;
@@ -158,6 +170,11 @@ static void connect_one(struct lab_run *run, const struct variant *v, const stru
 	}
 	if (late_ack)
 		lab_wait_state(run, LAB_SERVER, TCP_SYN_RECV);
+	/* accepting promptly means before the next client comes, even on a loaded machine */
+	if (v->accepts) {
+		snprintf(what, sizeof(what), "the server accepted client %d", i + 1);
+		lab_wait_for(run, LAB_SERVER, accepted, &sockets, what);
+	}
 }
 
 static void observe(struct lab_run *run, struct obs *obs)

@@ -162,17 +162,31 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
-/* keepalive probes: pure ACKs one byte behind (seq = snd_una - 1, relative 0 before any data) */
+/*
+ * keepalive probes as Wireshark tells them: from the client, ACK only, no data or one byte, its
+ * sequence number one below the next byte the client would send (snd_una - 1 when all is
+ * acknowledged), whatever data went before
+ */
 static int64_t count_probes(const struct lab_trace *t)
 {
 	struct in_addr client = lab_host_addr(LAB_CLIENT);
+	uint32_t next = 0; /* relative: the sequence number after the client's last byte */
 	int64_t n = 0;
 	size_t i;
 
-	for (i = 0; i < t->n; i++)
-		if (t->v[i].src.s_addr == client.s_addr && t->v[i].flags == LAB_TH_ACK &&
-		    !t->v[i].len && t->v[i].rseq == 0)
+	for (i = 0; i < t->n; i++) {
+		const struct lab_pkt *p = &t->v[i];
+		uint32_t end = p->rseq + p->len + !!(p->flags & (LAB_TH_SYN | LAB_TH_FIN));
+
+		if (p->src.s_addr != client.s_addr)
+			continue;
+		if (p->flags == LAB_TH_ACK && p->len <= 1 && p->rseq + 1 == next) {
 			n++;
+			continue;
+		}
+		if ((int32_t)(end - next) > 0)
+			next = end;
+	}
 	return n;
 }
 

@@ -66,17 +66,18 @@ static const struct lab_param params[] = {
 };
 
 /*
- * The cork holds the whole request only while it is smaller than one segment: a full MSS
- * leaves at once and the rest then waits max(RTO, 200 ms) with an RTT sample in the RTO.
+ * The cork (and writev) send the whole request as one segment only while it is smaller than
+ * one: a full MSS leaves at once (and under the cork the rest waits max(RTO, 200 ms), with an
+ * RTT sample in the RTO).
  */
 static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
 			 char *why, size_t len)
 {
-	if (!v->cork || p->header_bytes + p->body_bytes < 1448)
+	if (!(v->cork || v->writev) || p->header_bytes + p->body_bytes < 1448)
 		return true;
 	snprintf(why, len,
-		 "header_bytes + body_bytes = %ld is one MSS (1448) or more: the cork lets a "
-		 "full segment go at once; use less than 1448 in all",
+		 "header_bytes + body_bytes = %ld is one MSS (1448) or more: the request cannot "
+		 "leave as one segment; use less than 1448 in all",
 		 p->header_bytes + p->body_bytes);
 	return false;
 }
@@ -98,25 +99,47 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
-/* body segments the client sent right after a server ACK that came >= 30 ms after its data */
-static int64_t late_ack_releases(const struct lab_run *run)
+/*
+ * How each request's body left (client-side pcap; a request's header starts at relative
+ * sequence 1 + k x (header + body), its body header_bytes later): what tells the variants apart.
+ */
+struct shapes {
+	int64_t merged; /* header and body in one segment */
+	int64_t back_to_back; /* the body right behind its header, before any server packet */
+	int64_t prompt_ack; /* the body right after a server ACK < 5 ms after the header */
+	int64_t late_ack; /* the body right after a server ACK >= 30 ms after the header */
+};
+
+static struct shapes request_shapes(const struct lab_run *run, const struct params *p)
 {
 	const struct lab_trace *t = lab_capture(run, LAB_CLIENT);
 	struct in_addr client = lab_host_addr(LAB_CLIENT);
-	int64_t n = 0, last_data = -1;
+	uint32_t req = (uint32_t)(p->header_bytes + p->body_bytes);
+	struct shapes s = { 0 };
+	int64_t header_us = -1;
 	size_t i;
 
-	for (i = 0; i + 1 < t->n; i++) {
-		const struct lab_pkt *pkt = &t->v[i], *next = &t->v[i + 1];
+	for (i = 1; i < t->n; i++) {
+		const struct lab_pkt *k = &t->v[i], *prev = &t->v[i - 1];
+		uint32_t off = (k->rseq - 1) % req;
 
-		if (pkt->src.s_addr == client.s_addr && pkt->len)
-			last_data = pkt->t_us;
-		if (pkt->src.s_addr != client.s_addr && !pkt->len && last_data >= 0 &&
-		    pkt->t_us - last_data >= 30000 && next->src.s_addr == client.s_addr &&
-		    next->len && next->t_us - pkt->t_us < 2000)
-			n++;
+		if (k->src.s_addr != client.s_addr || !k->len || k->retrans)
+			continue;
+		if (!off) {
+			header_us = k->t_us;
+			s.merged += k->len >= req;
+			continue;
+		}
+		if (off != (uint32_t)p->header_bytes || header_us < 0)
+			continue;
+		if (prev->src.s_addr == client.s_addr)
+			s.back_to_back++;
+		else if (!prev->len && prev->t_us - header_us < 5000)
+			s.prompt_ack++;
+		else if (!prev->len && prev->t_us - header_us >= 30000)
+			s.late_ack++;
 	}
-	return n;
+	return s;
 }
 
 /* client data segments of @len bytes sent >= 30 ms after anything else on the connection */
@@ -173,13 +196,16 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 
 	if (lab_needs(run, LAB_PROG_CLIENT, "request latencies (the client's own timing)"))
 		steady = judge_latencies(run, expect, p);
+	struct shapes shape = request_shapes(run, p);
+	int64_t most = (int64_t)steady * 8 / 10;
+
 	if (expect->delayed_acks) {
 		lab_expect_count(run, "bodies sent only after a late server ACK (pcap)", LAB_GE,
-				 steady * 8 / 10, late_ack_releases(run));
-		lab_expect_counter(run, LAB_SERVER, "TcpExtDelayedACKs", LAB_GE, steady * 8 / 10);
+				 most, shape.late_ack);
+		lab_expect_counter(run, LAB_SERVER, "TcpExtDelayedACKs", LAB_GE, most);
 	} else {
 		lab_expect_count(run, "bodies sent only after a late server ACK (pcap)", LAB_EQ, 0,
-				 late_ack_releases(run));
+				 shape.late_ack);
 		/* one delayed ACK may still fire around the close */
 		lab_expect_counter(run, LAB_SERVER, "TcpExtDelayedACKs", LAB_LE, 1);
 	}
@@ -190,8 +216,17 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	 */
 	if (expect->cork)
 		lab_expect_count(run, "header + body as one segment after a silence (pcap)", LAB_GE,
-				 steady * 8 / 10,
-				 corked_releases(run, p->header_bytes + p->body_bytes));
+				 most, corked_releases(run, p->header_bytes + p->body_bytes));
+	/* how each remedy shows on the wire */
+	if (expect->nodelay)
+		lab_expect_count(run, "bodies right behind their header (pcap)", LAB_GE, most,
+				 shape.back_to_back);
+	if (expect->writev)
+		lab_expect_count(run, "header + body as one segment (pcap)", LAB_GE, most,
+				 shape.merged);
+	if (expect->quickack)
+		lab_expect_count(run, "bodies right after a prompt server ACK (pcap)", LAB_GE, most,
+				 shape.prompt_ack);
 }
 
 LAB_PRECONDITION(nagle_delayed_ack, struct variant, struct params)

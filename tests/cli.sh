@@ -74,7 +74,7 @@ expect1 2 "did you mean request_bytes?" run rst-on-close --set reqest_bytes=10
 expect1 2 "unknown command 'rn': did you mean run?" rn
 expect1 2 "no command 'lst': did you mean list?" help lst
 expect1 2 "^tcplab: show: $results/x.pcap: No such file or directory$" show "$results/x.pcap"
-expect1 2 "takes no arguments (not 'x')" clean x
+expect1 2 "takes no arguments but --all (not 'x')" clean x
 # impairment specs: units, percentages, each key once, what is valid
 expect1 2 "did you mean delay=50ms?" run rst-on-close --impair delay=50
 expect1 2 "did you mean loss=0.5%?" run rst-on-close --impair loss=0.5

@@ -2,9 +2,12 @@
 # Host untouched: the root namespace's links, addresses, routes, rules, net.* sysctls,
 # nftables/iptables rulesets, namespaces, mounts and temp files (tests/host-state.sh) are the
 # same before and after every scenario case and the wire engine's tests, run one after another.
+# Our runs carry this test's TCPLAB_TAG; another suite's labs, running or kept at the same time,
+# carry theirs and are not compared (tests/host-state.sh).
 # usage: host-untouched.sh HOST-STATE SCENARIO-TEST CASES WIRE-TEST
 set -u
 state=$1 scenario_test=$2 cases=$3 wire_test=$4
+export TCPLAB_TAG="${TCPLAB_TAG:-by-hand}/host-untouched-$$"
 if [ "$(id -u)" != 0 ]; then
 	echo "needs root (network namespaces): skipped"
 	exit 77

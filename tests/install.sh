@@ -1,6 +1,6 @@
 #!/bin/bash
 # `meson install --destdir` yields a working tcplab: it prints its version, lists, helps, its man
-# page names every command and run option and its version, its bash completion completes from
+# page names every command and option and its version, its bash completion completes from
 # `tcplab list`, and (root) it runs a scenario with the installed programs from libexec, not
 # the build tree's.
 # usage: install.sh BUILD-DIR
@@ -30,16 +30,16 @@ version=$("$tcplab" --version) || bad "--version: exit $?"
 "$tcplab" list | grep -q '^rst-on-close ' || bad "the installed tcplab lists no rst-on-close"
 "$tcplab" help run | grep -q '^usage: tcplab run NAME' || bad "help run"
 
-# the man page: the version, every command, every option of run (roff writes - as \-)
+# the man page: the version, every command and each one's options (roff writes - as \-)
 text=$(sed 's/\\-/-/g' "$man")
 number=$(printf '%s' "$version" | cut -d' ' -f2)
 grep -q "^\.TH TCPLAB 1 .*\"tcplab $number\"" "$man" || bad "the man page is not of tcplab $number"
 for cmd in $("$tcplab" help | awk '/^  [a-z]/ { print $1 }'); do
 	printf '%s' "$text" | grep -q "^\.B.* $cmd\b\|^\.B $cmd\|^\.BR $cmd\|^\.BI $cmd\b" ||
 		bad "the man page has no entry for the command $cmd"
-done
-for opt in $("$tcplab" help run | grep -- '^  --' | grep -o -- '--[a-z-]*' | sort -u); do
-	printf '%s' "$text" | grep -q -- "$opt" || bad "the man page does not name run $opt"
+	for opt in $("$tcplab" help "$cmd" | grep -- '^  --' | grep -o -- '--[a-z-]*' | sort -u); do
+		printf '%s' "$text" | grep -q -- "$opt" || bad "the man page does not name $cmd $opt"
+	done
 done
 
 # the completion asks the installed tcplab for names

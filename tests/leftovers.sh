@@ -2,17 +2,29 @@
 # Nothing left behind: kill -9 the harness at random moments of many runs (the supervising
 # `tcplab run` or the lab process under it, alternately), then prove that no namespace, veth,
 # process, mount, rule or temp file outlived it (tests/host-state.sh before and after).
+# Only what this test made counts: its runs carry its own TCPLAB_TAG (the suite's, plus this
+# test's pid), and another suite running at the same time is left out of both counts.
 # usage: leftovers.sh TCPLAB HOST-STATE [KILLS]
 set -u
 tcplab=$1 state=$2 kills=${3:-24}
+export TCPLAB_TAG="${TCPLAB_TAG:-by-hand}/leftovers-$$"
 results=$(mktemp -d /tmp/leftovers.XXXXXX)
 trap 'rm -rf "$results"' EXIT
 # every variant of every registered scenario
 runs=$("$tcplab" list --cases | awk '!/^#/ && $2 == $3 { print $1 ":" $2 }')
 nruns=$(echo $runs | wc -w)
 
-# our processes: the harness binary, the lab's programs, the tools it runs in the wire namespace
-ours() { for name in tcplab tcplab-server tcplab-client; do pgrep -x "$name"; done; }
+# our processes, of this test's tag only: the harness binary, the lab's programs, and anything
+# else the harness started (TCPLAB_STARTED_BY: iptables in the wire namespace, for example)
+ours() {
+	grep -lzsxF "TCPLAB_TAG=$TCPLAB_TAG" /proc/[0-9]*/environ | cut -d/ -f3 |
+		while read -r pid; do
+			grep -qzs '^TCPLAB_STARTED_BY=' "/proc/$pid/environ" ||
+				grep -qsx -e tcplab -e tcplab-server -e tcplab-client "/proc/$pid/comm" ||
+				continue
+			echo "$pid"
+		done
+}
 
 # wait (bounded) until nothing of ours runs; killed children are reaped by init
 gone() {
@@ -27,7 +39,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "needs root (network namespaces): skipped"
 	exit 77
 fi
-gone || { echo "tcplab processes are already running: cannot judge"; exit 99; }
+gone || { echo "tcplab processes of this test's tag are already running: cannot judge"; exit 99; }
 before=$("$state")
 i=0 fail=0
 
@@ -37,7 +49,8 @@ i=0 fail=0
 	>"$results/int.out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do # until the story is under way: its client is running
-	pgrep -x tcplab-client >/dev/null && break
+	lab=$(pgrep -P "$pid" | head -1) # the supervised lab process, its client's parent
+	[ -n "$lab" ] && pgrep -x -P "$lab" tcplab-client >/dev/null && break
 	sleep 0.05
 done
 kill -INT "$pid"

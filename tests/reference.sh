@@ -2,7 +2,7 @@
 # The committed reference captures still tell the truth: a fresh run of every scenario variant
 # shows the same packet-level facts (pcaps/*/*/facts.txt: SYN, FIN, RST, payload bytes and
 # retransmissions per direction in both captures, up to the end of the story), and every
-# committed capture is readable.
+# committed capture is readable and holds IPv4/TCP only (no ARP: the lab's neighbours are static).
 # usage: reference.sh TCPLAB PCAPS-DIR
 set -u
 tcplab=$1 pcaps=$2
@@ -13,8 +13,20 @@ trap 'rm -rf "$work"' EXIT
 
 check() { # check SCENARIO VARIANT: one line, ok or FAIL with the difference
 	s=$1 v=$2 ref="$pcaps/$1/$2"
-	"$tcplab" show "$ref/client.pcap" >/dev/null && "$tcplab" show "$ref/server.pcap" >/dev/null ||
-		{ echo "FAIL: $s/$v: committed capture unreadable"; return; }
+	for side in client server; do
+		head=$("$tcplab" show "$ref/$side.pcap" 2>&1 | head -1)
+		case $head in
+		*" 0 other frames"*) ;;
+		*" other frames"*)
+			echo "FAIL: $s/$v: committed $side.pcap holds frames other than IPv4/TCP: $head"
+			return
+			;;
+		*)
+			echo "FAIL: $s/$v: committed $side.pcap unreadable: $head"
+			return
+			;;
+		esac
+	done
 	"$tcplab" run "$s" --variant "$v" --results "$work/$s-$v" --quiet >/dev/null 2>&1
 	run=$(ls -d "$work/$s-$v/$s/"* 2>/dev/null | tail -1)
 	[ -n "$run" ] || { echo "FAIL: $s/$v: no run"; return; }

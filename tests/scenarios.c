@@ -56,18 +56,26 @@ static void load_cases(const char *path)
 START_TEST(run_case)
 {
 	const struct scase *c = &cases[_i];
+	char like[LAB_NAME_MAX];
 	struct lab_run_opts o = { .sc = lab_scenario_find(c->scenario),
 				  .variant = c->variant,
 				  .expect_as = c->expect_as,
 				  .results = getenv("TCPLAB_RESULTS") ? getenv("TCPLAB_RESULTS") :
 									LAB_BUILD_ROOT
 						     "/test-results",
-				  .quiet = true };
-	int ret = lab_run_main(&o);
+				  .quiet = true,
+				  .behaves_like = like };
+	int ret;
 
+	like[0] = '\0';
+	ret = lab_run_main(&o);
 	ck_assert_msg(ret != LAB_EXIT_ERROR, "%s: the lab itself broke (see above)", c->name);
 	ck_assert_msg(ret == c->exit, "%s: expected exit %d (%s), got %d", c->name, c->exit,
 		      c->exit ? "not as documented" : "as documented", ret);
+	/* judged by every variant, the run matches its own and no other: the variants are told
+	 * apart by what was observed */
+	ck_assert_msg(!strcmp(like, c->variant), "%s: behaves like '%s', not (only) like %s",
+		      c->name, like, c->variant);
 }
 END_TEST
 

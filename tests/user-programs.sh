@@ -39,7 +39,16 @@ case_ client-crashes 99 "killed by SIGSEGV" 5 rst-on-close --client-cmd 'kill -S
 # reports still count, the server's would be n/a
 case_ our-server-as-user-cmd 0 "as documented" 10 rst-on-close \
 	--server-cmd "exec $server --listen 0.0.0.0:{port} --ops accept,recv:10,close" &
+# a client that sends at once (as curl does) in lost-handshake-ack: its data completes the
+# handshake, so the SYN_RECV the story waits for never comes: an answer in seconds (exit 1,
+# which variant it behaves like), not an ERROR after the 40 s budget
+client=$(dirname "$server")/../clients/tcplab-client
+case_ data-first-client 1 "behaves like: data-first" 8 lost-handshake-ack \
+	--client-cmd "exec $client --connect {server} --ops send:16,recv:16" &
 if command -v socat >/dev/null; then
+	# a server that accepts at once: the queue never fills; answered when the client is done
+	case_ socat-accepts 1 "precondition (the story stopped there)" 8 accept-overflow \
+		--server-cmd 'exec socat TCP-LISTEN:{port},reuseaddr,fork,backlog=2 EXEC:cat' &
 	# socat reads the whole request into its pipe before closing: FIN, not RST
 	case_ socat-drains 1 "not as documented" 10 rst-on-close \
 		--server-cmd 'exec socat -u TCP-LISTEN:{port},reuseaddr SYSTEM:"head -c 10 >/dev/null"' &

@@ -69,7 +69,12 @@ const struct lab_cmd lab_cmds[] = {
 	  "what a re-run must reproduce of a run (SYN/FIN/RST, payload bytes per direction and "
 	  "capture, up to the end of the story): pcaps/*/facts.txt",
 	  "" },
-	{ "clean", cmd_clean, "", "remove every lab kept with run --keep (and nothing else)", "" },
+	{ "clean", cmd_clean, "[--all]",
+	  "remove the labs you kept with run --keep (and nothing else)",
+	  "  (no option)  only your own kept labs: kept by the same user ($SUDO_UID under sudo)\n"
+	  "               with the same $TCPLAB_TAG (unset is a tag too); other users' labs and\n"
+	  "               those of a test suite running at the same time stay\n"
+	  "  --all        every kept lab (tcplab-ID-*), whoever kept it\n" },
 	{ "help", cmd_help, "[COMMAND]", "this text, or one command's", "" },
 	{ "version", cmd_version, "", "tcplab's version (also: tcplab --version, -V)", "" },
 	{ NULL, NULL, NULL, NULL, NULL },

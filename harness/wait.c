@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The story's waits (story.h): on socket states (inet_diag) and counters (nstat), each with
+ * the run's deadline, never a sleep standing in for "long enough".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "run.h"
+
+static bool failed(const struct lab_run *run)
+{
+	return run->err != 0;
+}
+
+static bool skip_wait(const struct lab_run *run)
+{
+	return failed(run) || run->dry;
+}
+
+/*
+ * The user's own programs may never do what a step waits for (curl's data completes the
+ * handshake: no SYN_RECV to see). Their run then is not the lab breaking: the wait ends a grace
+ * period after the last client is gone (or at the budget), the story stops there,
+ * and judge() still runs, with "precondition not met: ..." as a failed expectation.
+ */
+#define USER_GRACE_US 3000000
+
+static bool users(const struct lab_run *run)
+{
+	return run->opts->server_cmd || run->opts->client_cmd;
+}
+
+/* the clients drive a story (a server, ours or theirs, may serve forever): any still going? */
+static bool programs_running(struct lab_run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_clients; i++)
+		if (lab_proc_running(&run->clients[i]))
+			return true;
+	return !run->n_clients && lab_proc_running(&run->server);
+}
+
+struct bounded {
+	lab_socks_pred pred;
+	const void *arg;
+	struct lab_run *run;
+	int64_t *gone_since; /* when the programs were first seen gone, or -1 */
+	bool *met;
+};
+
+static bool bounded_pred(const struct lab_socks *s, const void *arg)
+{
+	const struct bounded *b = arg;
+
+	if (b->pred(s, b->arg)) {
+		*b->met = true;
+		return true;
+	}
+	if (!users(b->run))
+		return false;
+	if (programs_running(b->run)) {
+		*b->gone_since = -1;
+		return false;
+	}
+	if (*b->gone_since < 0)
+		*b->gone_since = lab_mono_us();
+	return lab_mono_us() - *b->gone_since >= USER_GRACE_US;
+}
+
+static void wait_socks(struct lab_run *run, enum lab_host host, lab_socks_pred pred,
+		       const void *arg, const char *what)
+{
+	int64_t gone_since = -1;
+	bool met = false;
+	struct bounded b = { pred, arg, run, &gone_since, &met };
+	int err = lab_tcpdiag_wait_for(&run->topo.ns[host], run->port, bounded_pred, &b,
+				       run->deadline_us);
+
+	if (met)
+		return;
+	if (users(run) && (!err || err == -ETIMEDOUT)) {
+		snprintf(run->unmet, sizeof(run->unmet), "%s", what);
+		run->err = -ETIMEDOUT; /* the story stops here; judge() still runs */
+		return;
+	}
+	lab_run_error(run, err ? err : -ETIMEDOUT, "timed out waiting until %s", what);
+}
+
+struct in_state {
+	int state;
+};
+
+static bool in_state(const struct lab_socks *s, const void *arg)
+{
+	return lab_socks_count(s, 0, ((const struct in_state *)arg)->state) > 0;
+}
+
+/* nothing on the way in or out: SYN_SENT, SYN_RECV, FIN_WAIT*, CLOSING, LAST_ACK */
+static bool settled(const struct lab_socks *s, const void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		int st = s->v[i].state;
+
+		if (st != TCP_LISTEN && st != TCP_ESTABLISHED && st != TCP_CLOSE_WAIT &&
+		    st != TCP_TIME_WAIT)
+			return false;
+	}
+	return true;
+}
+
+void lab_wait_state(struct lab_run *run, enum lab_host host, int state)
+{
+	struct in_state w = { state };
+	char what[96];
+
+	if (!failed(run))
+		lab_run_record(run, "# wait until: ip netns exec %s ss -tan state %s sport = :%d",
+			       lab_host_name(host), lab_tcp_state_name(state), run->port);
+	if (skip_wait(run))
+		return;
+	snprintf(what, sizeof(what), "the %s showed %s on port %d", lab_host_name(host),
+		 lab_tcp_state_name(state), run->port);
+	wait_socks(run, host, in_state, &w, what);
+}
+
+void lab_wait_settled(struct lab_run *run, enum lab_host host)
+{
+	char what[96];
+
+	if (!failed(run))
+		lab_run_record(run, "# wait until ip netns exec %s ss -tan shows no socket closing",
+			       lab_host_name(host));
+	if (skip_wait(run))
+		return;
+	snprintf(what, sizeof(what), "the %s's sockets settled", lab_host_name(host));
+	wait_socks(run, host, settled, NULL, what);
+}
+
+void lab_wait_for(struct lab_run *run, enum lab_host host,
+		  bool (*pred)(const struct lab_socks *s, const void *arg), const void *arg,
+		  const char *what)
+{
+	if (!failed(run))
+		lab_run_record(run, "# wait until %s (ip netns exec %s ss -tanoi)", what,
+			       lab_host_name(host));
+	if (skip_wait(run))
+		return;
+	wait_socks(run, host, pred, arg, what);
+}
+
+void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name, int64_t delta)
+{
+	struct timespec tick = { 0, 1000000 };
+	int err = 0;
+
+	if (!failed(run))
+		lab_run_record(run, "# wait until ip netns exec %s nstat -az %s grows by %lld",
+			       lab_host_name(host), name, (long long)delta);
+	if (skip_wait(run))
+		return;
+	for (;;) {
+		struct lab_nstat now = { 0 };
+		int64_t d = 0;
+
+		err = lab_nstat_read(&now, &run->topo.ns[host]);
+		if (!err)
+			d = lab_nstat_delta(&run->before[host], &now, name);
+		lab_nstat_free(&now);
+		if (err || d >= delta)
+			break;
+		if (lab_mono_us() >= run->deadline_us) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		nanosleep(&tick, NULL); /* a polling interval, not a guess at when it is done */
+	}
+	if (err)
+		lab_run_error(run, err, "the %s's %s never grew by %lld", lab_host_name(host), name,
+			      (long long)delta);
+}
+
+void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out)
+{
+	if (skip_wait(run))
+		return;
+	lab_run_states(run, host, out);
+}
