@@ -47,7 +47,7 @@ static bool inside(const char *path, const char *dir)
  * An installed tcplab (not in the build tree) runs the installed programs: with `meson install
  * --destdir D` it is D/BINDIR/tcplab and they are in D/PROGDIR, else in PROGDIR itself.
  */
-static bool installed(const char *name, char *buf, size_t len)
+static bool installed(const char *name, char path[PATH_MAX])
 {
 	char exe[PATH_MAX], root[PATH_MAX], *slash;
 	size_t el, bl = strlen(LAB_BINDIR);
@@ -64,21 +64,24 @@ static bool installed(const char *name, char *buf, size_t len)
 		return false;
 	el = strlen(exe);
 	if (el >= bl && !strcmp(exe + el - bl, LAB_BINDIR)) {
-		snprintf(buf, len, "%.*s%s/%s", (int)(el - bl), exe, LAB_PROGDIR, name);
-		if (!access(buf, X_OK))
+		snprintf(path, PATH_MAX, "%.*s%s/%s", (int)(el - bl), exe, LAB_PROGDIR, name);
+		if (!access(path, X_OK))
 			return true;
 	}
-	snprintf(buf, len, "%s/%s", LAB_PROGDIR, name);
-	return !access(buf, X_OK);
+	snprintf(path, PATH_MAX, "%s/%s", LAB_PROGDIR, name);
+	return !access(path, X_OK);
 }
 
 const char *lab_program(const char *name, char *buf, size_t len)
 {
 	const char *dir = getenv("TCPLAB_PROGRAMS");
+	char path[PATH_MAX];
 
 	if (dir)
 		snprintf(buf, len, "%s/%s", dir, name);
-	else if (!installed(name, buf, len))
+	else if (installed(name, path))
+		snprintf(buf, len, "%s", path);
+	else
 		snprintf(buf, len, "%s/%s/%s", LAB_BUILD_ROOT,
 			 strstr(name, "server") ? "servers" : "clients", name);
 	return buf;
