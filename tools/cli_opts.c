@@ -40,8 +40,8 @@ static int bad_option(const char *cmd, const char *arg, const struct option *opt
 		if (lab_suggest_best(&s))
 			snprintf(hint, sizeof(hint), ": did you mean --%s?", lab_suggest_best(&s));
 	}
-	return usage_error(cmd, "%s: unknown option '%.*s'%s. Valid: %s", cmd, (int)n, arg, hint,
-			   valid);
+	return usage_error(cmd, "%s: unknown option '%.*s'%s Valid: %s", cmd, (int)n, arg,
+			   hint[0] ? hint : ".", valid);
 }
 
 /*
