@@ -111,35 +111,33 @@ static void svg_packet(FILE *f, const struct lab_ladder_row *r, int y)
 	fprintf(f, "</g>\n");
 }
 
-static void svg_event(FILE *f, const struct lab_run *run, const struct lab_event *ev, int y)
+static void svg_event(FILE *f, const struct lab_run *run, const struct lab_ladder_row *r, int y)
 {
+	const struct lab_event *ev = r->ev;
 	const struct lab_series *series = lab_report_series_of(run, ev);
 	bool server = !strcmp(ev->who, "server"), wire = !strcmp(ev->who, "wire");
 	bool state = !strcmp(ev->call, "state"), note = !strcmp(ev->call, "note");
-	const char *color = ev->err[0] || (wire && !note) ? "#c62828" :
+	const char *color = r->part == LAB_LADDER_ENTRY	  ? "#666" :
+			    ev->err[0] || (wire && !note) ? "#c62828" :
 			    state			  ? "#00695c" :
 			    note			  ? "#666" :
 							    "#111";
 	int x = wire ? X_WIRE : server ? X_SERVER + 14 : X_CLIENT - 14;
 	const char *anchor = wire ? "middle" : server ? "start" : "end";
-	char text[200];
-
 	const char *spec = strrchr(ev->detail, '(');
+	char text[200];
+	size_t o = (size_t)snprintf(text, sizeof(text), "%s: ", ev->who), left = sizeof(text) - o;
 
 	if (state) /* "TIME_WAIT 192.0.2.1:42298-198.51.100.1:5000": the state is what matters */
-		snprintf(text, sizeof(text), "%s: %.*s", ev->who, (int)strcspn(ev->detail, " "),
-			 ev->detail);
+		snprintf(text + o, left, "%.*s", (int)strcspn(ev->detail, " "), ev->detail);
 	else if (wire && !note && spec) /* the packet is the red arrow above: name the rule */
-		snprintf(text, sizeof(text), "wire: X dropped by %.48s", spec);
+		snprintf(text + o, left, "X dropped by %.48s", spec);
 	else if (note || wire)
-		snprintf(text, sizeof(text), "%s: %.56s", ev->who, ev->detail);
+		snprintf(text + o, left, "%.56s", ev->detail);
 	else if (series) /* its value is a measurement, not a return value */
-		snprintf(text, sizeof(text), "%s: %s: %.3f ms", ev->who, series->name,
-			 ev->ret / 1e3);
-	else if (ev->ret < 0)
-		snprintf(text, sizeof(text), "%s: %s() = -1 %s", ev->who, ev->call, ev->err);
-	else
-		snprintf(text, sizeof(text), "%s: %s() = %ld", ev->who, ev->call, ev->ret);
+		snprintf(text + o, left, "%s: %.3f ms", series->name, ev->ret / 1e3);
+	else /* at its entry; a call that blocked across packets also at its return */
+		lab_ladder_call_str(r, false, text + o, left);
 	fprintf(f, "<text class='ev' x='%d' y='%d' font-size='14' text-anchor='%s' fill='%s'%s>", x,
 		y + 4, anchor, color, state ? " font-style='italic'" : "");
 	esc(f, text);
@@ -200,7 +198,7 @@ static void svg_ladder(FILE *f, const struct lab_run *run)
 		if (rows[i].pkt)
 			svg_packet(f, &rows[i], y);
 		else
-			svg_event(f, run, rows[i].ev, y);
+			svg_event(f, run, &rows[i], y);
 	}
 	if (!n)
 		fprintf(f,
