@@ -67,8 +67,9 @@ static void packet_line(FILE *out, const struct lab_pkt *p, bool to_server, bool
 		p->lost ? "  X lost on the wire" : "");
 }
 
-void lab_ladder_call_str(const struct lab_ladder_row *r, bool detail, char *buf, size_t len)
+void lab_ladder_call_str(const struct lab_ladder_row *r, unsigned int parts, char *buf, size_t len)
 {
+	bool detail = parts & LAB_CALL_DETAIL, time = parts & LAB_CALL_TIME;
 	const struct lab_event *ev = r->ev;
 	int64_t took = ev->t0_us ? ev->t_us - ev->t0_us : 0;
 	char ret[48], spent[40] = "";
@@ -81,11 +82,11 @@ void lab_ladder_call_str(const struct lab_ladder_row *r, bool detail, char *buf,
 		snprintf(ret, sizeof(ret), "-1 %s", ev->err);
 	else
 		snprintf(ret, sizeof(ret), "%ld", ev->ret);
-	if (took >= 1000000)
+	if (time && took >= 1000000)
 		snprintf(spent, sizeof(spent), " (blocked %.3f s)", (double)took / 1e6);
-	else if (took >= BLOCKED_US)
+	else if (time && took >= BLOCKED_US)
 		snprintf(spent, sizeof(spent), " (blocked %.1f ms)", (double)took / 1e3);
-	else if (r->part == LAB_LADDER_RETURN)
+	else if (time && r->part == LAB_LADDER_RETURN)
 		snprintf(spent, sizeof(spent), " (returned after %.3f ms)", (double)took / 1e3);
 	snprintf(buf, len, "%s() = %s%s%s%s", ev->call, ret, spent,
 		 detail && ev->detail[0] ? "  " : "", detail ? ev->detail : "");
@@ -108,7 +109,7 @@ static void event_line(FILE *out, const struct lab_ladder_row *r)
 	} else if (!strcmp(ev->call, "note")) {
 		fprintf(out, "%s\n", ev->detail);
 	} else {
-		lab_ladder_call_str(r, true, text, sizeof(text));
+		lab_ladder_call_str(r, LAB_CALL_TIME | LAB_CALL_DETAIL, text, sizeof(text));
 		fprintf(out, "%s\n", text);
 	}
 }

@@ -55,10 +55,16 @@ struct lab_ladder_row {
 size_t lab_ladder_rows(const struct lab_ladder *l, struct lab_ladder_row **rows,
 		       struct in_addr *client);
 
+/* what lab_ladder_call_str() adds to a call's value */
+enum lab_ladder_call_parts {
+	LAB_CALL_TIME = 1, /* " (blocked 40.1 ms)", " (returned after 0.031 ms)" */
+	LAB_CALL_DETAIL = 2, /* "  " and the event's detail */
+};
+
 /*
- * lab_ladder_call_str() - a call's row as text: "recv() ..." at its entry, "recv() = 50",
- * "recv() = -1 ECONNRESET (blocked 40.1 ms)" at its return (then "  " and its detail if @detail)
+ * lab_ladder_call_str() - a call's row as text: "recv() ..." at its entry; "recv() = 50",
+ * "recv() = -1 ECONNRESET" where it returns, with the @parts asked for
  */
-void lab_ladder_call_str(const struct lab_ladder_row *r, bool detail, char *buf, size_t len);
+void lab_ladder_call_str(const struct lab_ladder_row *r, unsigned int parts, char *buf, size_t len);
 
 #endif

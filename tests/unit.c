@@ -455,7 +455,8 @@ START_TEST(ladder_draws_calls_at_entry)
 		if (rows[i].pkt)
 			snprintf(text, sizeof(text), "packet");
 		else
-			lab_ladder_call_str(&rows[i], true, text, sizeof(text));
+			lab_ladder_call_str(&rows[i], LAB_CALL_TIME | LAB_CALL_DETAIL, text,
+					    sizeof(text));
 		ck_assert_msg(!strcmp(text, want[i]), "row %zu: '%s', want '%s'", i, text, want[i]);
 	}
 	ck_assert_int_eq(rows[3].t_us, 240); /* close() at its entry, before its RST */
