@@ -241,8 +241,9 @@ int lab_report_html(const struct lab_run *run, const char *verdict, const char *
 		"(blue; orange: retransmission; purple: RST; red, stopped on the wire: lost). "
 		"Beside the timelines: the programs' calls where they began (red: an error), "
 		"socket states seen through inet_diag (green, italic). A call still in progress "
-		"when packets arrived is drawn twice: grey \"...\" where it began, its value where "
-		"it returned, and a bar on its timeline between the two (hover: how long)</p>\n");
+		"when packets arrived, or blocked while its host sent some, is drawn twice: grey "
+		"\"...\" where it began, its value where it returned, and a bar on its timeline "
+		"between the two (hover: how long).</p>\n");
 	lab_report_svg_ladder(f, run);
 	expectations(f, run);
 	for (size_t k = 0; k < run->n_series; k++)

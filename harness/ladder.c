@@ -125,18 +125,22 @@ static bool harness_step(const struct lab_event *ev)
 }
 
 /*
- * Did anything that may have made @ev return happen between its entry and its return: a packet
- * arriving at its own host (what it sends cannot wake it), or a step of the harness?
+ * Should @ev get a row at its return too? Yes if anything that may have woken it happened
+ * between its entry and its return: a packet arriving at its own host, or a step of the harness.
+ * And yes if it blocked while its host sent packets: those are the kernel's timers at work
+ * (retransmissions, keepalive probes, the RST of an abort), and an ETIMEDOUT comes after them.
+ * A quick call's own packets (the RST of a close(), the data of a send()) come after its only
+ * row, at its entry.
  */
 static bool woken(const struct lab_ladder *l, struct in_addr client, const struct lab_event *ev)
 {
-	bool server = !strcmp(ev->who, "server");
+	bool server = !strcmp(ev->who, "server"), blocked = ev->t_us - ev->t0_us >= BLOCKED_US;
 	const struct lab_trace *own = server && l->server_side ? l->server_side : l->client_side;
 	size_t i;
 
 	for (i = 0; i < own->n; i++)
-		if ((own->v[i].src.s_addr == client.s_addr) == server &&
-		    own->v[i].t_us >= ev->t0_us && own->v[i].t_us <= ev->t_us)
+		if (own->v[i].t_us >= ev->t0_us && own->v[i].t_us <= ev->t_us &&
+		    (blocked || (own->v[i].src.s_addr == client.s_addr) == server))
 			return true;
 	for (i = 0; i < l->n_events; i++)
 		if (harness_step(&l->events[i]) && l->events[i].t_us >= ev->t0_us &&

@@ -31,8 +31,9 @@ void lab_ladder_describe(const struct lab_pkt *p, char *buf, size_t len);
 /*
  * Which part of an event a row draws. A call is drawn at its entry, so that it comes before the
  * packets it sends. When a packet arrives at its own host (or the harness does something)
- * between its entry and its return, that may be what woke it: it gets a second row at its
- * return, after those packets, with its value and how long it took.
+ * between its entry and its return, that may be what woke it; when it blocked (1 ms or more)
+ * while its host sent packets, those were timers at work. Either way it gets a second row at
+ * its return, after those packets, with its value and how long it took.
  */
 enum lab_ladder_part {
 	LAB_LADDER_WHOLE, /* a packet, an instant, or a call drawn once at its entry */

@@ -9,6 +9,7 @@
  *   send(), writev()     begins before its data segment
  *   recv()               shows its value after what it got arrived (data, FIN or RST)
  *   accept()             shows its value after the handshake's last packet arrived
+ *   ETIMEDOUT            shown after the last packet the host sent (retransmission, probe) 
  * "Begins before" holds for the stamps (entry <= the packet's stamp on the program's own host)
  * and for the rows (the call's first row above the packet's). The packet a call sent is the
  * last one of its kind leaving the program's host after the program's previous call returned
@@ -212,7 +213,10 @@ static bool woke_by(const struct lab_event *ev, const struct lab_pkt *p)
 	return !strcmp(ev->err, "ECONNRESET") && (p->flags & LAB_TH_RST);
 }
 
-/* the last packet that arrived at @ev's host before it returned and woke it, as it left the peer */
+/*
+ * the last packet that arrived at @ev's host before it returned and woke it, as it left the peer;
+ * for an ETIMEDOUT, the last one its host sent before the timer gave up
+ */
 static const struct lab_pkt *packet_woke(const struct run *r, const struct lab_event *ev,
 					 enum kind k, int own)
 {
@@ -222,6 +226,12 @@ static const struct lab_pkt *packet_woke(const struct run *r, const struct lab_e
 
 	if (k != CONNECT && k != RECV && k != ACCEPT)
 		return NULL;
+	if (!strcmp(ev->err, "ETIMEDOUT")) { /* a timer gave up: after the last packet it sent */
+		for (i = 0; i < in->n; i++)
+			if (in->v[i].src.s_addr == r->host[own].s_addr && in->v[i].t_us <= ev->t_us)
+				d = &in->v[i];
+		return d;
+	}
 	for (i = 0; i < in->n; i++)
 		if (in->v[i].src.s_addr == r->host[!own].s_addr && in->v[i].t_us <= ev->t_us &&
 		    woke_by(ev, &in->v[i]))

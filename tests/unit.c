@@ -417,7 +417,8 @@ END_TEST
 
 /*
  * A server's recv() woken by the client's data gets two rows (entry, return after the data); its
- * close() that sends a RST gets one, at its entry, before the RST; an old line stays where it was.
+ * quick close() that sends a RST gets one, at its entry, before the RST; an old line stays where
+ * it was; a connect() that blocked while its SYN was retransmitted returns after the retransmission.
  */
 START_TEST(ladder_draws_calls_at_entry)
 {
@@ -425,32 +426,46 @@ START_TEST(ladder_draws_calls_at_entry)
 	struct lab_pkt c_side[] = {
 		{ .t_us = 100, .src = cli, .dst = srv, .flags = LAB_TH_ACK | LAB_TH_PSH, .len = 50 },
 		{ .t_us = 260, .src = srv, .dst = cli, .flags = LAB_TH_RST | LAB_TH_ACK },
+		{ .t_us = 1010, .src = cli, .dst = srv, .flags = LAB_TH_SYN },
+		{ .t_us = 4000, .src = cli, .dst = srv, .flags = LAB_TH_SYN, .retrans = true },
 	};
 	struct lab_pkt s_side[] = {
 		{ .t_us = 150, .src = cli, .dst = srv, .flags = LAB_TH_ACK | LAB_TH_PSH, .len = 50 },
 		{ .t_us = 250, .src = srv, .dst = cli, .flags = LAB_TH_RST | LAB_TH_ACK },
 	};
-	struct lab_trace cs = { .v = c_side, .n = 2 }, ss = { .v = s_side, .n = 2 };
+	struct lab_trace cs = { .v = c_side, .n = 4 }, ss = { .v = s_side, .n = 2 };
 	struct lab_event ev[] = {
 		{ .t0_us = 50, .t_us = 200, .who = "server", .call = "recv", .ret = 50 },
-		{ .t0_us = 240, .t_us = 1300, .who = "server", .call = "close" },
+		{ .t0_us = 240, .t_us = 290, .who = "server", .call = "close" },
 		{ .t_us = 270, .who = "client", .call = "recv", .ret = -1, .err = "ECONNRESET" },
+		{ .t0_us = 1000,
+		  .t_us = 5000,
+		  .who = "client2",
+		  .call = "connect",
+		  .ret = -1,
+		  .err = "ETIMEDOUT" },
 	};
 	struct lab_ladder l = {
-		.client_side = &cs, .server_side = &ss, .client = cli, .events = ev, .n_events = 3
+		.client_side = &cs, .server_side = &ss, .client = cli, .events = ev, .n_events = 4
 	};
-	static const char *const want[] = { "recv() ...",
-					    "packet",
-					    "recv() = 50 (returned after 0.150 ms)",
-					    "close() = 0 (blocked 1.1 ms)",
-					    "packet",
-					    "recv() = -1 ECONNRESET" };
+	static const char *const want[] = {
+		"recv() ...",
+		"packet",
+		"recv() = 50 (returned after 0.150 ms)",
+		"close() = 0",
+		"packet",
+		"recv() = -1 ECONNRESET",
+		"connect() ...",
+		"packet",
+		"packet",
+		"connect() = -1 ETIMEDOUT (blocked 4.0 ms)",
+	};
 	struct lab_ladder_row *rows;
 	struct in_addr client;
 	size_t n = lab_ladder_rows(&l, &rows, &client), i;
 	char text[128];
 
-	ck_assert_int_eq(n, 6);
+	ck_assert_int_eq(n, 10);
 	for (i = 0; i < n; i++) {
 		if (rows[i].pkt)
 			snprintf(text, sizeof(text), "packet");
