@@ -12,7 +12,7 @@
 #define WIRE_COLUMN 20
 #define LONG_GAP_US 200000 /* worth a line of its own: an RTO, a delayed ACK x5, a stall */
 
-#define BLOCKED_US 1000 /* a call that took this long says so, even on one row */
+#define BLOCKED_US 1000 /* a call that took this long blocked: it says so, even on one row */
 
 static int by_time(const void *a, const void *b)
 {
@@ -132,7 +132,8 @@ static bool harness_step(const struct lab_event *ev)
  * A quick call's own packets (the RST of a close(), the data of a send()) come after its only
  * row, at its entry.
  */
-static bool woken(const struct lab_ladder *l, struct in_addr client, const struct lab_event *ev)
+static bool needs_return_row(const struct lab_ladder *l, struct in_addr client,
+			     const struct lab_event *ev)
 {
 	bool server = !strcmp(ev->who, "server"), blocked = ev->t_us - ev->t0_us >= BLOCKED_US;
 	const struct lab_trace *own = server && l->server_side ? l->server_side : l->client_side;
@@ -164,7 +165,7 @@ static size_t event_rows(const struct lab_ladder *l, struct in_addr client,
 			(struct lab_ladder_row){ .t_us = ev->t_us, .ev = ev, .rank = 2, .seq = n };
 		return 1;
 	}
-	if (ev->t0_us == ev->t_us || !woken(l, client, ev)) {
+	if (ev->t0_us == ev->t_us || !needs_return_row(l, client, ev)) {
 		rows[n] = (struct lab_ladder_row){ .t_us = ev->t0_us, .ev = ev, .seq = n };
 		return 1;
 	}
