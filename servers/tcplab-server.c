@@ -39,12 +39,6 @@ static void die(int code, const char *what)
 	exit(code);
 }
 
-/* one event for a call that returns 0 or -1 with errno */
-static void report(const char *call, int ret)
-{
-	lab_event_emit(stdout, call, ret, ret < 0 ? errno : 0, NULL);
-}
-
 static long number(const char *text, const char *what)
 {
 	long v;
@@ -124,13 +118,14 @@ int main(int argc, char **argv)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	/* before listen(): accepted sockets inherit it and the window is sized from it */
 	if (rcvbuf)
-		report("setsockopt(SO_RCVBUF)",
-		       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf }, sizeof(int)));
+		LAB_EVENT_CALL(stdout, "setsockopt(SO_RCVBUF)",
+			       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf },
+					  sizeof(int)),
+			       NULL);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die(1, "bind");
-	if (listen(fd, (int)backlog) < 0)
+	if (LAB_EVENT_CALL(stdout, "listen", listen(fd, (int)backlog), NULL) < 0)
 		die(1, "listen");
-	lab_event_emit(stdout, "listen", 0, 0, NULL);
 	if (ready_fd >= 0) {
 		if (write((int)ready_fd, "ready\n", 6) != 6)
 			die(1, "write ready fd");
