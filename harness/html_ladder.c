@@ -20,7 +20,6 @@
 #define X_SERVER 800
 #define ROW 30
 #define TOP 70
-#define GAP_US 200000 /* a silence worth its own row */
 
 /* the marker heads and the common pieces of the ladder */
 static void svg_defs(FILE *f)
@@ -116,15 +115,21 @@ static void svg_event(FILE *f, const struct lab_run *run, const struct lab_ladde
 	fprintf(f, "</text>\n");
 }
 
-/* each row's y (a silence between packets gets a row of its own); the drawing's height */
+/*
+ * Each row's y; the drawing's height. A silence between packets long against the round trip
+ * gets room of its own, more the longer it is (a row per decade of the gap threshold), so a
+ * 40 ms stall and a 1 s timer look like what they are.
+ */
 static int layout(const struct lab_ladder_row *rows, size_t n, int *y)
 {
-	int64_t last = 0;
+	int64_t last = 0, gap = lab_ladder_gap_us(rows, n);
 	int at = TOP;
 	size_t i;
 
 	for (i = 0; i < n; i++, at += ROW) {
-		if (rows[i].pkt && last && rows[i].t_us - last >= GAP_US)
+		int64_t g = rows[i].pkt && last ? rows[i].t_us - last : 0;
+
+		for (; g >= gap; g /= 10)
 			at += ROW;
 		if (rows[i].pkt)
 			last = rows[i].t_us;
@@ -193,8 +198,8 @@ void lab_report_svg_ladder(FILE *f, const struct lab_run *run)
 		if (i && y[i] - y[i - 1] > ROW)
 			fprintf(f,
 				"<text class='gap' x='%d' y='%d' font-size='15' text-anchor='middle' "
-				"fill='#777'>... %.3f s without a packet ...</text>\n",
-				X_WIRE, y[i] - ROW + 4, (double)(rows[i].t_us - last) / 1e6);
+				"fill='#777'>... +%.1f ms without a packet ...</text>\n",
+				X_WIRE, y[i] - ROW + 4, (double)(rows[i].t_us - last) / 1e3);
 		if (rows[i].pkt)
 			last = rows[i].t_us;
 		fprintf(f,

@@ -10,7 +10,8 @@
 #define ARROW_WIDTH 64
 #define SERVER_COLUMN 44
 #define WIRE_COLUMN 20
-#define LONG_GAP_US 200000 /* worth a line of its own: an RTO, a delayed ACK x5, a stall */
+#define GAP_FLOOR_US 5000 /* a silence shorter than this is scheduling, not a story */
+#define GAP_RTTS 20 /* ... and one that lasts this many round trips is worth a line */
 
 #define BLOCKED_US 1000 /* a call that took this long blocked: it says so, even on one row */
 
@@ -36,7 +37,9 @@ void lab_ladder_describe(const struct lab_pkt *p, char *buf, size_t len)
 		o += snprintf(buf + o, len - (size_t)o, " ack %u", p->rack);
 	o += snprintf(buf + o, len - (size_t)o, " win %u len %u", p->win, p->len);
 	if (p->mss)
-		snprintf(buf + o, len - (size_t)o, " mss %u", p->mss);
+		o += snprintf(buf + o, len - (size_t)o, " mss %u", p->mss);
+	if (p->keepalive)
+		snprintf(buf + o, len - (size_t)o, " keep-alive");
 }
 
 static void packet_line(FILE *out, const struct lab_pkt *p, bool to_server, bool ports)
@@ -76,6 +79,16 @@ void lab_ladder_call_str(const struct lab_ladder_row *r, unsigned int parts, cha
 
 	if (r->part == LAB_LADDER_ENTRY) {
 		snprintf(buf, len, "%s() ...", ev->call);
+		return;
+	}
+	/* not system calls: a latency the client measured, the harness's "go" on stdin */
+	if (!strcmp(ev->call, "request")) {
+		snprintf(buf, len, "%s took %.3f ms (latency)",
+			 ev->detail[0] ? ev->detail : "request", (double)ev->ret / 1e3);
+		return;
+	}
+	if (!strcmp(ev->call, "wait")) {
+		snprintf(buf, len, "(the harness said go: a line on stdin)");
 		return;
 	}
 	if (ev->ret < 0)
@@ -214,6 +227,24 @@ size_t lab_ladder_rows(const struct lab_ladder *l, struct lab_ladder_row **out,
 	return n;
 }
 
+int64_t lab_ladder_gap_us(const struct lab_ladder_row *rows, size_t n)
+{
+	int64_t syn = -1, rtt = -1;
+	size_t i;
+
+	for (i = 0; i < n && rtt < 0; i++) {
+		const struct lab_pkt *p = rows[i].pkt;
+
+		if (!p)
+			continue;
+		if (p->flags == LAB_TH_SYN && syn < 0)
+			syn = rows[i].t_us;
+		else if (p->flags == (LAB_TH_SYN | LAB_TH_ACK) && syn >= 0)
+			rtt = rows[i].t_us - syn;
+	}
+	return rtt * GAP_RTTS > GAP_FLOOR_US ? rtt * GAP_RTTS : GAP_FLOOR_US;
+}
+
 void lab_ladder_write(FILE *out, const struct lab_ladder *l)
 {
 	const struct lab_trace *cs = l->client_side;
@@ -221,11 +252,12 @@ void lab_ladder_write(FILE *out, const struct lab_ladder *l)
 	struct in_addr client;
 	size_t n = lab_ladder_rows(l, &rows, &client), i;
 	char a[INET_ADDRSTRLEN];
-	int64_t t0 = l->t0_us, last = 0;
+	int64_t t0 = l->t0_us, last = 0, gap;
 	bool ports = false;
 
 	if (!rows)
 		return;
+	gap = lab_ladder_gap_us(rows, n);
 	for (i = 1; i < cs->n && !ports; i++) /* one connection, or several? */
 		ports = cs->v[i].sport != cs->v[0].sport && cs->v[i].sport != cs->v[0].dport;
 	if (!t0 && n)
@@ -233,9 +265,9 @@ void lab_ladder_write(FILE *out, const struct lab_ladder *l)
 	inet_ntop(AF_INET, &client, a, sizeof(a));
 	fprintf(out, "%10s   client %-*s server\n", "t (ms)", SERVER_COLUMN - 7, a);
 	for (i = 0; i < n; i++) {
-		if (rows[i].pkt && last && rows[i].t_us - last >= LONG_GAP_US)
-			fprintf(out, "%10s   ... %.3f s without a packet ...\n", "",
-				(double)(rows[i].t_us - last) / 1e6);
+		if (rows[i].pkt && last && rows[i].t_us - last >= gap)
+			fprintf(out, "%10s   ... +%.1f ms without a packet ...\n", "",
+				(double)(rows[i].t_us - last) / 1e3);
 		if (rows[i].pkt)
 			last = rows[i].t_us;
 		fprintf(out, "%10.3f   ", (double)(rows[i].t_us - t0) / 1000.0);

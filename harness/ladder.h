@@ -56,6 +56,12 @@ struct lab_ladder_row {
 size_t lab_ladder_rows(const struct lab_ladder *l, struct lab_ladder_row **rows,
 		       struct in_addr *client);
 
+/*
+ * lab_ladder_gap_us() - a silence between packets worth marking ("+42.1 ms"): long compared with
+ * the round trip (20 x the handshake's SYN -> SYN-ACK time), and at least 5 ms
+ */
+int64_t lab_ladder_gap_us(const struct lab_ladder_row *rows, size_t n);
+
 /* what lab_ladder_call_str() adds to a call's value */
 enum lab_ladder_call_parts {
 	LAB_CALL_TIME = 1, /* " (blocked 40.1 ms)", " (returned after 0.031 ms)" */
