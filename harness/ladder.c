@@ -78,7 +78,10 @@ void lab_ladder_call_str(const struct lab_ladder_row *r, unsigned int parts, cha
 	char ret[48], spent[40] = "";
 
 	if (r->part == LAB_LADDER_ENTRY) {
-		snprintf(buf, len, "%s() ...", ev->call);
+		if (!strcmp(ev->call, "wait"))
+			snprintf(buf, len, "(waits for the harness's go)");
+		else
+			snprintf(buf, len, "%s() ...", ev->call);
 		return;
 	}
 	/* not system calls: a latency the client measured, the harness's "go" on stdin */
