@@ -254,6 +254,7 @@ void lab_trace_annotate(struct lab_trace *t)
 		struct lab_pkt *p = &t->v[i];
 		struct flow *f = flow_of(flows, &nf, 256, p), *peer;
 		uint32_t span = p->len + !!(p->flags & LAB_TH_SYN) + !!(p->flags & LAB_TH_FIN);
+		uint32_t data_end;
 
 		if (!f)
 			continue;
@@ -270,6 +271,12 @@ void lab_trace_annotate(struct lab_trace *t)
 		p->rack = (p->flags & LAB_TH_ACK) && peer && peer->seen ? p->ack - peer->isn :
 									  p->ack;
 		p->keepalive = p->flags == LAB_TH_ACK && p->len <= 1 && p->seq + 1 == f->next;
+		/* new data even where the capture missed the bytes before it (as tshark counts) */
+		data_end = p->seq + !!(p->flags & LAB_TH_SYN) + p->len;
+		if (p->len && (int32_t)(data_end - f->next) > 0)
+			p->fresh = (uint32_t)(data_end - f->next) < p->len ?
+					   (uint32_t)(data_end - f->next) :
+					   p->len;
 		if (span && (int32_t)(p->seq + span - f->next) <= 0 && !(p->flags & LAB_TH_RST) &&
 		    !p->keepalive)
 			p->retrans = true;
@@ -397,7 +404,7 @@ void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *in
 		syn[d] += !!(p->flags & LAB_TH_SYN);
 		fin[d] += !!(p->flags & LAB_TH_FIN);
 		rst[d] += !!(p->flags & LAB_TH_RST);
-		bytes[d] += p->retrans ? 0 : p->len;
+		bytes[d] += p->fresh;
 	}
 	for (d = 0; d < nsrc; d++) {
 		inet_ntop(AF_INET, &src[d], a, sizeof(a));

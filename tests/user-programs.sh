@@ -28,13 +28,13 @@ case_() {
 	fi
 }
 
-case_ crash-before-listen 99 "ended (killed by SIGSEGV) before it listened" 5 \
+case_ crash-before-listen 99 "ended (killed by SIGSEGV) before it listened" 10 \
 	rst-on-close --server-cmd 'kill -SEGV $$' &
-case_ never-listens 99 "never listened on port 7357 within" 15 \
+case_ never-listens 99 "never listened on port 7357 within" 20 \
 	rst-on-close --server-cmd 'exec sleep 60' &
-case_ client-hangs 99 "did not finish within the scenario's 10 s budget" 15 \
+case_ client-hangs 99 "did not finish within the scenario's 10 s budget" 20 \
 	rst-on-close --client-cmd 'exec sleep 60' &
-case_ client-crashes 99 "killed by SIGSEGV" 5 rst-on-close --client-cmd 'kill -SEGV $$' &
+case_ client-crashes 99 "killed by SIGSEGV" 10 rst-on-close --client-cmd 'kill -SEGV $$' &
 # our own server, given as a user's command: the scenario behaves as documented; the client's
 # reports still count, the server's would be n/a
 case_ our-server-as-user-cmd 0 "as documented" 10 rst-on-close \
@@ -43,11 +43,11 @@ case_ our-server-as-user-cmd 0 "as documented" 10 rst-on-close \
 # handshake, so the SYN_RECV the story waits for never comes: an answer in seconds (exit 1,
 # which variant it behaves like), not an ERROR after the 40 s budget
 client=$(dirname "$server")/../clients/tcplab-client
-case_ data-first-client 1 "behaves like: data-first" 8 lost-handshake-ack \
+case_ data-first-client 1 "behaves like: data-first" 12 lost-handshake-ack \
 	--client-cmd "exec $client --connect {server} --ops send:16,recv:16" &
 if command -v socat >/dev/null; then
 	# a server that accepts at once: the queue never fills; answered when the client is done
-	case_ socat-accepts 1 "precondition (the story stopped there)" 8 accept-overflow \
+	case_ socat-accepts 1 "precondition (the story stopped there)" 12 accept-overflow \
 		--server-cmd 'exec socat TCP-LISTEN:{port},reuseaddr,fork,backlog=2 EXEC:cat' &
 	# socat reads the whole request into its pipe before closing: FIN, not RST
 	case_ socat-drains 1 "not as documented" 10 rst-on-close \
