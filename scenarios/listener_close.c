@@ -55,7 +55,7 @@ static const struct lab_param params[] = {
 };
 
 struct obs {
-	char unused;
+	int64_t queued; /* the old listener's accept queue (LISTEN Recv-Q) before it closes */
 };
 
 /* the listener holds *@arg connections, and each has received its client's request */
@@ -74,6 +74,8 @@ static bool queue_at(const struct lab_socks *s, const void *arg)
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
+	struct lab_socks socks = LAB_SOCKS_INIT;
+	const struct lab_sock *l;
 	int i;
 
 	lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_migrate_req", v->migrate_req);
@@ -92,6 +94,10 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		lab_client(run, "send:%d,recv:64", REQUEST);
 	lab_wait_for(run, LAB_SERVER, queue_at, &p->clients,
 		     "every request waiting in the old listener's queue");
+	lab_states(run, LAB_SERVER, &socks);
+	l = lab_socks_find(&socks, LAB_PORT, TCP_LISTEN);
+	obs->queued = l ? (int64_t)l->rqueue : -1;
+	lab_socks_free(&socks);
 	lab_pause(run, "queued", "the old listener holds every connection, unaccepted");
 	lab_note(run, "the old listener closes%s", v->overlap ? " after a new one joined" : "");
 	lab_go(run, LAB_PROG_SERVER);
@@ -111,6 +117,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	static const char *const server_calls[] = { "listen", "close", NULL };
 	char want[64];
 
+	lab_expect_state(run, "the old listener's accept queue before it closed (LISTEN Recv-Q)",
+			 p->clients, obs->queued);
 	snprintf(want, sizeof(want), "send=%d recv=%s", REQUEST,
 		 expect->migrates ? "16" : "ECONNRESET");
 	lab_expect_calls(run, LAB_PROG_CLIENT, calls, want);

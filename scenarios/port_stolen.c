@@ -51,12 +51,13 @@ static const struct lab_param params[] = {
 };
 
 struct obs {
-	char unused;
+	int64_t holder_port; /* the local port of the client's connection (inet_diag) */
 };
 
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
+	struct lab_socks socks = LAB_SOCKS_INIT;
 	long first = p->app_port + v->range_from;
 
 	/*
@@ -70,7 +71,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 				p->app_port);
 	lab_server(run, NULL, "accept,recv,close");
 	/* the client host connects out, then a service there binds app_port (SO_REUSEADDR set) */
-	lab_client(run, "bindto:0:%ld:5,close", p->app_port);
+	lab_client(run, "bindto:0:%ld:5,wait,close", p->app_port);
+	lab_wait_state(run, LAB_CLIENT, TCP_ESTABLISHED);
+	lab_states(run, LAB_CLIENT, &socks);
+	obs->holder_port = socks.n ? socks.v[0].lport : -1;
+	lab_socks_free(&socks);
+	lab_go(run, LAB_PROG_CLIENT);
 	lab_finish_all(run);
 	lab_wait_settled(run, LAB_SERVER);
 	return lab_status(run);
@@ -91,10 +97,13 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 		  const struct obs *obs)
 {
 	static const char *const calls[] = { "connect", "bind", "listen", NULL };
+	long port = p->app_port + expect->range_from + expect->reserve;
 
-	lab_expect_count(run, "the connection's source port (client-side pcap)", LAB_EQ,
-			 p->app_port + expect->range_from + expect->reserve,
+	lab_expect_count(run, "the connection's source port (client-side pcap)", LAB_EQ, port,
 			 source_port(lab_capture(run, LAB_CLIENT)));
+	/* what ss -tan shows on the client host while the service tries to bind */
+	lab_expect_count(run, "the local port the connection holds (inet_diag)", LAB_EQ, port,
+			 obs->holder_port);
 	/* inet_csk_bind_conflict(): the connected socket holds the port without SO_REUSEADDR */
 	lab_expect_calls(run, LAB_PROG_CLIENT, calls,
 			 expect->binds ? "connect=0 bind=0 listen=0" : "connect=0 bind=EADDRINUSE");
