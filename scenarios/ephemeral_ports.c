@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* ephemeral-exhaustion: ephemeral ports run out without any TIME_WAIT; bind() before connect()
+/* ephemeral-ports: ephemeral ports run out without any TIME_WAIT; bind() before connect()
  * runs out sooner (the prose is in the definition). */
 #include "story.h"
 
@@ -140,11 +140,11 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 lab_packets(run, LAB_CLIENT, LAB_CLIENT, LAB_TH_SYN));
 }
 
-LAB_PRECONDITION(ephemeral_exhaustion, struct variant, struct params)
+LAB_PRECONDITION(ephemeral_ports, struct variant, struct params)
 
 LAB_SCENARIO(
-	ephemeral_exhaustion, struct variant, variants, struct params, params, struct obs,
-	.name = "ephemeral-exhaustion",
+	ephemeral_ports, struct variant, variants, struct params, params, struct obs,
+	.name = "ephemeral-ports",
 	.summary = "ephemeral ports run out without TIME_WAIT: connect() = EADDRNOTAVAIL per "
 		   "destination, bind(ip, 0) = EADDRINUSE for all; IP_BIND_ADDRESS_NO_PORT",
 	.symptom = "A client that keeps many connections open (a proxy, a connection pool) gets "
@@ -177,4 +177,4 @@ LAB_SCENARIO(
 		  "ip_local_port_range, add destination addresses or ports, pool connections. "
 		  "EADDRNOTAVAIL from connect() means the 4-tuples toward that destination are "
 		  "used up, not the host's ports.",
-	.seen_on = "6.18", .budget_s = 10, .check = ephemeral_exhaustion_check);
+	.seen_on = "6.18", .budget_s = 10, .check = ephemeral_ports_check);

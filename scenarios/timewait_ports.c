@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* timewait-exhaustion: TIME_WAIT holds every ephemeral port toward one server (the prose is in
+/* timewait-ports: TIME_WAIT holds every ephemeral port toward one server (the prose is in
  * the definition). */
 #include "story.h"
 
@@ -65,7 +65,7 @@ struct obs {
 
 static bool all_in_time_wait(const struct lab_socks *s, const void *arg)
 {
-	return lab_socks_count(s, LAB_PORT, TCP_TIME_WAIT) >= (size_t)*(const long *)arg;
+	return lab_socks_count(s, LAB_PORT, TCP_TIME_WAIT) >= (size_t) * (const long *)arg;
 }
 
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
@@ -117,7 +117,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	const struct lab_event *retry = lab_call(run, LAB_PROG_CLIENT, "connect", (size_t)p->ports);
 	const struct lab_event *late = lab_call(run, LAB_PROG_CLIENT, "connect", p->ports + 1);
 	bool reuse = expect->tw_reuse == 1;
-	int64_t tw_entry = retry ? last_packet_before(lab_capture(run, LAB_CLIENT), retry->t_us) : -1;
+	int64_t tw_entry = retry ? last_packet_before(lab_capture(run, LAB_CLIENT), retry->t_us) :
+				   -1;
 	char want[160];
 	size_t o = 0;
 	long i;
@@ -145,11 +146,11 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 late && tw_entry >= 0 ? (late->t_us - tw_entry) / 1000 : -1);
 }
 
-LAB_PRECONDITION(timewait_exhaustion, struct variant, struct params)
+LAB_PRECONDITION(timewait_ports, struct variant, struct params)
 
 LAB_SCENARIO(
-	timewait_exhaustion, struct variant, variants, struct params, params, struct obs,
-	.name = "timewait-exhaustion",
+	timewait_ports, struct variant, variants, struct params, params, struct obs,
+	.name = "timewait-ports",
 	.summary = "client-closed connections leave TIME_WAIT on every ephemeral port: "
 		   "connect() = EADDRNOTAVAIL; tcp_tw_reuse=1",
 	.symptom = "A client that opens and closes many short connections to one server starts "
@@ -184,4 +185,4 @@ LAB_SCENARIO(
 		  "more destination addresses or ports (the limit is per 4-tuple). Let the server "
 		  "close first only if it can afford the TIME_WAITs. Do not use SO_LINGER {1,0} "
 		  "to skip TIME_WAIT: it resets the connection. tcp_tw_recycle is gone (4.12).",
-	.seen_on = "6.18", .budget_s = 10, .check = timewait_exhaustion_check);
+	.seen_on = "6.18", .budget_s = 10, .check = timewait_ports_check);
