@@ -31,12 +31,6 @@ static void usage(FILE *out)
 	sockops_help(out, "  ");
 }
 
-/* one event for a call that returns 0 or -1 with errno */
-static void report(const char *call, int ret)
-{
-	lab_event_emit(stdout, call, ret, ret < 0 ? errno : 0, NULL);
-}
-
 static long number(const char *text, const char *what)
 {
 	long v;
@@ -113,15 +107,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (rcvbuf)
-		report("setsockopt(SO_RCVBUF)",
-		       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf }, sizeof(int)));
+		LAB_EVENT_CALL(stdout, "setsockopt(SO_RCVBUF)",
+			       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf },
+					  sizeof(int)),
+			       NULL);
 	if (nodelay)
-		report("setsockopt(TCP_NODELAY)",
-		       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)));
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		lab_event_emit(stdout, "connect", -1, errno, NULL);
+		LAB_EVENT_CALL(stdout, "setsockopt(TCP_NODELAY)",
+			       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)),
+			       NULL);
+	/* stamped on entry too: the SYN leaves inside connect(), the ladder draws it after */
+	if (LAB_EVENT_CALL(stdout, "connect", connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			   NULL) < 0)
 		return 1;
-	}
-	lab_event_emit(stdout, "connect", 0, 0, NULL);
 	return sockops_run(ops, n, fd, stdout);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* For people in front of a lab: --step pauses with the commands to look inside, --keep. */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,11 +26,18 @@ void lab_run_phase(struct lab_run *run, const char *what)
 	static const char *const look[] = { "ss -tanoi", "nft list ruleset",
 					    "ss -tanoi; nstat -az" };
 	FILE *out = run->opts->out ? run->opts->out : stdout, *tty;
-	char line[16], user[64] = "";
+	char line[16], user[64] = "", self[PATH_MAX] = "tcplab", dir[PATH_MAX];
+	int64_t paused;
+	ssize_t n;
 	enum lab_host h;
 
 	if (!run->opts->step || run->dry)
 		return;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0)
+		self[n] = '\0';
+	if (!realpath(run->dir, dir))
+		snprintf(dir, sizeof(dir), "%s", run->dir);
 	lab_run_note(run, "harness", "note", what);
 	if (own_userns())
 		snprintf(user, sizeof(user), "--user=/proc/%d/ns/user ", (int)getpid());
@@ -36,14 +45,17 @@ void lab_run_phase(struct lab_run *run, const char *what)
 	for (h = 0; h < LAB_NHOSTS; h++)
 		fprintf(out, "     nsenter %s--net=/proc/%d/fd/%d sh -c '%s'   # %s\n", user,
 			(int)getpid(), run->topo.ns[h].fd, look[h], lab_host_name(h));
-	fprintf(out, "     tcplab show %s/client.pcap   # the capture so far\n", run->dir);
+	fprintf(out, "     %s show %s/client.pcap   # the capture so far\n", self, dir);
 	fprintf(out, "   Enter goes on > ");
 	fflush(out);
+	paused = lab_mono_us();
 	tty = fopen("/dev/tty", "r");
 	if (!fgets(line, sizeof(line), tty ? tty : stdin))
 		fprintf(out, "\n");
 	if (tty)
 		fclose(tty);
+	/* the story's clocks stop while the class looks: no time spent paused becomes an ERROR */
+	run->deadline_us += lab_mono_us() - paused;
 }
 
 /*

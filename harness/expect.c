@@ -79,7 +79,11 @@ bool lab_expect_window(struct lab_expects *x, const char *what, const struct lab
 	e->hi_us = w->hi_us;
 	snprintf(e->expected, sizeof(e->expected), "%.1f ms (%.1f..%.1f)", w->expected_us / 1e3,
 		 w->lo_us / 1e3, w->hi_us / 1e3);
-	snprintf(e->observed, sizeof(e->observed), "%.1f ms", observed_us / 1e3);
+	if (observed_us < 0) /* nothing to time: the packet or state that starts it never came */
+		snprintf(e->observed, sizeof(e->observed), "not seen");
+	else
+		snprintf(e->observed, sizeof(e->observed),
+			 observed_us < 1000 ? "%.3f ms" : "%.1f ms", observed_us / 1e3);
 	return ok;
 }
 
@@ -104,7 +108,11 @@ bool lab_expect_time_le(struct lab_expects *x, const char *what, int64_t max_us,
 	e->observed_us = observed_us;
 	e->hi_us = max_us;
 	snprintf(e->expected, sizeof(e->expected), "<= %.1f ms", max_us / 1e3);
-	snprintf(e->observed, sizeof(e->observed), "%.1f ms", observed_us / 1e3);
+	if (observed_us < 0) /* nothing to time: the packet or state that starts it never came */
+		snprintf(e->observed, sizeof(e->observed), "not seen");
+	else
+		snprintf(e->observed, sizeof(e->observed),
+			 observed_us < 1000 ? "%.3f ms" : "%.1f ms", observed_us / 1e3);
 	return ok;
 }
 

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * report.html: one self-contained page (no script, no network) an instructor can put on a
- * projector: the ladder as SVG (client and server timelines, one arrow per packet, lost packets
- * stopped on the wire, socket calls and states beside the timelines), the expectations, a
- * latency chart for timing scenarios, the parameters, the kernel, the explanation. Written as
- * XHTML so that any XML parser can check it.
+ * projector: the ladder as SVG (html_ladder.c), the expectations, a latency chart for timing
+ * scenarios, the parameters, the kernel, the explanation. Written as XHTML so that any XML
+ * parser can check it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -17,16 +16,7 @@
 #include "ladder.h"
 #include "report.h"
 
-#define W 1180
-#define X_TIME 86 /* right edge of the time labels */
-#define X_CLIENT 380
-#define X_WIRE 590
-#define X_SERVER 800
-#define ROW 30
-#define TOP 70
-#define GAP_US 200000 /* a silence worth its own row */
-
-static void esc(FILE *f, const char *s)
+void lab_report_esc(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -64,153 +54,6 @@ static const char style[] =
 	"font-size:15px}p.text{max-width:1100px;line-height:1.4}"
 	"svg text{font-family:DejaVu Sans Mono,monospace}";
 
-/* the marker heads and the common pieces of the ladder */
-static void svg_defs(FILE *f)
-{
-	fprintf(f, "<defs>"
-		   "<marker id='head' markerWidth='10' markerHeight='8' refX='9' refY='4' "
-		   "orient='auto'><path d='M0,0 L10,4 L0,8 z' fill='#1565c0'/></marker>"
-		   "<marker id='head-r' markerWidth='10' markerHeight='8' refX='9' refY='4' "
-		   "orient='auto'><path d='M0,0 L10,4 L0,8 z' fill='#ef6c00'/></marker>"
-		   "<marker id='head-x' markerWidth='10' markerHeight='8' refX='9' refY='4' "
-		   "orient='auto'><path d='M0,0 L10,4 L0,8 z' fill='#c62828'/></marker>"
-		   "</defs>\n");
-}
-
-static void svg_packet(FILE *f, const struct lab_ladder_row *r, int y)
-{
-	const struct lab_pkt *p = r->pkt;
-	int x1 = r->to_server ? X_CLIENT : X_SERVER, x2 = r->to_server ? X_SERVER : X_CLIENT;
-	const char *color = p->lost	    ? "#c62828" :
-			    p->retrans	    ? "#ef6c00" :
-			    p->flags & 0x04 ? "#6a1b9a" :
-					      "#1565c0";
-	const char *head = p->lost ? "head-x" : p->retrans ? "head-r" : "head";
-	char text[128];
-
-	lab_ladder_describe(p, text, sizeof(text));
-	if (p->lost)
-		x2 = X_WIRE;
-	fprintf(f, "<g class='pkt%s'><title>", p->lost ? " lost" : "");
-	esc(f, text);
-	fprintf(f, "%s%s</title>", p->retrans ? " (retransmission)" : "",
-		p->lost ? " - left the sender, never arrived" : "");
-	fprintf(f,
-		"<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='%s' stroke-width='2.5' "
-		"marker-end='url(#%s)'%s/>",
-		x1, y - 6, x2, y + 10, color, head, p->lost ? " stroke-dasharray='6,3'" : "");
-	fprintf(f, "<text x='%d' y='%d' font-size='14' text-anchor='middle' fill='%s'>",
-		(X_CLIENT + X_SERVER) / 2, y - 11, color);
-	esc(f, text);
-	fprintf(f, "%s</text>", p->retrans ? " (rtx)" : "");
-	if (p->lost)
-		fprintf(f,
-			"<path d='M%d,%d l12,12 M%d,%d l-12,12' stroke='#c62828' "
-			"stroke-width='4'/>",
-			X_WIRE - 6, y - 4, X_WIRE + 6, y - 4);
-	fprintf(f, "</g>\n");
-}
-
-static void svg_event(FILE *f, const struct lab_run *run, const struct lab_event *ev, int y)
-{
-	const struct lab_series *series = lab_report_series_of(run, ev);
-	bool server = !strcmp(ev->who, "server"), wire = !strcmp(ev->who, "wire");
-	bool state = !strcmp(ev->call, "state"), note = !strcmp(ev->call, "note");
-	const char *color = ev->err[0] || (wire && !note) ? "#c62828" :
-			    state			  ? "#00695c" :
-			    note			  ? "#666" :
-							    "#111";
-	int x = wire ? X_WIRE : server ? X_SERVER + 14 : X_CLIENT - 14;
-	const char *anchor = wire ? "middle" : server ? "start" : "end";
-	char text[200];
-
-	const char *spec = strrchr(ev->detail, '(');
-
-	if (state) /* "TIME_WAIT 192.0.2.1:42298-198.51.100.1:7357": the state is what matters */
-		snprintf(text, sizeof(text), "%s: %.*s", ev->who, (int)strcspn(ev->detail, " "),
-			 ev->detail);
-	else if (wire && !note && spec) /* the packet is the red arrow above: name the rule */
-		snprintf(text, sizeof(text), "wire: X dropped by %.48s", spec);
-	else if (note || wire)
-		snprintf(text, sizeof(text), "%s: %.56s", ev->who, ev->detail);
-	else if (series) /* its value is a measurement, not a return value */
-		snprintf(text, sizeof(text), "%s: %s: %.3f ms", ev->who, series->name,
-			 ev->ret / 1e3);
-	else if (ev->ret < 0)
-		snprintf(text, sizeof(text), "%s: %s() = -1 %s", ev->who, ev->call, ev->err);
-	else
-		snprintf(text, sizeof(text), "%s: %s() = %ld", ev->who, ev->call, ev->ret);
-	fprintf(f, "<text class='ev' x='%d' y='%d' font-size='14' text-anchor='%s' fill='%s'%s>", x,
-		y + 4, anchor, color, state ? " font-style='italic'" : "");
-	esc(f, text);
-	fprintf(f, "<title>");
-	esc(f, ev->detail);
-	fprintf(f, "</title></text>\n");
-}
-
-static void svg_ladder(FILE *f, const struct lab_run *run)
-{
-	struct lab_ladder l = lab_report_ladder_of(run);
-	struct lab_ladder_row *rows;
-	struct in_addr client;
-	size_t n = lab_ladder_rows(&l, &rows, &client), i, gaps = 0;
-	int64_t t0 = n ? rows[0].t_us : 0, last = 0;
-	int y, height;
-
-	for (i = 0; i < n; i++) {
-		if (rows[i].pkt && last && rows[i].t_us - last >= GAP_US)
-			gaps++;
-		if (rows[i].pkt)
-			last = rows[i].t_us;
-	}
-	height = TOP + (int)(n + gaps) * ROW + 40;
-	fprintf(f,
-		"<svg xmlns='http://www.w3.org/2000/svg' id='ladder' width='%d' height='%d' "
-		"viewBox='0 0 %d %d'>\n",
-		W, height, W, height);
-	svg_defs(f);
-	fprintf(f,
-		"<text x='%d' y='24' font-size='18' text-anchor='middle' font-weight='bold'>client "
-		"%s</text><text x='%d' y='24' font-size='18' text-anchor='middle' "
-		"font-weight='bold'>server %s</text><text x='%d' y='24' font-size='15' "
-		"text-anchor='middle' fill='#777'>wire</text><text x='%d' y='24' font-size='14' "
-		"text-anchor='end' fill='#555'>t (ms)</text>\n",
-		X_CLIENT, LAB_CLIENT_ADDR, X_SERVER, LAB_SERVER_ADDR, X_WIRE, X_TIME);
-	fprintf(f,
-		"<line x1='%d' y1='40' x2='%d' y2='%d' stroke='#333' stroke-width='3'/>"
-		"<line x1='%d' y1='40' x2='%d' y2='%d' stroke='#333' stroke-width='3'/>"
-		"<line x1='%d' y1='40' x2='%d' y2='%d' stroke='#bbb' stroke-dasharray='4,6'/>\n",
-		X_CLIENT, X_CLIENT, height - 20, X_SERVER, X_SERVER, height - 20, X_WIRE, X_WIRE,
-		height - 20);
-	y = TOP;
-	last = 0;
-	for (i = 0; i < n; i++, y += ROW) {
-		if (rows[i].pkt && last && rows[i].t_us - last >= GAP_US) {
-			fprintf(f,
-				"<text class='gap' x='%d' y='%d' font-size='15' text-anchor='middle' "
-				"fill='#777'>... %.3f s without a packet ...</text>\n",
-				X_WIRE, y + 4, (double)(rows[i].t_us - last) / 1e6);
-			y += ROW;
-		}
-		if (rows[i].pkt)
-			last = rows[i].t_us;
-		fprintf(f,
-			"<text x='%d' y='%d' font-size='13' text-anchor='end' fill='#555'>%.3f</text>",
-			X_TIME, y + 4, (double)(rows[i].t_us - t0) / 1e3);
-		if (rows[i].pkt)
-			svg_packet(f, &rows[i], y);
-		else
-			svg_event(f, run, rows[i].ev, y);
-	}
-	if (!n)
-		fprintf(f,
-			"<text x='%d' y='%d' font-size='16' text-anchor='middle'>(no TCP packets "
-			"captured)</text>\n",
-			X_WIRE, TOP);
-	fprintf(f, "</svg>\n");
-	free(rows);
-}
-
 /* a series' bars, with the window of the expectation that summarises it as a band */
 static void svg_series(FILE *f, const struct lab_run *run, size_t k)
 {
@@ -231,7 +74,7 @@ static void svg_series(FILE *f, const struct lab_run *run, size_t k)
 	bw = (cw - x0 - 20) / (int)n;
 	bw = bw < 2 ? 2 : bw;
 	fprintf(f, "<h2>");
-	esc(f, s->name);
+	lab_report_esc(f, s->name);
 	fprintf(f,
 		"</h2>\n<svg xmlns='http://www.w3.org/2000/svg' id='series%zu' width='%d' "
 		"height='%d'>\n",
@@ -245,7 +88,7 @@ static void svg_series(FILE *f, const struct lab_run *run, size_t k)
 			"<rect x='%d' y='%d' width='%d' height='%d' fill='#c8e6c9'/>"
 			"<text x='%d' y='%d' font-size='13' fill='#1a7f37'>expected window ",
 			x0, yhi, cw - x0, ylo - yhi, x0 + 6, yhi + 14);
-		esc(f, win->expected);
+		lab_report_esc(f, win->expected);
 		fprintf(f, "</text>\n");
 	}
 	for (i = 0; i < n; i++) {
@@ -281,11 +124,11 @@ static void expectations(FILE *f, const struct lab_run *run)
 			e->na ? "n/a" :
 			e->ok ? "pass" :
 				"FAIL");
-		esc(f, e->what);
+		lab_report_esc(f, e->what);
 		fprintf(f, "</td><td>");
-		esc(f, e->expected);
+		lab_report_esc(f, e->expected);
 		fprintf(f, "</td><td class='%s'>", cls);
-		esc(f, e->observed);
+		lab_report_esc(f, e->observed);
 		fprintf(f, "</td></tr>\n");
 	}
 	fprintf(f, "</table>\n");
@@ -302,7 +145,7 @@ static void facts(FILE *f, const struct lab_run *run)
 
 		fprintf(f, "<tr><td>%s</td><td>%ld %s</td><td>%ld..%ld</td><td>", p->name,
 			run->param[i], p->unit, p->min, p->max);
-		esc(f, p->help);
+		lab_report_esc(f, p->help);
 		fprintf(f, "</td></tr>\n");
 	}
 	fprintf(f, "</table>\n");
@@ -313,7 +156,7 @@ static void facts(FILE *f, const struct lab_run *run)
 			const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
 
 			fprintf(f, "<tr><td>");
-			esc(f, lab_wire_impair(run->wire, i)->spec);
+			lab_report_esc(f, lab_wire_impair(run->wire, i)->spec);
 			fprintf(f,
 				"</td><td>%s</td><td>%" PRId64 "</td><td>%" PRId64
 				"</td><td>%" PRId64 "</td></tr>\n",
@@ -322,9 +165,9 @@ static void facts(FILE *f, const struct lab_run *run)
 		fprintf(f, "</table>\n");
 	}
 	fprintf(f, "<h2>Kernel</h2>\n<p>tcplab ");
-	esc(f, lab_version());
+	lab_report_esc(f, lab_version());
 	fprintf(f, " on Linux ");
-	esc(f, run->kernel.release);
+	lab_report_esc(f, run->kernel.release);
 	fprintf(f,
 		", HZ %d, sch_netem %s. Sysctls pinned in the lab:</p>\n<table><tr><th>host"
 		"</th><th>sysctl</th><th>value</th></tr>\n",
@@ -333,9 +176,9 @@ static void facts(FILE *f, const struct lab_run *run)
 		const struct lab_sysctl_rec *r = &run->topo.sysctl[i];
 
 		fprintf(f, "<tr><td>%s</td><td>", r->host);
-		esc(f, r->key);
+		lab_report_esc(f, r->key);
 		fprintf(f, "</td><td>");
-		esc(f, r->value);
+		lab_report_esc(f, r->value);
 		fprintf(f, "</td></tr>\n");
 	}
 	fprintf(f, "</table>\n");
@@ -352,14 +195,14 @@ static void story(FILE *f, const struct lab_run *run)
 	for (i = 0; i < 4; i++) {
 		fprintf(f, "<h3>%s</h3><p class='text'>", titles[i]);
 		if (i == 2 && sc->capture) {
-			esc(f, sc->capture);
+			lab_report_esc(f, sc->capture);
 			fprintf(f, " ");
 		}
-		esc(f, texts[i] ? texts[i] : "");
+		lab_report_esc(f, texts[i] ? texts[i] : "");
 		fprintf(f, "</p>\n");
 	}
 	fprintf(f, "<h3>By hand (what this run started, in namespaces you make)</h3><pre>");
-	esc(f, run->by_hand ? run->by_hand : "");
+	lab_report_esc(f, run->by_hand ? run->by_hand : "");
 	fprintf(f, "</pre>\n");
 }
 
@@ -379,14 +222,14 @@ int lab_report_html(const struct lab_run *run, const char *verdict, const char *
 		"<body>\n",
 		run->sc->name, run->variant->name, style);
 	fprintf(f, "<h1>%s, variant %s</h1>\n<p class='text'>", run->sc->name, run->variant->name);
-	esc(f, run->variant->summary);
+	lab_report_esc(f, run->variant->summary);
 	fprintf(f, "</p>\n<p><span class='verdict %s'>%s</span>", cls, verdict);
 	if (run->expect_as != run->variant)
 		fprintf(f, " judged by the expectations of variant <b>%s</b>",
 			run->expect_as->name);
 	if (run->error[0]) {
 		fprintf(f, " ");
-		esc(f, run->error);
+		lab_report_esc(f, run->error);
 	}
 	fprintf(f, "</p>\n<p>Captures next to this page: <a href='client.pcap'>client.pcap</a>, "
 		   "<a href='server.pcap'>server.pcap</a> (open them in Wireshark).");
@@ -396,14 +239,18 @@ int lab_report_html(const struct lab_run *run, const char *verdict, const char *
 		if (!cmd)
 			continue;
 		fprintf(f, " %s: <code>", i ? "client" : "server");
-		esc(f, cmd);
+		lab_report_esc(f, cmd);
 		fprintf(f, "</code>");
 	}
-	fprintf(f, "</p>\n<h2>On the wire</h2>\n<p class='text'>Time runs down. Arrows are packets "
-		   "(blue; orange: retransmission; purple: RST; red, stopped on the wire: lost). "
-		   "Beside the timelines: the programs' calls (red: an error), socket states seen "
-		   "through inet_diag (green, italic).</p>\n");
-	svg_ladder(f, run);
+	fprintf(f,
+		"</p>\n<h2>On the wire</h2>\n<p class='text'>Time runs down. Arrows are packets "
+		"(blue; orange: retransmission; purple: RST; red, stopped on the wire: lost). "
+		"Beside the timelines: the programs' calls where they began (red: an error), "
+		"socket states seen through inet_diag (green, italic). A call still in progress "
+		"when packets arrived, or blocked while its host sent some, is drawn twice: grey "
+		"\"...\" where it began, its value where it returned, and a bar on its timeline "
+		"between the two (hover: how long).</p>\n");
+	lab_report_svg_ladder(f, run);
 	expectations(f, run);
 	for (size_t k = 0; k < run->n_series; k++)
 		svg_series(f, run, k);

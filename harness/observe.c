@@ -63,9 +63,9 @@ int64_t lab_run_protocol_us(const struct lab_run *run)
 	size_t i, h;
 
 	for (i = 0; i < run->n_events; i++) {
-		int64_t t = run->events[i].t_us;
+		int64_t t0 = lab_event_start(&run->events[i]), t = run->events[i].t_us;
 
-		first = !first || t < first ? t : first;
+		first = !first || t0 < first ? t0 : first;
 		last = t > last ? t : last;
 	}
 	for (h = 0; h < LAB_NHOSTS; h++)

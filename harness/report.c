@@ -94,6 +94,9 @@ static struct json_object *events_json(const struct lab_run *run)
 		const struct lab_event *ev = &run->events[i];
 		struct json_object *e = json_object_new_object();
 
+		/* a call: entered at t0_us, returned at t_us; an instant: t_us only */
+		if (ev->t0_us)
+			json_object_object_add(e, "t0_us", json_object_new_int64(ev->t0_us));
 		json_object_object_add(e, "t_us", json_object_new_int64(ev->t_us));
 		json_object_object_add(e, "who", json_object_new_string(ev->who));
 		json_object_object_add(e, "call", json_object_new_string(ev->call));

@@ -35,4 +35,10 @@ int lab_results_latest(const char *base, const char *run_dir);
 /* lab_report_html() - the self-contained report.html of a run: 0 or -errno */
 int lab_report_html(const struct lab_run *run, const char *verdict, const char *path);
 
+/* lab_report_svg_ladder() - the ladder of report.html, as an inline SVG element */
+void lab_report_svg_ladder(FILE *f, const struct lab_run *run);
+
+/* lab_report_esc() - @s as XML text (control bytes become '?') */
+void lab_report_esc(FILE *f, const char *s);
+
 #endif

@@ -126,6 +126,24 @@ static void read_traces(struct lab_run *run)
  * The wire's drops become events on the ladder, named with the sender's relative sequence
  * numbers (found in the sender's capture); every drop and hold goes to wire.log.
  */
+/*
+ * The rule as it was when it dropped: a blackhole drops only while armed, so its "armed=0"
+ * (how it started) would say the opposite of what is happening
+ */
+static void rule_now(const struct lab_impair *imp, char *buf, size_t len)
+{
+	char copy[sizeof(imp->spec)], *save = NULL, *item;
+	size_t o = 0;
+
+	snprintf(copy, sizeof(copy), "%s", imp->spec);
+	buf[0] = '\0';
+	for (item = strtok_r(copy, ",", &save); item && o < len; item = strtok_r(NULL, ",", &save))
+		if (strncmp(item, "armed=", 6))
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "", item);
+	if (imp->kind == LAB_IMP_BLACKHOLE && o < len)
+		snprintf(buf + o, len - o, ", armed");
+}
+
 static void wire_events(struct lab_run *run)
 {
 	size_t n_log = 0, i, j;
@@ -149,6 +167,7 @@ static void wire_events(struct lab_run *run)
 			e->imp < 0 ? NULL : lab_wire_impair(run->wire, (size_t)e->imp);
 		struct lab_pkt p = e->pkt;
 		struct lab_event ev = { .t_us = e->t_us };
+		char rule[sizeof(imp->spec) + 8] = "?";
 
 		for (j = 0; j < t->n; j++)
 			if (t->v[j].ip_id == p.ip_id && t->v[j].seq == p.seq &&
@@ -158,11 +177,12 @@ static void wire_events(struct lab_run *run)
 				break;
 			}
 		lab_tcp_flags_str(p.flags, flags, sizeof(flags));
+		if (imp)
+			rule_now(imp, rule, sizeof(rule));
 		/* cut to the event's size on purpose: the whole line goes to wire.log below */
 		if (snprintf(ev.detail, sizeof(ev.detail), "%s [%s] seq %u ack %u len %u (%.40s)",
 			     e->dir == LAB_DIR_C2S ? "client->server" : "server->client", flags,
-			     j < t->n ? p.rseq : p.seq, j < t->n ? p.rack : p.ack, p.len,
-			     imp ? imp->spec : "?") < 0)
+			     j < t->n ? p.rseq : p.seq, j < t->n ? p.rack : p.ack, p.len, rule) < 0)
 			ev.detail[0] = '\0';
 		if (f)
 			fprintf(f, "%" PRId64 " %s %" PRId64 "us %s\n", e->t_us,

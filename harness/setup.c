@@ -2,9 +2,11 @@
 /* Before any lab exists: the variant, the parameters (--set), the extra impairments (--impair). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernel.h"
 #include "run.h"
@@ -103,6 +105,16 @@ static int fill_params(struct lab_run *run, char *why, size_t len)
 	return 0;
 }
 
+/* somewhere a person can press Enter: the controlling terminal, or stdin if it is one */
+static bool terminal(void)
+{
+	int fd = open("/dev/tty", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 || isatty(STDIN_FILENO);
+}
+
 /* both the variant played and the one judged against must be possible with these values */
 static int check_params(struct lab_run *run, char *why, size_t len)
 {
@@ -179,6 +191,12 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 		return LAB_EXIT_USAGE;
 	}
 	run->port = opts->port ? (uint16_t)opts->port : LAB_DEFAULT_PORT;
+	if (opts->step && !opts->dry && !terminal()) {
+		snprintf(why, len,
+			 "--step pauses until Enter: it needs a terminal (there is no /dev/tty and "
+			 "stdin is not one)");
+		return LAB_EXIT_USAGE;
+	}
 	run->variant = lab_variant_find(run->sc, opts->variant ? opts->variant : "default");
 	run->expect_as = opts->expect_as ? lab_variant_find(run->sc, opts->expect_as) :
 					   run->variant;

@@ -68,17 +68,24 @@ int sockops_parse_addr(const char *text, struct sockaddr_in *sin, char *why, siz
 
 /* ---- helpers shared by several verbs ------------------------------------------------------ */
 
-static void emit(FILE *ev, const char *call, long ret, const char *detail)
-{
-	lab_event_emit(ev, call, ret, ret < 0 ? errno : 0, detail);
-}
-
+/*
+ * Every socket call goes through LAB_EVENT_CALL() (event.h): stamped on entry and on return, so
+ * that the ladder can draw it before the packets it sends and after those that woke it.
+ */
 static long do_recv(FILE *ev, int fd, void *buf, long len)
 {
-	long n = recv(fd, buf, (size_t)len, 0);
+	return LAB_EVENT_CALL(ev, "recv", recv(fd, buf, (size_t)len, 0), NULL);
+}
 
-	emit(ev, "recv", n, NULL);
-	return n;
+/* accept4(), reported as 0 or -1: the descriptor's number says nothing about TCP */
+static int do_accept(FILE *ev, int listener)
+{
+	int64_t t0 = lab_now_us();
+	int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	int err = conn < 0 ? errno : 0;
+
+	lab_event_emit_call(ev, "accept", t0, lab_now_us(), conn < 0 ? -1 : 0, err, NULL);
+	return conn;
 }
 
 static bool is_message(const unsigned char *p, long len, long size, long index)
@@ -95,7 +102,7 @@ static bool is_message(const unsigned char *p, long len, long size, long index)
 
 static void emit_message(FILE *ev, const unsigned char *p, long len, long size, long index)
 {
-	emit(ev, "msg", len, is_message(p, len, size, index) ? "whole" : "mis-framed");
+	lab_event_emit(ev, "msg", len, 0, is_message(p, len, size, index) ? "whole" : "mis-framed");
 }
 
 static int send_messages(struct sockop_ctx *c, long count, long size, bool framed)
@@ -112,8 +119,8 @@ static int send_messages(struct sockop_ctx *c, long count, long size, bool frame
 		memcpy(buf, &be, 4);
 		for (j = 0; j < size; j++)
 			buf[off + j] = sockops_pattern(i, j);
-		n = send(c->fd, buf, (size_t)(size + off), MSG_NOSIGNAL);
-		emit(c->events, "send", n, NULL);
+		n = LAB_EVENT_CALL(c->events, "send",
+				   send(c->fd, buf, (size_t)(size + off), MSG_NOSIGNAL), NULL);
 		if (n < 0)
 			break;
 	}
@@ -123,9 +130,8 @@ static int send_messages(struct sockop_ctx *c, long count, long size, bool frame
 
 static int set_tcp(struct sockop_ctx *c, int opt, const char *name)
 {
-	int ret = setsockopt(c->fd, IPPROTO_TCP, opt, &(int){ 1 }, sizeof(int));
-
-	emit(c->events, name, ret, NULL);
+	LAB_EVENT_CALL(c->events, name,
+		       setsockopt(c->fd, IPPROTO_TCP, opt, &(int){ 1 }, sizeof(int)), NULL);
 	return 0;
 }
 
@@ -149,9 +155,8 @@ static bool read_exactly(FILE *ev, int fd, unsigned char *buf, long len, bool qu
 
 static int op_accept(struct sockop_ctx *c, const long *arg, int nargs)
 {
-	int conn = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
+	int conn = do_accept(c->events, c->fd);
 
-	emit(c->events, "accept", conn < 0 ? -1 : 0, NULL);
 	if (conn < 0)
 		return 1;
 	close(c->fd); /* one connection per run; the listener goes with it */
@@ -210,21 +215,21 @@ static int op_send(struct sockop_ctx *c, const long *arg, int nargs)
 	if (!buf)
 		return 1;
 	/* MSG_NOSIGNAL: a send() on a reset connection reports EPIPE instead of killing us */
-	emit(c->events, "send", send(c->fd, buf, (size_t)arg[0], MSG_NOSIGNAL), NULL);
+	LAB_EVENT_CALL(c->events, "send", send(c->fd, buf, (size_t)arg[0], MSG_NOSIGNAL), NULL);
 	free(buf);
 	return 0;
 }
 
 static int op_close(struct sockop_ctx *c, const long *arg, int nargs)
 {
-	emit(c->events, "close", close(c->fd), NULL);
+	LAB_EVENT_CALL(c->events, "close", close(c->fd), NULL);
 	c->fd = -1;
 	return 0;
 }
 
 static int op_shutdown(struct sockop_ctx *c, const long *arg, int nargs)
 {
-	emit(c->events, "shutdown", shutdown(c->fd, (int)arg[0]), NULL);
+	LAB_EVENT_CALL(c->events, "shutdown", shutdown(c->fd, (int)arg[0]), NULL);
 	return 0;
 }
 
@@ -232,8 +237,8 @@ static int op_rcvlowat(struct sockop_ctx *c, const long *arg, int nargs)
 {
 	int lowat = (int)arg[0];
 
-	emit(c->events, "rcvlowat",
-	     setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)), NULL);
+	LAB_EVENT_CALL(c->events, "rcvlowat",
+		       setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)), NULL);
 	return 0;
 }
 
@@ -283,7 +288,8 @@ static int op_framed(struct sockop_ctx *c, const long *arg, int nargs)
 			memcpy(&len, buf, 4);
 			len = ntohl(len);
 			if (len > SOCKOPS_MAX_MSG) {
-				emit(c->events, "msg", -1, "length prefix out of range");
+				lab_event_emit(c->events, "msg", -1, 0,
+					       "length prefix out of range");
 				break;
 			}
 			need += len;
@@ -330,15 +336,14 @@ static int op_request(struct sockop_ctx *c, const long *arg, int nargs)
 		if (arg[4]) {
 			iov[0] = (struct iovec){ buf, (size_t)hdr };
 			iov[1] = (struct iovec){ buf + hdr, (size_t)body };
-			sent = writev(c->fd, iov, 2);
-			emit(ev, "writev", sent, NULL);
+			sent = LAB_EVENT_CALL(ev, "writev", writev(c->fd, iov, 2), NULL);
 		} else {
-			sent = send(c->fd, buf, (size_t)hdr, MSG_NOSIGNAL);
-			emit(ev, "send", sent, NULL);
-			if (sent >= 0) {
-				sent = send(c->fd, buf + hdr, (size_t)body, MSG_NOSIGNAL);
-				emit(ev, "send", sent, NULL);
-			}
+			sent = LAB_EVENT_CALL(ev, "send",
+					      send(c->fd, buf, (size_t)hdr, MSG_NOSIGNAL), NULL);
+			if (sent >= 0)
+				sent = LAB_EVENT_CALL(
+					ev, "send",
+					send(c->fd, buf + hdr, (size_t)body, MSG_NOSIGNAL), NULL);
 		}
 		if (sent < 0 || !read_exactly(ev, c->fd, buf, reply, false))
 			break;
@@ -360,7 +365,8 @@ static int op_serve(struct sockop_ctx *c, const long *arg, int nargs)
 	for (i = 0; i < n; i++) {
 		if (!read_exactly(c->events, c->fd, buf, req, arg[3]))
 			break;
-		emit(c->events, "send", send(c->fd, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
+		LAB_EVENT_CALL(c->events, "send", send(c->fd, buf, (size_t)reply, MSG_NOSIGNAL),
+			       NULL);
 	}
 	free(buf);
 	return 0;
@@ -383,7 +389,8 @@ static int op_quickack(struct sockop_ctx *c, const long *arg, int nargs)
 
 static int op_keepalive(struct sockop_ctx *c, const long *arg, int nargs)
 {
-	int on = 1, idle = (int)arg[0], intvl = (int)arg[1], cnt = (int)arg[2], ret;
+	int on = 1, idle = (int)arg[0], intvl = (int)arg[1], cnt = (int)arg[2], ret, err;
+	int64_t t0 = lab_now_us(), t;
 	char detail[64];
 
 	ret = setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
@@ -393,8 +400,10 @@ static int op_keepalive(struct sockop_ctx *c, const long *arg, int nargs)
 		ret = setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	if (!ret)
 		ret = setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	t = lab_now_us();
+	err = ret < 0 ? errno : 0;
 	snprintf(detail, sizeof(detail), "idle %ds interval %ds count %d", idle, intvl, cnt);
-	emit(c->events, "keepalive", ret, detail);
+	lab_event_emit_call(c->events, "keepalive", t0, t, ret, err, detail);
 	return ret < 0;
 }
 
@@ -402,21 +411,22 @@ static int op_user_timeout(struct sockop_ctx *c, const long *arg, int nargs)
 {
 	unsigned int ms = (unsigned int)arg[0];
 
-	emit(c->events, "user_timeout",
-	     setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)), NULL);
+	LAB_EVENT_CALL(c->events, "user_timeout",
+		       setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)), NULL);
 	return 0;
 }
 
 /* wait for the harness (or a person) to say go: a line or EOF on stdin */
 static int op_wait(struct sockop_ctx *c, const long *arg, int nargs)
 {
+	int64_t t0 = lab_now_us();
 	char ch;
 	ssize_t n;
 
 	do
 		n = read(STDIN_FILENO, &ch, 1);
 	while (n == 1 && ch != '\n');
-	emit(c->events, "wait", 0, "go");
+	lab_event_emit_call(c->events, "wait", t0, lab_now_us(), 0, 0, "go");
 	return 0;
 }
 
@@ -429,12 +439,12 @@ static int op_accepts(struct sockop_ctx *c, const long *arg, int nargs)
 	if (reply > (long)sizeof(buf))
 		reply = sizeof(buf);
 	for (i = 0; i < count; i++) {
-		conn = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-		emit(c->events, "accept", conn < 0 ? -1 : 0, NULL);
+		conn = do_accept(c->events, c->fd);
 		if (conn < 0)
 			return 1;
 		if (do_recv(c->events, conn, buf, sizeof(buf)) > 0)
-			emit(c->events, "send", send(conn, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
+			LAB_EVENT_CALL(c->events, "send",
+				       send(conn, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
 		/* kept open until the program ends: no FIN races the client's recv() */
 	}
 	return 0;

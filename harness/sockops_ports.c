@@ -19,17 +19,21 @@
 #include "event.h"
 #include "sockops_priv.h"
 
-static void emit(FILE *ev, const char *call, long ret, const char *detail)
-{
-	lab_event_emit(ev, call, ret, ret < 0 ? errno : 0, detail);
-}
-
+/* every socket call goes through LAB_EVENT_CALL() (event.h): stamped on entry and on return */
 static long do_recv(FILE *ev, int fd, void *buf, long len)
 {
-	long n = recv(fd, buf, (size_t)len, 0);
+	return LAB_EVENT_CALL(ev, "recv", recv(fd, buf, (size_t)len, 0), NULL);
+}
 
-	emit(ev, "recv", n, NULL);
-	return n;
+/* accept4(), reported as 0 or -1: the descriptor's number says nothing about TCP */
+static int do_accept(FILE *ev, int listener)
+{
+	int64_t t0 = lab_now_us();
+	int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	int err = conn < 0 ? errno : 0;
+
+	lab_event_emit_call(ev, "accept", t0, lab_now_us(), conn < 0 ? -1 : 0, err, NULL);
+	return conn;
 }
 
 #define PORT_REUSEADDR 1 /* OPTS bits of bindto and relisten */
@@ -38,11 +42,6 @@ static long do_recv(FILE *ev, int fd, void *buf, long len)
 #define CONNECT_BIND 1 /* MODE bits of connects */
 #define CONNECT_NO_PORT 2
 #define CONNECT_CLOSE 4
-
-static void emit_errno(FILE *ev, const char *call, int ret, int err, const char *detail)
-{
-	lab_event_emit(ev, call, ret, ret < 0 ? err : 0, detail);
-}
 
 static const char *addr_text(const struct sockaddr_in *sin, char *buf, size_t len)
 {
@@ -55,10 +54,8 @@ static const char *addr_text(const struct sockaddr_in *sin, char *buf, size_t le
 
 static int set_opt(FILE *ev, int fd, int level, int opt, const char *name)
 {
-	int ret = setsockopt(fd, level, opt, &(int){ 1 }, sizeof(int));
-
-	emit(ev, name, ret, NULL);
-	return ret;
+	return (int)LAB_EVENT_CALL(ev, name, setsockopt(fd, level, opt, &(int){ 1 }, sizeof(int)),
+				   NULL);
 }
 
 /* a new TCP socket with the OPTS bits set before anything else, as servers do */
@@ -67,7 +64,7 @@ static int new_socket(struct sockop_ctx *c, long opts)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
-		emit(c->events, "socket", -1, NULL);
+		lab_event_emit(c->events, "socket", -1, errno, NULL);
 		return -1;
 	}
 	if (opts & PORT_REUSEADDR)
@@ -79,19 +76,16 @@ static int new_socket(struct sockop_ctx *c, long opts)
 
 static int do_bind(FILE *ev, int fd, const struct sockaddr_in *at)
 {
-	int ret = bind(fd, (const struct sockaddr *)at, sizeof(*at)), err = errno;
 	char detail[32];
 
-	emit_errno(ev, "bind", ret, err, addr_text(at, detail, sizeof(detail)));
-	return ret;
+	addr_text(at, detail, sizeof(detail));
+	return (int)LAB_EVENT_CALL(ev, "bind", bind(fd, (const struct sockaddr *)at, sizeof(*at)),
+				   detail);
 }
 
 static int do_listen(FILE *ev, int fd)
 {
-	int ret = listen(fd, 128);
-
-	emit(ev, "listen", ret, NULL);
-	return ret;
+	return (int)LAB_EVENT_CALL(ev, "listen", listen(fd, 128), NULL);
 }
 
 /* the socket stays open until the program ends (sockops_run() closes it) */
@@ -129,7 +123,7 @@ static bool port_arg(struct sockop_ctx *c, const char *call, long port)
 {
 	if (port <= 65535)
 		return true;
-	emit_errno(c->events, call, -1, EINVAL, "port above 65535");
+	lab_event_emit(c->events, call, -1, EINVAL, "port above 65535");
 	return false;
 }
 
@@ -145,6 +139,7 @@ int sockops_op_connects(struct sockop_ctx *c, const long *arg, int nargs)
 	struct sockaddr_in to = c->peer, from = { .sin_family = AF_INET };
 	long n = arg[0], mode = arg[1], i;
 	char detail[32];
+	int64_t t0;
 	int fd, ret, err;
 
 	if (!port_arg(c, "connect", arg[2]))
@@ -164,8 +159,9 @@ int sockops_op_connects(struct sockop_ctx *c, const long *arg, int nargs)
 			close(fd);
 			continue;
 		}
+		t0 = lab_now_us();
 		ret = connect(fd, (struct sockaddr *)&to, sizeof(to));
-		err = errno;
+		err = ret < 0 ? errno : 0;
 		detail[0] = '\0';
 		if (!ret) {
 			struct sockaddr_in me;
@@ -174,11 +170,12 @@ int sockops_op_connects(struct sockop_ctx *c, const long *arg, int nargs)
 			getsockname(fd, (struct sockaddr *)&me, &len);
 			snprintf(detail, sizeof(detail), "from port %u", ntohs(me.sin_port));
 		}
-		emit_errno(c->events, "connect", ret, err, detail[0] ? detail : NULL);
+		lab_event_emit_call(c->events, "connect", t0, lab_now_us(), ret, err,
+				    detail[0] ? detail : NULL);
 		if (ret < 0)
 			close(fd);
 		else if (mode & CONNECT_CLOSE)
-			emit(c->events, "close", close(fd), NULL);
+			LAB_EVENT_CALL(c->events, "close", close(fd), NULL);
 		else
 			keep(c, fd);
 	}
@@ -194,7 +191,7 @@ int sockops_op_idle(struct sockop_ctx *c, const long *arg, int nargs)
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 	snprintf(detail, sizeof(detail), "%ld ms", arg[0]);
-	emit(c->events, "idle", 0, detail);
+	lab_event_emit(c->events, "idle", 0, 0, detail);
 	return 0;
 }
 
@@ -206,14 +203,13 @@ int sockops_op_drains(struct sockop_ctx *c, const long *arg, int nargs)
 	int conn;
 
 	for (i = 0; i < arg[0]; i++) {
-		conn = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-		emit(c->events, "accept", conn < 0 ? -1 : 0, NULL);
+		conn = do_accept(c->events, c->fd);
 		if (conn < 0)
 			return 1;
 		do
 			got = do_recv(c->events, conn, buf, sizeof(buf));
 		while (got > 0);
-		emit(c->events, "close", close(conn), NULL);
+		LAB_EVENT_CALL(c->events, "close", close(conn), NULL);
 	}
 	return 0;
 }
@@ -227,15 +223,14 @@ int sockops_op_closes(struct sockop_ctx *c, const long *arg, int nargs)
 	if (!conns)
 		return 1;
 	while (n < arg[0]) {
-		conns[n] = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-		emit(c->events, "accept", conns[n] < 0 ? -1 : 0, NULL);
+		conns[n] = do_accept(c->events, c->fd);
 		if (conns[n] < 0)
 			break;
 		n++;
 	}
 	for (i = 0; i < n; i++)
-		emit(c->events, "close", close(conns[i]), NULL);
-	emit(c->events, "close", close(c->fd), "the listener");
+		LAB_EVENT_CALL(c->events, "close", close(conns[i]), NULL);
+	LAB_EVENT_CALL(c->events, "close", close(c->fd), "the listener");
 	c->fd = -1;
 	free(conns);
 	return n < arg[0];
@@ -264,7 +259,7 @@ int sockops_op_relisten(struct sockop_ctx *c, const long *arg, int nargs)
 		return 1;
 	}
 	if (c->fd >= 0)
-		emit(c->events, "close", close(c->fd), "the old listener");
+		LAB_EVENT_CALL(c->events, "close", close(c->fd), "the old listener");
 	c->fd = fd;
 	return 0;
 }
@@ -279,7 +274,7 @@ int sockops_op_bindto(struct sockop_ctx *c, const long *arg, int nargs)
 	int fd;
 
 	if (arg[0] > 1) {
-		emit_errno(c->events, "bind", -1, EINVAL, "ADDR is 0 (any) or 1 (this host)");
+		lab_event_emit(c->events, "bind", -1, EINVAL, "ADDR is 0 (any) or 1 (this host)");
 		return 1;
 	}
 	if (!port_arg(c, "bind", arg[1]))

@@ -269,7 +269,9 @@ void lab_trace_annotate(struct lab_trace *t)
 		peer = peer_of(flows, nf, p);
 		p->rack = (p->flags & LAB_TH_ACK) && peer && peer->seen ? p->ack - peer->isn :
 									  p->ack;
-		if (span && (int32_t)(p->seq + span - f->next) <= 0 && !(p->flags & LAB_TH_RST))
+		p->keepalive = p->flags == LAB_TH_ACK && p->len <= 1 && p->seq + 1 == f->next;
+		if (span && (int32_t)(p->seq + span - f->next) <= 0 && !(p->flags & LAB_TH_RST) &&
+		    !p->keepalive)
 			p->retrans = true;
 		if ((int32_t)(p->seq + span - f->next) > 0)
 			f->next = p->seq + span;

@@ -34,6 +34,7 @@ struct lab_pkt {
 	uint16_t mss; /* 0: no MSS option */
 	int8_t wscale; /* -1: no window-scale option */
 	bool retrans; /* data, SYN or FIN whose sequence space was sent before */
+	bool keepalive; /* ACK only, 0 or 1 byte, seq one below the next byte: Wireshark's Keep-Alive */
 	bool lost; /* seen leaving one side, never seen at the other (set by matching) */
 };
 

@@ -44,12 +44,6 @@ static void die(int code, const char *what)
 	exit(code);
 }
 
-/* one event for a call that returns 0 or -1 with errno */
-static void report(const char *call, int ret)
-{
-	lab_event_emit(stdout, call, ret, ret < 0 ? errno : 0, NULL);
-}
-
 static long number(const char *text, const char *what)
 {
 	long v;
@@ -90,7 +84,7 @@ int main(int argc, char **argv)
 	bool reuseaddr = true, reuseport = false, bind_only = false;
 	struct sockop ops[SOCKOPS_MAX];
 	char why[128];
-	int c, fd, n;
+	int c, fd, n, ret;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -143,21 +137,25 @@ int main(int argc, char **argv)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	/* before bind(): a socket joins a reuseport group only if every member set it */
 	if (reuseport)
-		report("SO_REUSEPORT",
-		       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 }, sizeof(int)));
+		LAB_EVENT_CALL(stdout, "SO_REUSEPORT",
+			       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 }, sizeof(int)),
+			       NULL);
 	/* before listen(): accepted sockets inherit it and the window is sized from it */
 	if (rcvbuf)
-		report("setsockopt(SO_RCVBUF)",
-		       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf }, sizeof(int)));
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		LAB_EVENT_CALL(stdout, "setsockopt(SO_RCVBUF)",
+			       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)rcvbuf },
+					  sizeof(int)),
+			       NULL);
+	/* --bind-only reports its bind(): the listen() comes later, from the `listen` step */
+	if (bind_only)
+		ret = LAB_EVENT_CALL(stdout, "bind",
+				     bind(fd, (struct sockaddr *)&addr, sizeof(addr)), NULL);
+	else
+		ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	if (ret < 0)
 		die(1, "bind");
-	if (bind_only) {
-		lab_event_emit(stdout, "bind", 0, 0, NULL);
-	} else {
-		if (listen(fd, (int)backlog) < 0)
-			die(1, "listen");
-		lab_event_emit(stdout, "listen", 0, 0, NULL);
-	}
+	if (!bind_only && LAB_EVENT_CALL(stdout, "listen", listen(fd, (int)backlog), NULL) < 0)
+		die(1, "listen");
 	if (ready_fd >= 0) {
 		if (write((int)ready_fd, "ready\n", 6) != 6)
 			die(1, "write ready fd");

@@ -13,6 +13,7 @@
 #include "event.h"
 #include "expect.h"
 #include "impair.h"
+#include "ladder.h"
 #include "nstat.h"
 #include "lab.h"
 #include "registry.h"
@@ -391,9 +392,103 @@ START_TEST(event_round_trip)
 	ck_assert_str_eq(ev.call, "recv");
 	ck_assert_int_eq(ev.ret, -1);
 	ck_assert_str_eq(ev.err, "ECONNRESET");
+	ck_assert_int_eq(ev.t0_us, 0); /* an instant */
 	ck_assert_int_eq(lab_event_parse("not json", &ev), -EINVAL);
 	ck_assert_int_eq(lab_event_parse("{\"call\":\"recv\"}", &ev), -EINVAL);
+	/* a line from an older program: no entry stamp, drawn at its only one */
+	ck_assert_int_eq(lab_event_parse("{\"t_us\":5,\"call\":\"recv\",\"ret\":3}", &ev), 0);
+	ck_assert_int_eq(ev.t0_us, 0);
+	ck_assert_int_eq(lab_event_start(&ev), 5);
+	/* an entry after the return is nonsense: only the return is kept */
+	ck_assert_int_eq(lab_event_parse("{\"t0_us\":9,\"t_us\":5,\"call\":\"recv\"}", &ev), 0);
+	ck_assert_int_eq(lab_event_start(&ev), 5);
 	free(text);
+}
+END_TEST
+
+START_TEST(event_call_stamps_entry_and_return)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	struct lab_event ev;
+	int64_t before = lab_now_us(), after;
+
+	ck_assert_int_eq(LAB_EVENT_CALL(m, "close", close(-1), NULL), -1);
+	after = lab_now_us();
+	fclose(m);
+	ck_assert_int_eq(lab_event_parse(text, &ev), 0);
+	ck_assert_str_eq(ev.call, "close");
+	ck_assert_str_eq(ev.err, "EBADF");
+	ck_assert_int_ge(ev.t0_us, before);
+	ck_assert_int_ge(ev.t_us, ev.t0_us);
+	ck_assert_int_le(ev.t_us, after);
+	free(text);
+}
+END_TEST
+
+/*
+ * A server's recv() woken by the client's data gets two rows (entry, return after the data); its
+ * quick close() that sends a RST gets one, at its entry, before the RST; an old line stays where
+ * it was; a connect() that blocked while its SYN was retransmitted returns after the retransmission.
+ */
+START_TEST(ladder_draws_calls_at_entry)
+{
+	struct in_addr cli = { htonl(0xc0000201) }, srv = { htonl(0xc6336401) };
+	struct lab_pkt c_side[] = {
+		{ .t_us = 100, .src = cli, .dst = srv, .flags = LAB_TH_ACK | LAB_TH_PSH, .len = 50 },
+		{ .t_us = 260, .src = srv, .dst = cli, .flags = LAB_TH_RST | LAB_TH_ACK },
+		{ .t_us = 1010, .src = cli, .dst = srv, .flags = LAB_TH_SYN },
+		{ .t_us = 4000, .src = cli, .dst = srv, .flags = LAB_TH_SYN, .retrans = true },
+	};
+	struct lab_pkt s_side[] = {
+		{ .t_us = 150, .src = cli, .dst = srv, .flags = LAB_TH_ACK | LAB_TH_PSH, .len = 50 },
+		{ .t_us = 250, .src = srv, .dst = cli, .flags = LAB_TH_RST | LAB_TH_ACK },
+	};
+	struct lab_trace cs = { .v = c_side, .n = 4 }, ss = { .v = s_side, .n = 2 };
+	struct lab_event ev[] = {
+		{ .t0_us = 50, .t_us = 200, .who = "server", .call = "recv", .ret = 50 },
+		{ .t0_us = 240, .t_us = 290, .who = "server", .call = "close" },
+		{ .t_us = 270, .who = "client", .call = "recv", .ret = -1, .err = "ECONNRESET" },
+		{ .t0_us = 1000,
+		  .t_us = 5000,
+		  .who = "client2",
+		  .call = "connect",
+		  .ret = -1,
+		  .err = "ETIMEDOUT" },
+	};
+	struct lab_ladder l = {
+		.client_side = &cs, .server_side = &ss, .client = cli, .events = ev, .n_events = 4
+	};
+	static const char *const want[] = {
+		"recv() ...",
+		"packet",
+		"recv() = 50 (returned after 0.150 ms)",
+		"close() = 0",
+		"packet",
+		"recv() = -1 ECONNRESET",
+		"connect() ...",
+		"packet",
+		"packet",
+		"connect() = -1 ETIMEDOUT (blocked 4.0 ms)",
+	};
+	struct lab_ladder_row *rows;
+	struct in_addr client;
+	size_t n = lab_ladder_rows(&l, &rows, &client), i;
+	char text[128];
+
+	ck_assert_int_eq(n, 10);
+	for (i = 0; i < n; i++) {
+		if (rows[i].pkt)
+			snprintf(text, sizeof(text), "packet");
+		else
+			lab_ladder_call_str(&rows[i], LAB_CALL_TIME | LAB_CALL_DETAIL, text,
+					    sizeof(text));
+		ck_assert_msg(!strcmp(text, want[i]), "row %zu: '%s', want '%s'", i, text, want[i]);
+	}
+	ck_assert_int_eq(rows[3].t_us, 240); /* close() at its entry, before its RST */
+	ck_assert(rows[4].pkt == &s_side[1]);
+	free(rows);
 }
 END_TEST
 
@@ -612,6 +707,8 @@ int main(void)
 	tcase_add_test(tc, sockops_parse_good_and_bad);
 	tcase_add_test(tc, sockops_every_verb_in_help_and_arg_counts);
 	tcase_add_test(tc, event_round_trip);
+	tcase_add_test(tc, event_call_stamps_entry_and_return);
+	tcase_add_test(tc, ladder_draws_calls_at_entry);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("options");
 	tcase_add_test(tc, options_are_checked);
