@@ -16,6 +16,11 @@ const struct lab_trace *lab_capture(const struct lab_run *run, enum lab_host sid
 	return &run->trace[side];
 }
 
+int lab_port_number(const struct lab_run *run)
+{
+	return run->port;
+}
+
 struct in_addr lab_host_addr(enum lab_host host)
 {
 	struct in_addr a = { 0 };

@@ -186,7 +186,7 @@ static int start_user_server(struct lab_run *run)
 int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *knobs, const char *ops)
 {
 	char path[PATH_MAX], listen[32], b[24], r[24];
-	char *argv[12] = { (char *)lab_program("tcplab-server", path, sizeof(path)),
+	char *argv[16] = { (char *)lab_program("tcplab-server", path, sizeof(path)),
 			   "--listen",
 			   listen,
 			   "--ready-fd",
@@ -206,6 +206,12 @@ int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *kno
 		argv[n++] = "--rcvbuf";
 		argv[n++] = r;
 	}
+	if (knobs && knobs->no_reuseaddr)
+		argv[n++] = "--no-reuseaddr";
+	if (knobs && knobs->reuseport)
+		argv[n++] = "--reuseport";
+	if (knobs && knobs->bind_only)
+		argv[n++] = "--bind-only";
 	if (!run->opts->server_cmd)
 		record_argv(run, LAB_SERVER, argv);
 	if (run->dry)
@@ -213,7 +219,8 @@ int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *kno
 	err = run->opts->server_cmd ? start_user_server(run) :
 				      start(run, &run->server, "server", LAB_SERVER, argv, true);
 	if (!err)
-		lab_run_phase(run, "the server listens");
+		lab_run_phase(run, knobs && knobs->bind_only ? "the server's socket is bound" :
+							       "the server listens");
 	return err;
 }
 

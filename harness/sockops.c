@@ -24,16 +24,7 @@
 
 #include "event.h"
 #include "sockops.h"
-
-/*
- * What a verb works on. @fd is the socket the program handed over: the listener for a server
- * until "accept" replaces it with the connection, the connected socket for a client; -1 once
- * "close" has closed it. sockops_run() closes whatever is left at the end.
- */
-struct sockop_ctx {
-	int fd;
-	FILE *events;
-};
+#include "sockops_priv.h"
 
 unsigned char sockops_pattern(long index, long off)
 {
@@ -501,6 +492,27 @@ static const struct sockop_verb verbs[] = {
 	  op_wait },
 	{ "accepts", 2, 2, "accepts:N:REPLY",
 	  "accept N connections, each: one recv(), a send() of REPLY bytes", op_accepts },
+	/* ports (Catalogue I): more sockets, bind(), ephemeral ports, restarts */
+	{ "connects", 1, 3, "connects:N[:MODE[:PORT]]",
+	  "N more connect()s to the peer (or its PORT), kept; MODE 1 bind() first, "
+	  "2 with IP_BIND_ADDRESS_NO_PORT, 4 close() each",
+	  sockops_op_connects },
+	{ "idle", 1, 1, "idle:MS", "let MS milliseconds pass (a TIME_WAIT grows older)",
+	  sockops_op_idle },
+	{ "drains", 1, 1, "drains:N", "accept N connections in turn, each read to EOF and close()d",
+	  sockops_op_drains },
+	{ "closes", 1, 1, "closes:N",
+	  "accept N connections, close() them all (server first), then the listener",
+	  sockops_op_closes },
+	{ "listen", 0, 0, "listen", "listen() on the program's socket (tcplab-server --bind-only)",
+	  sockops_op_listen },
+	{ "relisten", 1, 1, "relisten:OPTS",
+	  "a new listener on the same address (OPTS as bindto), then the old one closed",
+	  sockops_op_relisten },
+	{ "bindto", 2, 3, "bindto:ADDR:PORT[:OPTS]",
+	  "another socket bound to ADDR (0 any, 1 own) and PORT (0 own); OPTS 1 SO_REUSEADDR, "
+	  "2 SO_REUSEPORT, 4 listen()",
+	  sockops_op_bindto },
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -596,10 +608,16 @@ int sockops_parse(const char *script, struct sockop *ops, size_t max, char *why,
 int sockops_run(const struct sockop *ops, int n, int fd, FILE *events)
 {
 	struct sockop_ctx c = { .fd = fd, .events = events };
+	socklen_t len = sizeof(c.self);
 	int i, err = 0;
 
+	getsockname(fd, (struct sockaddr *)&c.self, &len);
+	len = sizeof(c.peer);
+	getpeername(fd, (struct sockaddr *)&c.peer, &len);
 	for (i = 0; i < n && !err; i++)
 		err = ops[i].verb->run(&c, ops[i].arg, ops[i].nargs);
+	for (i = 0; i < c.n_kept; i++)
+		close(c.kept[i]);
 	if (c.fd >= 0)
 		close(c.fd);
 	return err;

@@ -149,21 +149,39 @@ bool lab_needs_at(struct lab_run *run, int key, int who, const char *what)
 	return false;
 }
 
-void lab_sysctl(struct lab_run *run, enum lab_host host, const char *key, long value)
+static void set_sysctl(struct lab_run *run, enum lab_host host, const char *key, const char *text)
 {
-	char text[24];
 	int err;
 
 	if (failed(run))
 		return;
-	snprintf(text, sizeof(text), "%ld", value);
-	lab_run_record(run, "ip netns exec %s sysctl -qw %s=%s", lab_host_name(host), key, text);
+	lab_run_record(run, "ip netns exec %s sysctl -qw %s=%s%s%s", lab_host_name(host), key,
+		       strchr(text, ' ') ? "'" : "", text, strchr(text, ' ') ? "'" : "");
 	if (run->dry)
 		return;
 	err = lab_topo_sysctl(&run->topo, host, key, text);
 	if (err)
 		lab_run_error(run, err, "cannot set %s=%s in the %s namespace", key, text,
 			      lab_host_name(host));
+}
+
+void lab_sysctl(struct lab_run *run, enum lab_host host, const char *key, long value)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%ld", value);
+	set_sysctl(run, host, key, text);
+}
+
+void lab_sysctl_text(struct lab_run *run, enum lab_host host, const char *key, const char *fmt, ...)
+{
+	char text[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	set_sysctl(run, host, key, text);
 }
 
 long lab_sysctl_read(struct lab_run *run, enum lab_host host, const char *key, long absent)

@@ -106,6 +106,9 @@ int lab_failf(struct lab_run *run, int err, const char *fmt, ...)
 struct lab_server_knobs {
 	long backlog; /* listen() backlog; 0: the program's default */
 	long rcvbuf; /* SO_RCVBUF before listen(); 0: the kernel's */
+	long no_reuseaddr; /* 1: the listener without SO_REUSEADDR (set by default) */
+	long reuseport; /* 1: SO_REUSEPORT before bind() */
+	long bind_only; /* 1: bind() but do not listen(): the script's `listen` step does */
 };
 #define LAB_KNOBS(...) (&(const struct lab_server_knobs){ __VA_ARGS__ })
 
@@ -135,6 +138,9 @@ bool lab_needs_at(struct lab_run *run, int key, int who, const char *what);
 
 /* lab_sysctl() - set net.* sysctl @key (dotted) in @host's namespace, before the programs */
 void lab_sysctl(struct lab_run *run, enum lab_host host, const char *key, long value);
+/* lab_sysctl_text() - the same for a sysctl whose value is text ("40000 40003") */
+void lab_sysctl_text(struct lab_run *run, enum lab_host host, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* lab_sysctl_read() - a sysctl's value in @host's namespace, or @absent (no such key, dry run) */
 long lab_sysctl_read(struct lab_run *run, enum lab_host host, const char *key, long absent);
 /* lab_impair() - install an impairment on the wire (impair.h syntax): its index, or -1 */
@@ -202,6 +208,8 @@ const struct lab_trace *lab_capture(const struct lab_run *run, enum lab_host sid
 /* packets in @side's capture sent by @from with all of @flags (before the story's end) */
 int64_t lab_packets(const struct lab_run *run, enum lab_host side, enum lab_host from,
 		    unsigned int flags);
+/* lab_port_number() - the lab port's number (LAB_PORT stands for it in counts and waits) */
+int lab_port_number(const struct lab_run *run);
 /* the address of @host in the lab */
 struct in_addr lab_host_addr(enum lab_host host);
 /* lab_counter() - @host's counter delta over the story (nstat names: TcpExtTCPAbortOnClose) */
