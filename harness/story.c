@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The scenario-facing steps (story.h): programs, the lab's knobs, waits, pauses and the
- * kernel's timers. Every step is a no-op once the run has failed (sticky errors); in a dry run
+ * The scenario-facing steps (story.h): programs, the lab's knobs, pauses and the kernel's
+ * timers (the waits are in waits.c). Every step is a no-op once the run has failed (sticky errors); in a dry run
  * steps only record the commands a person would type.
  */
 #define _GNU_SOURCE
@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "run.h"
 #include "sysctl.h"
@@ -122,7 +121,7 @@ void lab_go(struct lab_run *run, int who)
 	if (run->dry)
 		return;
 	p = lab_run_prog(run, who);
-	if (!p || lab_proc_go(p))
+	if ((!p || lab_proc_go(p)) && !lab_run_blame_deaths(run))
 		lab_run_error(run, -EPIPE, "%s is gone: it cannot be told to go on",
 			      lab_run_prog_name(who, name, sizeof(name)));
 }
@@ -239,79 +238,11 @@ struct lab_impair_count lab_impaired(const struct lab_run *run, int idx)
 	return (struct lab_impair_count){ st->matched, st->dropped, st->held };
 }
 
-/* ---- waits ---- */
+/* ---- observations ---- */
 
 static bool skip_wait(const struct lab_run *run)
 {
 	return failed(run) || run->dry;
-}
-
-void lab_wait_state(struct lab_run *run, enum lab_host host, int state)
-{
-	if (!failed(run))
-		lab_run_record(run, "# wait until: ip netns exec %s ss -tan state %s sport = :%d",
-			       lab_host_name(host), lab_tcp_state_name(state), LAB_PORT);
-	if (skip_wait(run))
-		return;
-	if (lab_tcpdiag_wait(&run->topo.ns[host], LAB_PORT, state, run->deadline_us))
-		lab_run_error(run, -ETIMEDOUT, "the %s never showed %s on port %d",
-			      lab_host_name(host), lab_tcp_state_name(state), LAB_PORT);
-}
-
-void lab_wait_settled(struct lab_run *run, enum lab_host host)
-{
-	if (!failed(run))
-		lab_run_record(run, "# wait until ip netns exec %s ss -tan shows no socket closing",
-			       lab_host_name(host));
-	if (skip_wait(run))
-		return;
-	if (lab_tcpdiag_wait_settled(&run->topo.ns[host], LAB_PORT, run->deadline_us))
-		lab_run_error(run, -ETIMEDOUT, "the %s's sockets never settled",
-			      lab_host_name(host));
-}
-
-void lab_wait_for(struct lab_run *run, enum lab_host host,
-		  bool (*pred)(const struct lab_socks *s, const void *arg), const void *arg,
-		  const char *what)
-{
-	if (!failed(run))
-		lab_run_record(run, "# wait until %s (ip netns exec %s ss -tanoi)", what,
-			       lab_host_name(host));
-	if (skip_wait(run))
-		return;
-	if (lab_tcpdiag_wait_for(&run->topo.ns[host], pred, arg, run->deadline_us))
-		lab_run_error(run, -ETIMEDOUT, "timed out waiting until %s", what);
-}
-
-void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name, int64_t delta)
-{
-	struct timespec tick = { 0, 1000000 };
-	int err = 0;
-
-	if (!failed(run))
-		lab_run_record(run, "# wait until ip netns exec %s nstat -az %s grows by %lld",
-			       lab_host_name(host), name, (long long)delta);
-	if (skip_wait(run))
-		return;
-	for (;;) {
-		struct lab_nstat now = { 0 };
-		int64_t d = 0;
-
-		err = lab_nstat_read(&now, &run->topo.ns[host]);
-		if (!err)
-			d = lab_nstat_delta(&run->before[host], &now, name);
-		lab_nstat_free(&now);
-		if (err || d >= delta)
-			break;
-		if (lab_mono_us() >= run->deadline_us) {
-			err = -ETIMEDOUT;
-			break;
-		}
-		nanosleep(&tick, NULL); /* a polling interval, not a guess at when it is done */
-	}
-	if (err)
-		lab_run_error(run, err, "the %s's %s never grew by %lld", lab_host_name(host), name,
-			      (long long)delta);
 }
 
 void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out)
