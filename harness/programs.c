@@ -318,10 +318,9 @@ int lab_run_finish_status(struct lab_run *run, int who, int code)
 	sig = lab_proc_died_by(p);
 	if (sig || err || !WIFEXITED(p->status) ||
 	    (!user_cmd[0] && WEXITSTATUS(p->status) != code)) {
-		/* it may only be the consequence of another program's death */
+		p->blamed = true; /* it may only be the consequence of another program's death */
 		if (lab_run_blame_deaths(run))
 			return run->err;
-		p->blamed = true;
 	}
 	if (sig)
 		return lab_run_error(run, -ECHILD, "%s%s killed by SIG%s during the story%s%.200s",

@@ -11,8 +11,14 @@ trap 'rm -rf "$results"' EXIT
 runs=$("$tcplab" list --cases | awk '!/^#/ && $2 == $3 { print $1 ":" $2 }')
 nruns=$(echo $runs | wc -w)
 
-# our processes: the harness binary, the lab's programs, the tools it runs in the wire namespace
-ours() { for name in tcplab tcplab-server tcplab-client; do pgrep -x "$name"; done; }
+# our processes: this build's harness binary and the lab's programs (other checkouts' labs on
+# the same host are not ours to count)
+build=$(cd "$(dirname "$tcplab")" && pwd -P)
+ours() {
+	for p in $(for name in tcplab tcplab-server tcplab-client; do pgrep -x "$name"; done); do
+		case $(readlink "/proc/$p/exe" 2>/dev/null) in "$build"/*) echo "$p" ;; esac
+	done
+}
 
 # wait (bounded) until nothing of ours runs; killed children are reaped by init
 gone() {
@@ -37,7 +43,8 @@ i=0 fail=0
 	>"$results/int.out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do # until the story is under way: its client is running
-	pgrep -x tcplab-client >/dev/null && break
+	lab=$(pgrep -P "$pid" -x tcplab | head -1)
+	[ -n "$lab" ] && pgrep -P "$lab" -x tcplab-client >/dev/null && break
 	sleep 0.05
 done
 kill -INT "$pid"
