@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Captures: AF_PACKET sockets opened inside each namespace, drained by one thread. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdint.h>
@@ -16,15 +17,19 @@
 
 static void write_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
-	pcap_dump(user, h, bytes);
-	pcap_dump_flush((pcap_dumper_t *)user); /* a killed run keeps every packet seen so far */
+	struct lab_capture_file *file = (struct lab_capture_file *)user;
+
+	pcap_dump((u_char *)file->dumper, h, bytes);
+	/* a killed run keeps every packet seen so far; a full disk is remembered, not ignored */
+	if (pcap_dump_flush(file->dumper) && !file->err)
+		file->err = -(errno ? errno : EIO);
 }
 
 static void drain(struct lab_capture *c, size_t i)
 {
 	int n;
 
-	while ((n = pcap_dispatch(c->pcap[i], -1, write_packet, c->dumper[i])) > 0)
+	while ((n = pcap_dispatch(c->pcap[i], -1, write_packet, (u_char *)&c->file[i])) > 0)
 		c->packets[i] += (unsigned long)n;
 }
 
@@ -79,9 +84,18 @@ static int open_point(const struct lab_capture_point *pt, void **pcap, void **du
 		goto out;
 	}
 	pcap_setnonblock(p, 1, errbuf);
+	errno = 0;
 	*dumper = pcap_dump_open(p, pt->path);
 	if (!*dumper) {
-		err = lab_fail(-EIO, "pcap_dump_open(%s): %s", pt->path, pcap_geterr(p));
+		err = lab_fail(errno ? -errno : -EIO, "create %s", pt->path);
+		pcap_close(p);
+		goto out;
+	}
+	/* the file header now: a run stopped before its first packet still leaves a pcap */
+	if (pcap_dump_flush(*dumper)) {
+		err = lab_fail(-(errno ? errno : EIO), "write the pcap header of %s", pt->path);
+		pcap_dump_close(*dumper);
+		*dumper = NULL;
 		pcap_close(p);
 		goto out;
 	}
@@ -101,13 +115,16 @@ struct point_job {
 	const struct lab_capture_point *pt;
 	void *pcap, *dumper;
 	int err;
+	char why[256]; /* its lab_fail() reason: recorded on its own thread */
 };
 
 static void *open_job(void *arg)
 {
 	struct point_job *job = arg;
 
+	lab_error_clear();
 	job->err = open_point(job->pt, &job->pcap, &job->dumper);
+	snprintf(job->why, sizeof(job->why), "%s", lab_error_last());
 	return NULL;
 }
 
@@ -149,12 +166,14 @@ int lab_capture_start(struct lab_capture *c, const struct lab_capture_point *pts
 	run_jobs(jobs, n, open_job);
 	for (i = 0; i < n; i++) {
 		if (jobs[i].err) {
-			err = err ? err : jobs[i].err;
+			err = err ? err : lab_error_adopt(jobs[i].err, jobs[i].why);
 			continue;
 		}
 		c->pcap[c->n] = jobs[i].pcap;
-		c->dumper[c->n++] = jobs[i].dumper;
+		c->file[c->n] = (struct lab_capture_file){ .dumper = jobs[i].dumper };
+		snprintf(c->file[c->n++].path, sizeof(c->file[0].path), "%s", pts[i].path);
 	}
+	c->n_files = c->n;
 	if (!err) {
 		err = -pthread_create(&c->thread, NULL, capture_thread, c);
 		if (err)
@@ -179,10 +198,20 @@ void lab_capture_stop(struct lab_capture *c)
 		c->running = false;
 	}
 	for (i = 0; i < c->n; i++)
-		jobs[i] = (struct point_job){ .pcap = c->pcap[i], .dumper = c->dumper[i] };
+		jobs[i] = (struct point_job){ .pcap = c->pcap[i], .dumper = c->file[i].dumper };
 	run_jobs(jobs, c->n, close_job);
 	c->n = 0;
 	if (c->stop_fd >= 0)
 		close(c->stop_fd);
 	c->stop_fd = -1;
+}
+
+int lab_capture_check(const struct lab_capture *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_files; i++)
+		if (c->file[i].err)
+			return lab_fail(c->file[i].err, "write %s", c->file[i].path);
+	return 0;
 }

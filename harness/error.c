@@ -37,3 +37,9 @@ void lab_error_clear(void)
 {
 	last[0] = '\0';
 }
+
+int lab_error_adopt(int err, const char *reason)
+{
+	snprintf(last, sizeof(last), "%s", reason);
+	return err;
+}

@@ -16,5 +16,7 @@ int lab_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* the innermost reason recorded on this thread, "" if none since lab_error_clear() */
 const char *lab_error_last(void);
 void lab_error_clear(void);
+/* lab_error_adopt() - make @reason (another thread's lab_error_last()) this thread's; returns @err */
+int lab_error_adopt(int err, const char *reason);
 
 #endif

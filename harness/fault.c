@@ -42,3 +42,20 @@ int lab_run_error(struct lab_run *run, int err, const char *fmt, ...)
 	va_end(ap);
 	return err;
 }
+
+int lab_run_error_cause(struct lab_run *run, int err, const char *fmt, ...)
+{
+	char then[sizeof(run->error)];
+	size_t o;
+	va_list ap;
+
+	snprintf(then, sizeof(then), "%s", run->error);
+	run->err = 0;
+	va_start(ap, fmt);
+	err = lab_run_verror(run, err, fmt, ap);
+	va_end(ap);
+	o = strlen(run->error);
+	if (then[0])
+		snprintf(run->error + o, sizeof(run->error) - o, " (then: %s)", then);
+	return err;
+}

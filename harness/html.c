@@ -213,6 +213,7 @@ int lab_report_html(const struct lab_run *run, const char *verdict, const char *
 			  lab_expects_all_ok(&run->ex, run->opts->outcomes_only) ? "ok" :
 										   "fail";
 	size_t i;
+	int err;
 
 	if (!f)
 		return -errno;
@@ -257,5 +258,8 @@ int lab_report_html(const struct lab_run *run, const char *verdict, const char *
 	facts(f, run);
 	story(f, run);
 	fprintf(f, "</body></html>\n");
-	return fclose(f) ? -errno : 0;
+	err = fflush(f) || ferror(f) ? -(errno ? errno : EIO) : 0;
+	if (fclose(f) && !err)
+		err = -(errno ? errno : EIO);
+	return err;
 }

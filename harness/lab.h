@@ -114,7 +114,7 @@ struct lab_run_opts {
 	FILE *json; /* if set, report.json's content goes here too, as one line (--json) */
 	struct lab_run_timing *timing; /* if set, filled in: for benchmarks */
 	struct lab_expects *expects_out; /* if set, receives the run's expectations (caller frees) */
-	int dir_fd; /* if > 0, each run's results folder is written here, one line, once made */
+	int dir_fd; /* if > 0: "run DIR" once a run's folder is made, "done EXIT DIR" once judged */
 	/*
 	 * The user's own programs instead of tcplab-server / tcplab-client, run by /bin/sh -c
 	 * in the same namespaces, with {server_addr} {port} {server} {client_addr} replaced

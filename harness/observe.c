@@ -18,6 +18,22 @@ void lab_run_add_event(struct lab_run *run, const struct lab_event *ev)
 	run->events[run->n_events++] = *ev;
 }
 
+void lab_run_collect_events(struct lab_run *run, struct lab_proc *p)
+{
+	char *copy = p->out ? strdup(p->out) : NULL, *save = NULL, *line;
+	struct lab_event ev;
+
+	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (lab_event_parse(line, &ev))
+			continue;
+		snprintf(ev.who, sizeof(ev.who), "%s", p->name);
+		lab_run_add_event(run, &ev);
+	}
+	free(copy);
+	p->reported = true;
+}
+
 void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail)
 {
 	struct lab_event ev = { .t_us = lab_now_us() };

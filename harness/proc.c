@@ -138,14 +138,19 @@ static void slurp(int *fd, char **buf, size_t *len)
 	(*buf)[*len] = '\0';
 }
 
+static void ended(struct lab_proc *p, const siginfo_t *si)
+{
+	p->exited = true;
+	p->status = si->si_code == CLD_EXITED ? W_EXITCODE(si->si_status, 0) : si->si_status;
+}
+
 static void reap(struct lab_proc *p)
 {
 	siginfo_t si = { 0 };
 
 	if (p->exited || waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0 || !si.si_pid)
 		return;
-	p->exited = true;
-	p->status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
+	ended(p, &si);
 }
 
 /* one round of waiting: output, readiness, exit; returns poll()'s count */
@@ -205,9 +210,10 @@ int lab_proc_wait(struct lab_proc *p, int64_t deadline_us)
 
 	while (!p->exited || p->out_fd >= 0 || p->err_fd >= 0) {
 		if (!p->exited && lab_mono_us() >= deadline_us) {
-			p->timed_out = true;
-			lab_proc_kill(p);
-			return -ETIMEDOUT;
+			lab_proc_kill(p); /* unless it has just ended by itself */
+			p->timed_out = p->stopped;
+			if (p->timed_out)
+				return -ETIMEDOUT;
 		}
 		/* after exit, pipes close at once unless a grandchild holds them: bound that too */
 		if (pump(p, p->exited ? lab_mono_us() + 100000 : deadline_us, false, &ready) == 0 &&
@@ -237,6 +243,13 @@ int lab_proc_go(struct lab_proc *p)
 	return write(p->in_fd, "\n", 1) == 1 ? 0 : -errno;
 }
 
+int lab_proc_died_by(struct lab_proc *p)
+{
+	if (p->pid <= 0 || lab_proc_running(p) || p->stopped || WIFEXITED(p->status))
+		return 0;
+	return WTERMSIG(p->status);
+}
+
 void lab_proc_outcome(const struct lab_proc *p, char *buf, size_t len)
 {
 	if (p->timed_out)
@@ -249,19 +262,24 @@ void lab_proc_outcome(const struct lab_proc *p, char *buf, size_t len)
 		snprintf(buf, len, "killed by SIG%s", sigabbrev_np(p->status & 0x7f) ?: "?");
 }
 
+/*
+ * Reap first: a program that already ended by itself (or was killed from outside) keeps its own
+ * status and is not counted as stopped by us.
+ */
 void lab_proc_kill(struct lab_proc *p)
 {
-	siginfo_t si;
+	siginfo_t si = { 0 };
 
-	if (p->pid <= 0 || p->exited)
+	if (p->pid <= 0 || !lab_proc_running(p))
 		return;
+	p->stopped = true;
 	kill(p->pid, SIGKILL);
 	if (p->pidfd >= 0 && waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED) == 0) {
-		p->exited = true;
-		p->status = SIGKILL;
+		ended(p, &si);
 	} else {
 		waitpid(p->pid, NULL, 0);
 		p->exited = true;
+		p->status = SIGKILL;
 	}
 }
 

@@ -26,7 +26,9 @@ struct lab_proc {
 	bool exited;
 	int status; /* wait status once exited */
 	bool timed_out;
+	bool stopped; /* the harness killed it (a deadline, the story's end): not a death to report */
 	bool reported; /* its events are in the run */
+	bool blamed; /* how it ended is already the run's ERROR */
 };
 
 #define LAB_PROC_INIT                                                                           \
@@ -63,9 +65,17 @@ void lab_proc_pump(struct lab_proc *p, int64_t deadline_us);
 /* lab_proc_running() - false once the program has exited (reaped without waiting) */
 bool lab_proc_running(struct lab_proc *p);
 
+/*
+ * lab_proc_died_by() - the signal that ended the program if the harness did not send it (kill -9
+ * from outside, the OOM killer, a crash); 0 while it runs, after an exit, or after
+ * lab_proc_kill(). Reaps it without waiting.
+ */
+int lab_proc_died_by(struct lab_proc *p);
+
 /* lab_proc_go() - one line on the program's stdin: what its "wait" step waits for */
 int lab_proc_go(struct lab_proc *p);
 
+/* lab_proc_kill() - SIGKILL unless it has ended already, and reap it: it is @stopped */
 void lab_proc_kill(struct lab_proc *p);
 void lab_proc_free(struct lab_proc *p);
 

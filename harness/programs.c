@@ -12,6 +12,7 @@
 #include "run.h"
 
 #define USER_READY_S 10 /* a user's server must listen within this (or the budget) */
+#define DEATH_CHECK_US 100000 /* how often a wait for one program looks at the others */
 
 const char *lab_run_prog_name(int who, char *buf, size_t len)
 {
@@ -90,28 +91,12 @@ static int start(struct lab_run *run, struct lab_proc *p, const char *name, enum
 
 		lab_proc_wait(p, lab_mono_us() + 200000);
 		lab_proc_outcome(p, outcome, sizeof(outcome));
+		p->blamed = true;
 		return lab_run_error(run, err, "%s never became ready (%s)%s%s", name,
 				     err == -ETIMEDOUT ? "timed out" : outcome, p->err ? ": " : "",
 				     p->err ? p->err : "");
 	}
 	return 0;
-}
-
-/* the program's event lines become the run's events, tagged with who said them */
-static void collect_events(struct lab_run *run, struct lab_proc *p)
-{
-	char *copy = p->out ? strdup(p->out) : NULL, *save = NULL, *line;
-	struct lab_event ev;
-
-	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (lab_event_parse(line, &ev))
-			continue;
-		snprintf(ev.who, sizeof(ev.who), "%s", p->name);
-		lab_run_add_event(run, &ev);
-	}
-	free(copy);
-	p->reported = true;
 }
 
 /* the user's command with the lab's placeholders filled in */
@@ -167,6 +152,7 @@ static int start_user_server(struct lab_run *run)
 		if (!lab_proc_running(&run->server)) {
 			lab_proc_wait(&run->server, lab_mono_us() + 200000);
 			lab_proc_outcome(&run->server, outcome, sizeof(outcome));
+			run->server.blamed = true;
 			return lab_run_error(
 				run, -ECHILD,
 				"--server-cmd ended (%s) before it listened on port %d%s%.200s",
@@ -268,11 +254,12 @@ static int check_user_server(struct lab_run *run)
 	if (lab_proc_running(&run->server))
 		return 0;
 	lab_proc_wait(&run->server, lab_mono_us() + 200000);
-	collect_events(run, &run->server);
+	lab_run_collect_events(run, &run->server);
 	lab_proc_outcome(&run->server, outcome, sizeof(outcome));
 	lab_run_note(run, "server", "note", outcome);
 	if (WIFEXITED(run->server.status) && !WEXITSTATUS(run->server.status))
 		return 0;
+	run->server.blamed = true;
 	return lab_run_error(run, -ECHILD, "--server-cmd %s during the run (%s)%s%.200s",
 			     WIFEXITED(run->server.status) ? "failed" : "crashed", outcome,
 			     run->server.err ? ": " : "", run->server.err ? run->server.err : "");
@@ -283,60 +270,64 @@ int lab_run_finish(struct lab_run *run, int who)
 	return lab_run_finish_status(run, who, 0);
 }
 
+/*
+ * Wait for @p within the budget. Another program killed meanwhile ends the wait: that death is
+ * the story's ERROR, and waiting on for its consequences would only take the budget.
+ */
+static int wait_for(struct lab_run *run, struct lab_proc *p)
+{
+	while (lab_proc_running(p) && lab_mono_us() < run->deadline_us) {
+		int64_t slice = lab_mono_us() + DEATH_CHECK_US;
+
+		if (lab_run_died(run))
+			return lab_run_blame_deaths(run);
+		lab_proc_pump(p, slice < run->deadline_us ? slice : run->deadline_us);
+	}
+	return lab_proc_wait(p, run->deadline_us);
+}
+
 int lab_run_finish_status(struct lab_run *run, int who, int code)
 {
 	struct lab_proc *p = lab_run_prog(run, who);
+	const char *user_cmd;
 	char outcome[64];
-	bool user;
-	int err;
+	int err, sig;
 
 	if (run->dry)
 		return 0;
 	if (!p)
 		return lab_run_error(run, -ESRCH, "no program %d to wait for", who);
-	user = !lab_run_ours(run, p->name);
-	if (user && who == LAB_PROG_SERVER)
+	user_cmd = lab_run_ours(run, p->name) ? "" : "--client-cmd ";
+	if (user_cmd[0] && who == LAB_PROG_SERVER)
 		return check_user_server(run);
-	err = lab_proc_wait(p, run->deadline_us);
-	collect_events(run, p);
+	err = wait_for(run, p);
+	if (err == -ECHILD)
+		return err;
+	lab_run_collect_events(run, p);
 	lab_proc_outcome(p, outcome, sizeof(outcome));
 	lab_run_note(run, p->name, "note", outcome);
+	sig = lab_proc_died_by(p);
+	if (sig || err || !WIFEXITED(p->status) ||
+	    (!user_cmd[0] && WEXITSTATUS(p->status) != code)) {
+		p->blamed = true; /* it may only be the consequence of another program's death */
+		if (lab_run_blame_deaths(run))
+			return run->err;
+	}
+	if (sig)
+		return lab_run_error(run, -ECHILD, "%s%s killed by SIG%s during the story%s%.200s",
+				     user_cmd, p->name, sigabbrev_np(sig) ?: "?",
+				     p->err ? ": " : "", p->err ? p->err : "");
 	if (err == -ETIMEDOUT)
 		return lab_run_error(
 			run, err, "%s%s did not finish within the scenario's %d s budget (killed)",
-			user ? "--client-cmd " : "", p->name, run->sc->budget_s);
+			user_cmd, p->name, run->sc->budget_s);
 	/* a user's client may fail on purpose (a reset is the story); only a crash is an error */
-	if (user && WIFEXITED(p->status))
+	if (user_cmd[0] && WIFEXITED(p->status))
 		return 0;
 	if (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != code)
 		return lab_run_error(run, -ECHILD,
 				     "%s%s ended badly (%s; the story expects exit %d)%s%.200s",
-				     user ? "--client-cmd " : "", p->name, outcome, code,
-				     p->err ? ": " : "", p->err ? p->err : "");
+				     user_cmd, p->name, outcome, code, p->err ? ": " : "",
+				     p->err ? p->err : "");
 	return 0;
-}
-
-/* programs still running when the story is over are stopped; what they said still counts */
-void lab_run_stop_programs(struct lab_run *run)
-{
-	struct lab_proc *all[LAB_MAX_CLIENTS + 1] = { &run->server };
-	char outcome[64];
-	size_t i, n = 1;
-
-	for (i = 0; i < run->n_clients; i++)
-		all[n++] = &run->clients[i];
-	for (i = 0; i < n; i++) {
-		bool running;
-
-		if (all[i]->pid == -1 || all[i]->reported)
-			continue;
-		lab_proc_wait(all[i], lab_mono_us()); /* reap it if it is gone */
-		running = !all[i]->exited || all[i]->timed_out;
-		lab_proc_kill(all[i]);
-		lab_proc_wait(all[i], lab_mono_us() + 500000);
-		collect_events(run, all[i]);
-		lab_proc_outcome(all[i], outcome, sizeof(outcome));
-		lab_run_note(run, all[i]->name, "note",
-			     running ? "still running at the end of the story: stopped" : outcome);
-	}
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
 #include "ladder.h"
 #include "report.h"
 
@@ -202,17 +203,22 @@ static void print_series(FILE *out, const struct lab_series *s)
 	free(v);
 }
 
+/* a file of the run's folder: 0, or -errno with "write NAME" as the reason (a full disk) */
 static int write_text(const struct lab_run *run, const char *name, const char *text)
 {
 	char path[PATH_MAX + 32];
 	FILE *f;
+	int err = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", run->dir, name);
 	f = fopen(path, "w");
 	if (!f)
-		return -errno;
-	fputs(text ? text : "", f);
-	return fclose(f) ? -errno : 0;
+		return lab_fail(-errno, "create %s", name);
+	if (fputs(text ? text : "", f) == EOF || fflush(f))
+		err = -(errno ? errno : EIO);
+	if (fclose(f) && !err)
+		err = -(errno ? errno : EIO);
+	return err ? lab_fail(err, "write %s", name) : 0;
 }
 
 static int write_log(const struct lab_run *run, const struct lab_proc *p)
@@ -314,14 +320,30 @@ static struct json_object *likeness_json(const struct lab_run *run)
 	return a;
 }
 
+/* report.json last: it bears the verdict, and is only there when everything else is */
 int lab_report_write(const struct lab_run *run, const char *verdict)
 {
 	struct json_object *o = json_object_new_object();
 	char path[PATH_MAX + 32], tool[128], *text = NULL;
-	size_t len = 0;
-	FILE *m;
-	int err;
+	size_t len = 0, i;
+	FILE *m = open_memstream(&text, &len);
+	int err = m ? 0 : lab_fail(-ENOMEM, "the ladder");
 
+	if (m) {
+		lab_report_ladder(m, run);
+		fclose(m);
+		err = write_text(run, "ladder.txt", text);
+		free(text);
+	}
+	if (!err && run->server.pid != -1)
+		err = write_log(run, &run->server);
+	for (i = 0; !err && i < run->n_clients; i++)
+		err = write_log(run, &run->clients[i]);
+	snprintf(path, sizeof(path), "%s/report.html", run->dir);
+	if (!err && (err = lab_report_html(run, verdict, path)))
+		lab_fail(err, "write report.html");
+	if (err)
+		goto out;
 	snprintf(tool, sizeof(tool), "tcplab %s", lab_version());
 	json_object_object_add(o, "schema", json_object_new_int(LAB_REPORT_SCHEMA));
 	json_object_object_add(o, "tool", json_object_new_string(tool));
@@ -348,31 +370,14 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "events", events_json(run));
 	json_object_object_add(o, "timings", timings_json(run));
 	json_object_object_add(o, "series", series_json(run));
-	snprintf(path, sizeof(path), "%s/report.json", run->dir);
-	err = json_object_to_file_ext(path, o, JSON_FLAGS | JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
-	if (run->opts->json) { /* --json: the same document on one line */
+	err = write_text(run, "report.json",
+			 json_object_to_json_string_ext(o, JSON_FLAGS | JSON_C_TO_STRING_PRETTY));
+	if (!err && run->opts->json) { /* --json: the same document on one line */
 		fprintf(run->opts->json, "%s\n", json_object_to_json_string_ext(o, JSON_FLAGS));
 		fflush(run->opts->json);
 	}
+out:
 	json_object_put(o);
-	m = open_memstream(&text, &len);
-	if (m) {
-		lab_report_ladder(m, run);
-		fclose(m);
-		if (!err)
-			err = write_text(run, "ladder.txt", text);
-		free(text);
-	}
-	snprintf(path, sizeof(path), "%s/report.html", run->dir);
-	if (!err)
-		err = lab_report_html(run, verdict, path);
-	if (!err && run->server.pid != -1)
-		err = write_log(run, &run->server);
-	for (size_t i = 0; !err && i < run->n_clients; i++)
-		err = write_log(run, &run->clients[i]);
-	if (err)
-		fprintf(stderr, "tcplab: cannot write the results in %s: %s\n", run->dir,
-			strerror(err < 0 ? -err : err));
 	return err;
 }
 

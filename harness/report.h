@@ -14,8 +14,12 @@
  */
 #define LAB_REPORT_SCHEMA 1
 
-/* report.json, ladder.txt and the programs' logs in run->dir; the summary on @out */
+/*
+ * ladder.txt, the programs' logs, report.html and, last, report.json in run->dir: 0, or -errno
+ * with the file that failed as the reason (lab_fail()); the summary on @out
+ */
 int lab_report_write(const struct lab_run *run, const char *verdict);
+
 void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict, bool ladder);
 void lab_report_ladder(FILE *out, const struct lab_run *run);
 

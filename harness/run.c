@@ -33,34 +33,44 @@ static int mkdirs(char *path)
 	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
+/*
+ * results/<scenario>/<stamp>-<variant>-<pid>, new: runs of one process in one second (--repeat)
+ * get .2, .3 ... rather than writing over each other's evidence
+ */
 static int make_dir(struct lab_run *run)
 {
 	const char *base = run->opts->results ? run->opts->results : "results";
-	char stamp[32], parent[PATH_MAX];
+	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t len;
 	int err, n;
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(parent, sizeof(parent), "%s/%s", base, run->sc->name);
-	err = mkdirs(parent);
-	if (err)
-		return lab_run_error(run, err, "cannot create %s", parent);
-	/* the run's own folder, never one that exists: runs within a second keep their evidence */
-	for (n = 1;; n++) {
-		if (snprintf(run->dir, sizeof(run->dir), "%s/%s-%s-%d%s%.0d", parent, stamp,
-			     run->variant->name, (int)getpid(), n > 1 ? "-" : "",
-			     n > 1 ? n : 0) >= (int)sizeof(run->dir))
-			return lab_run_error(run, -ENAMETOOLONG, "cannot create a run folder in %s",
-					     parent);
-		if (!mkdir(run->dir, 0755))
-			break;
-		if (errno != EEXIST || n == 1000)
-			return lab_run_error(run, -errno, "cannot create %s", run->dir);
+	snprintf(run->dir, sizeof(run->dir), "%s/%s", base, run->sc->name);
+	err = mkdirs(run->dir);
+	if (err) {
+		lab_run_error(run, err, "cannot create %s", run->dir);
+		run->dir[0] = '\0';
+		return err;
+	}
+	len = strlen(run->dir);
+	len += (size_t)snprintf(run->dir + len, sizeof(run->dir) - len, "/%s-%s-%d", stamp,
+				run->variant->name, (int)getpid());
+	err = len + 8 < sizeof(run->dir) ? -EEXIST : -ENAMETOOLONG; /* room for ".999" */
+	for (n = 1; err == -EEXIST && n < 1000; n++) {
+		if (n > 1)
+			snprintf(run->dir + len, sizeof(run->dir) - len, ".%d", n);
+		err = mkdir(run->dir, 0755) < 0 ? -errno : 0;
+	}
+	if (err) {
+		lab_run_error(run, err, "cannot create %s", run->dir);
+		run->dir[0] = '\0'; /* nothing is written there */
+		return err;
 	}
 	if (run->opts->dir_fd > 0)
-		dprintf(run->opts->dir_fd, "%s\n", run->dir);
+		dprintf(run->opts->dir_fd, "run %s\n", run->dir);
 	lab_results_latest(base, run->dir + strlen(base) + 1);
 	return 0;
 }
@@ -154,6 +164,8 @@ static void wire_events(struct lab_run *run)
 	if (run->dir[0]) { /* also when the wire did nothing: the file says so */
 		snprintf(path, sizeof(path), "%s/wire.log", run->dir);
 		f = fopen(path, "w");
+		if (!f)
+			lab_run_error(run, -errno, "create %s", path);
 	}
 	if (f)
 		fprintf(f,
@@ -193,6 +205,8 @@ static void wire_events(struct lab_run *run)
 		snprintf(ev.call, sizeof(ev.call), "drop");
 		lab_run_add_event(run, &ev);
 	}
+	if (f && (fflush(f) || ferror(f)))
+		lab_run_error(run, -(errno ? errno : EIO), "write %s", path);
 	if (f)
 		fclose(f);
 }
@@ -252,20 +266,6 @@ char *lab_by_hand(const struct lab_scenario *sc, const char *variant)
 	return text;
 }
 
-static int verdict_of(struct lab_run *run, const char **verdict)
-{
-	if (run->error[0]) {
-		*verdict = "error";
-		return LAB_EXIT_ERROR;
-	}
-	if (lab_expects_all_ok(&run->ex, run->opts->outcomes_only)) {
-		*verdict = "as documented";
-		return LAB_EXIT_AS_DOCUMENTED;
-	}
-	*verdict = "not as documented";
-	return LAB_EXIT_NOT_AS_DOCUMENTED;
-}
-
 /* the story, from the lab coming up to the programs being stopped and the captures read */
 static void tell(struct lab_run *run)
 {
@@ -277,16 +277,16 @@ static void tell(struct lab_run *run)
 	if (!err)
 		lab_run_phase(run, "the lab is up (namespaces, links, captures); nothing sent yet");
 	if (!err)
-		err = run->sc->play(run);
-	if (!err)
-		err = run->err;
+		run->sc->play(run);
+	/* a program that died before this moment decides, whatever play() made of it */
+	lab_run_check_ends(run);
 	if (run->unmet[0] && !run->error[0])
-		err = 0; /* the user's programs stopped the story: an answer, judged below */
-	if (!err)
+		run->err = 0; /* the user's programs stopped the story: an answer, judged below */
+	if (!run->err)
 		lab_run_phase(run, "the story is over; its programs and sockets are still there");
 	run->t_played_us = lab_mono_us();
 	run->story_end_us = lab_now_us();
-	if (!err)
+	if (!run->err)
 		read_counters(run, run->after);
 	/*
 	 * The captures end with the story: stopping the programs (their FINs and RSTs, a
@@ -295,6 +295,9 @@ static void tell(struct lab_run *run)
 	lab_capture_stop(&run->cap);
 	lab_run_stop_programs(run);
 	lab_wire_stop(run->wire);
+	err = lab_capture_check(&run->cap);
+	if (err)
+		lab_run_error(run, err, "the captures are incomplete");
 	if (run->dir[0])
 		read_traces(run);
 	wire_events(run);
@@ -342,9 +345,9 @@ int lab_run_main(const struct lab_run_opts *opts)
 		lab_run_keep(&run);
 	lab_topo_free(&run.topo);
 	run.t_end_us = lab_mono_us();
-	ret = verdict_of(&run, &verdict);
-	if (run.dir[0] && lab_report_write(&run, verdict) && ret == LAB_EXIT_AS_DOCUMENTED)
-		ret = LAB_EXIT_ERROR;
+	ret = lab_run_conclude(&run, &verdict);
+	if (opts->dir_fd > 0 && run.dir[0]) /* judged and written: not a run to call interrupted */
+		dprintf(opts->dir_fd, "done %d %s\n", ret, run.dir);
 	lab_report_print(out, &run, verdict, !opts->quiet);
 	fputs(run.kept, out);
 	if (opts->behaves_like)

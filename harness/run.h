@@ -102,6 +102,12 @@ void lab_run_release(struct lab_run *run); /* what setup and the run allocated *
 int lab_run_verror(struct lab_run *run, int err, const char *fmt, va_list ap);
 int lab_run_error(struct lab_run *run, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* the cause of an error already recorded, found later: it goes first, the consequence after */
+int lab_run_error_cause(struct lab_run *run, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* verdict.c: the verdict, the results written, and the exit code, all agreeing */
+int lab_run_conclude(struct lab_run *run, const char **verdict);
 
 /* likeness.c: judge the run again by every variant's expectations; print which it matches */
 void lab_run_liken(struct lab_run *run);
@@ -116,15 +122,25 @@ int lab_run_start_server(struct lab_run *run, const struct lab_server_knobs *kno
 int lab_run_start_client(struct lab_run *run, const char *ops); /* its index */
 int lab_run_finish(struct lab_run *run, int who);
 int lab_run_finish_status(struct lab_run *run, int who, int code); /* it must exit @code */
-void lab_run_stop_programs(struct lab_run *run);
 void lab_run_record(struct lab_run *run, const char *fmt, ...) /* a by-hand command */
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * ends.c: how the programs ended. A death by a signal the harness did not send decides the run
+ * (ERROR naming that program, above what followed from it), as does one of ours ending with an
+ * error before the story waited for it. lab_run_died() only looks (for waits to stop early).
+ */
+bool lab_run_died(struct lab_run *run);
+int lab_run_blame_deaths(struct lab_run *run);
+int lab_run_check_ends(struct lab_run *run); /* when play() returned */
+void lab_run_stop_programs(struct lab_run *run); /* after the story: stop what still runs */
 
 /* judge.c: give the last expectation the key of call site @line */
 void lab_run_key_last(struct lab_run *run, int line);
 
 /* observe.c */
 void lab_run_add_event(struct lab_run *run, const struct lab_event *ev);
+void lab_run_collect_events(struct lab_run *run, struct lab_proc *p); /* its event lines */
 void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail);
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);
 int64_t lab_run_counter(const struct lab_run *run, enum lab_host host, const char *name);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "run.h"
 #include "sysctl.h"
@@ -122,7 +121,7 @@ void lab_go(struct lab_run *run, int who)
 	if (run->dry)
 		return;
 	p = lab_run_prog(run, who);
-	if (!p || lab_proc_go(p))
+	if ((!p || lab_proc_go(p)) && !lab_run_blame_deaths(run))
 		lab_run_error(run, -EPIPE, "%s is gone: it cannot be told to go on",
 			      lab_run_prog_name(who, name, sizeof(name)));
 }

@@ -120,6 +120,13 @@ void lab_server(struct lab_run *run, const struct lab_server_knobs *knobs, const
 	__attribute__((format(printf, 3, 4)));
 /* lab_client() - start one more tcplab-client (the first is LAB_PROG_CLIENT): its index, or -1 */
 int lab_client(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * How programs may end. A program the story waits for (lab_finish*) must end as it says; one it
+ * does not wait for may run on (it is stopped after the story) or exit 0. Anything else before
+ * the story's end decides the run as an ERROR naming that program, ahead of its consequences:
+ * killed by a signal tcplab did not send ("server killed by SIGKILL during the story"), or one of
+ * ours exiting with an error unasked. A death also ends the story's waits at once.
+ */
 /* lab_finish() - wait for program @who to end within the budget; it must end well */
 void lab_finish(struct lab_run *run, int who);
 /* lab_finish_status() - the same, for a program whose story ends with exit code @code */

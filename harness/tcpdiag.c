@@ -197,31 +197,14 @@ int lab_tcpdiag_wait_for(const struct lab_netns *ns, uint16_t port, lab_socks_pr
 	}
 }
 
-struct in_state {
-	uint16_t port;
-	int state;
-};
-
-static bool has_state(const struct lab_socks *s, const void *arg)
+bool lab_socks_have_state(const struct lab_socks *s, const void *arg)
 {
-	const struct in_state *w = arg;
+	const struct lab_socks_state *w = arg;
 
 	return lab_socks_count(s, w->port, w->state) > 0;
 }
 
-static bool settled(const struct lab_socks *s, const void *arg)
+bool lab_socks_settled(const struct lab_socks *s, const void *arg)
 {
 	return !transient(s, *(const uint16_t *)arg);
-}
-
-int lab_tcpdiag_wait(const struct lab_netns *ns, uint16_t port, int state, int64_t deadline_us)
-{
-	struct in_state w = { port, state };
-
-	return lab_tcpdiag_wait_for(ns, port, has_state, &w, deadline_us);
-}
-
-int lab_tcpdiag_wait_settled(const struct lab_netns *ns, uint16_t port, int64_t deadline_us)
-{
-	return lab_tcpdiag_wait_for(ns, port, settled, &port, deadline_us);
 }

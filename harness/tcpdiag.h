@@ -57,15 +57,16 @@ typedef bool (*lab_socks_pred)(const struct lab_socks *s, const void *arg);
 int lab_tcpdiag_wait_for(const struct lab_netns *ns, uint16_t port, lab_socks_pred pred,
 			 const void *arg, int64_t deadline_us);
 /*
- * lab_tcpdiag_wait() - poll until @ns has a socket on @port in @state, or the monotonic
- * @deadline_us passes (-ETIMEDOUT). The state-polling helper the kernel's tcp_ao FIXME asks for.
+ * Predicates for lab_tcpdiag_wait_for(). lab_socks_have_state(): a socket on @arg's port in its
+ * state (the state-polling helper the kernel's tcp_ao FIXME asks for). lab_socks_settled(): no
+ * socket on port *(const uint16_t *)@arg in a transient state (anything but LISTEN, ESTABLISHED,
+ * CLOSE_WAIT, TIME_WAIT): the moment to read final states and counters.
  */
-int lab_tcpdiag_wait(const struct lab_netns *ns, uint16_t port, int state, int64_t deadline_us);
-
-/*
- * lab_tcpdiag_wait_settled() - poll until no socket on @port is in a transient state (anything
- * but LISTEN, ESTABLISHED, CLOSE_WAIT, TIME_WAIT): the moment to read final states and counters.
- */
-int lab_tcpdiag_wait_settled(const struct lab_netns *ns, uint16_t port, int64_t deadline_us);
+struct lab_socks_state {
+	uint16_t port;
+	int state;
+};
+bool lab_socks_have_state(const struct lab_socks *s, const void *arg);
+bool lab_socks_settled(const struct lab_socks *s, const void *arg);
 
 #endif

@@ -49,13 +49,21 @@ struct bounded {
 	const void *arg;
 	struct lab_run *run;
 	int64_t *gone_since; /* when the programs were first seen gone, or -1 */
-	bool *met;
+	bool *met, *died;
 };
 
+/*
+ * The wait's predicate; or a program killed meanwhile (its death ends every wait at once: it is
+ * the run's ERROR, and waiting on would only spend the budget and then blame the wait); or the
+ * user's programs done for a grace period.
+ */
 static bool bounded_pred(const struct lab_socks *s, const void *arg)
 {
 	const struct bounded *b = arg;
 
+	*b->died = lab_run_died(b->run);
+	if (*b->died)
+		return true;
 	if (b->pred(s, b->arg)) {
 		*b->met = true;
 		return true;
@@ -75,13 +83,17 @@ static void wait_socks(struct lab_run *run, enum lab_host host, lab_socks_pred p
 		       const void *arg, const char *what)
 {
 	int64_t gone_since = -1;
-	bool met = false;
-	struct bounded b = { pred, arg, run, &gone_since, &met };
+	bool met = false, died = false;
+	struct bounded b = { pred, arg, run, &gone_since, &met, &died };
 	int err = lab_tcpdiag_wait_for(&run->topo.ns[host], run->port, bounded_pred, &b,
 				       run->deadline_us);
 
 	if (met)
 		return;
+	if (died || (err == -ETIMEDOUT && lab_run_died(run))) {
+		lab_run_blame_deaths(run); /* a death just before the deadline is still the cause */
+		return;
+	}
 	if (users(run) && (!err || err == -ETIMEDOUT)) {
 		snprintf(run->unmet, sizeof(run->unmet), "%s", what);
 		run->err = -ETIMEDOUT; /* the story stops here; judge() still runs */
@@ -174,6 +186,10 @@ void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name,
 		lab_nstat_free(&now);
 		if (err || d >= delta)
 			break;
+		if (lab_run_died(run)) {
+			err = lab_run_blame_deaths(run);
+			break;
+		}
 		if (lab_mono_us() >= run->deadline_us) {
 			err = -ETIMEDOUT;
 			break;
