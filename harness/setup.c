@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kernel.h"
@@ -105,14 +106,19 @@ static int fill_params(struct lab_run *run, char *why, size_t len)
 	return 0;
 }
 
-/* somewhere a person can press Enter: the controlling terminal, or stdin if it is one */
+/*
+ * somewhere an Enter can come from: the controlling terminal, stdin if it is one, or a pipe a
+ * script feeds on purpose (not /dev/null or a file: nobody would ever press it)
+ */
 static bool terminal(void)
 {
 	int fd = open("/dev/tty", O_RDONLY | O_CLOEXEC);
+	struct stat st;
 
 	if (fd >= 0)
 		close(fd);
-	return fd >= 0 || isatty(STDIN_FILENO);
+	return fd >= 0 || isatty(STDIN_FILENO) ||
+	       (!fstat(STDIN_FILENO, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
 }
 
 /* both the variant played and the one judged against must be possible with these values */
@@ -193,8 +199,8 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 	run->port = opts->port ? (uint16_t)opts->port : LAB_DEFAULT_PORT;
 	if (opts->step && !opts->dry && !terminal()) {
 		snprintf(why, len,
-			 "--step pauses until Enter: it needs a terminal (there is no /dev/tty and "
-			 "stdin is not one)");
+			 "--step pauses until Enter: it needs a terminal or a pipe on stdin (there "
+			 "is no /dev/tty, and stdin is neither)");
 		return LAB_EXIT_USAGE;
 	}
 	run->variant = lab_variant_find(run->sc, opts->variant ? opts->variant : "default");
