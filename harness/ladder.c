@@ -74,6 +74,10 @@ static void event_line(FILE *out, const struct lab_event *ev)
 		fprintf(out, "X dropped %s\n", ev->detail);
 		return;
 	}
+	if (!strcmp(ev->call, "icmp")) { /* a packet, but not TCP: said by its sender */
+		fprintf(out, "%s\n", ev->detail);
+		return;
+	}
 	if (state)
 		fprintf(out, "state %s%s%s\n", ev->detail, ev->err[0] ? " " : "", ev->err);
 	else if (!strcmp(ev->call, "note"))

@@ -202,6 +202,11 @@ const struct lab_trace *lab_capture(const struct lab_run *run, enum lab_host sid
 /* packets in @side's capture sent by @from with all of @flags (before the story's end) */
 int64_t lab_packets(const struct lab_run *run, enum lab_host side, enum lab_host from,
 		    unsigned int flags);
+/*
+ * lab_icmp_count() - ICMP messages of @type (LAB_ICMP_*) and @code (-1: any) in @side's capture,
+ * before the story's end (a router's "unreachable", an echo request or reply)
+ */
+int64_t lab_icmp_count(const struct lab_run *run, enum lab_host side, int type, int code);
 /* the address of @host in the lab */
 struct in_addr lab_host_addr(enum lab_host host);
 /* lab_counter() - @host's counter delta over the story (nstat names: TcpExtTCPAbortOnClose) */

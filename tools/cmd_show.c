@@ -36,8 +36,8 @@ int cmd_show(int argc, char **argv)
 		retrans += t.v[i].retrans;
 		zero += !t.v[i].win && !(t.v[i].flags & (LAB_TH_RST | LAB_TH_SYN));
 	}
-	printf("%s: %zu TCP/IPv4 packets, %zu other frames, %zu malformed (link type %s)\n", path,
-	       t.n, t.other, t.bad, pcap_datalink_val_to_name(t.linktype) ?: "?");
+	printf("%s: %zu TCP/IPv4 packets, %zu ICMP, %zu other frames, %zu malformed (link type %s)\n",
+	       path, t.n, t.n_icmp, t.other, t.bad, pcap_datalink_val_to_name(t.linktype) ?: "?");
 	if (why[0])
 		printf("warning: the file ends early (%s): showing what came before\n", why);
 	printf("\n");
