@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "run.h"
+#include "link.h"
 #include "sysctl.h"
 
 #define STEP_MAX 512 /* a program's step script */
@@ -179,6 +180,31 @@ long lab_sysctl_read(struct lab_run *run, enum lab_host host, const char *key, l
 	lab_netns_leave(&saved);
 	v = strtol(buf, &end, 10);
 	return end == buf ? absent : v;
+}
+
+void lab_no_route(struct lab_run *run, enum lab_host host)
+{
+	struct lab_rtnl rtnl = LAB_RTNL_INIT;
+	int saved = -1, err;
+
+	if (failed(run))
+		return;
+	lab_run_record(run, "ip netns exec %s ip route del default", lab_host_name(host));
+	if (run->dry)
+		return;
+	err = lab_netns_enter(&run->topo.ns[host], &saved);
+	if (!err)
+		err = lab_rtnl_open(&rtnl);
+	if (!err)
+		err = lab_route_del_default(&rtnl);
+	lab_rtnl_close(&rtnl);
+	if (saved >= 0)
+		lab_netns_leave(&saved);
+	if (err)
+		lab_run_error(run, err, "cannot delete the default route in the %s namespace",
+			      lab_host_name(host));
+	else
+		lab_run_phase(run, "no default route any more");
 }
 
 int lab_impair(struct lab_run *run, const char *fmt, ...)

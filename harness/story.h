@@ -137,6 +137,8 @@ bool lab_needs_at(struct lab_run *run, int key, int who, const char *what);
 void lab_sysctl(struct lab_run *run, enum lab_host host, const char *key, long value);
 /* lab_sysctl_read() - a sysctl's value in @host's namespace, or @absent (no such key, dry run) */
 long lab_sysctl_read(struct lab_run *run, enum lab_host host, const char *key, long absent);
+/* lab_no_route() - @host loses its default route (`ip route del default`), before the programs */
+void lab_no_route(struct lab_run *run, enum lab_host host);
 /* lab_impair() - install an impairment on the wire (impair.h syntax): its index, or -1 */
 int lab_impair(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* lab_arm() - arm (@on) or release a blackhole impairment */
