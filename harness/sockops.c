@@ -416,6 +416,17 @@ static int op_user_timeout(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
+/* SO_LINGER {1, SECS}: close() waits SECS for unsent data; 0 aborts with a RST (tcp_close()) */
+static int op_linger(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = (int)arg[0] };
+	char detail[32];
+
+	snprintf(detail, sizeof(detail), "on, %ld s", arg[0]);
+	emit(c->events, "linger", setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)), detail);
+	return 0;
+}
+
 /* wait for the harness (or a person) to say go: a line or EOF on stdin */
 static int op_wait(struct sockop_ctx *c, const long *arg, int nargs)
 {
@@ -487,6 +498,8 @@ static const struct sockop_verb verbs[] = {
 	  "SO_KEEPALIVE; TCP_KEEPIDLE, TCP_KEEPINTVL in seconds; TCP_KEEPCNT", op_keepalive },
 	{ "user_timeout", 1, 1, "user_timeout:MS", "TCP_USER_TIMEOUT in milliseconds",
 	  op_user_timeout },
+	{ "linger", 1, 1, "linger:SECS",
+	  "SO_LINGER on with SECS (0: the next close() sends a RST, not a FIN)", op_linger },
 	{ "wait", 0, 0, "wait", "block until a line or EOF on stdin: the harness's \"go\" (Enter)",
 	  op_wait },
 	{ "accepts", 2, 2, "accepts:N:REPLY",
