@@ -416,6 +416,16 @@ static int op_user_timeout(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
+/* listen() again on the listener: only the backlog changes (inet_listen() on a LISTEN socket) */
+static int op_listen(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	char detail[32];
+
+	snprintf(detail, sizeof(detail), "backlog %ld", arg[0]);
+	emit(c->events, "listen", listen(c->fd, (int)arg[0]), detail);
+	return 0;
+}
+
 /* SO_LINGER {1, SECS}: close() waits SECS for unsent data; 0 aborts with a RST (tcp_close()) */
 static int op_linger(struct sockop_ctx *c, const long *arg, int nargs)
 {
@@ -465,6 +475,8 @@ static int op_accepts(struct sockop_ctx *c, const long *arg, int nargs)
 static const struct sockop_verb verbs[] = {
 	{ "accept", 0, 0, "accept", "accept one connection; the listener is closed (server)",
 	  op_accept },
+	{ "listen", 1, 1, "listen:N",
+	  "listen() again with backlog N: a new accept-queue limit (server)", op_listen },
 	{ "recv", 0, 1, "recv[:BUF]",
 	  "one recv() with a BUF-byte buffer (default 65536; 0 reads nothing)", op_recv },
 	{ "queued", 1, 1, "queued:N",
