@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -27,12 +29,14 @@
 
 /*
  * What a verb works on. @fd is the socket the program handed over: the listener for a server
- * until "accept" replaces it with the connection, the connected socket for a client; -1 once
- * "close" has closed it. sockops_run() closes whatever is left at the end.
+ * until "accept" replaces it with the connection, the connected socket for a client (or the
+ * one a "connect" step connects); -1 once "close" has closed it. sockops_run() closes whatever
+ * is left at the end.
  */
 struct sockop_ctx {
 	int fd;
 	FILE *events;
+	const struct sockaddr_in *peer; /* where the connecting steps connect to, or NULL */
 };
 
 unsigned char sockops_pattern(long index, long off)
@@ -416,6 +420,71 @@ static int op_user_timeout(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
+/* ---- connecting: blocking or not, and what tells how it went --------------------------- */
+
+static int op_connect(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	int flags = fcntl(c->fd, F_GETFL);
+	int ret;
+
+	if (!c->peer) {
+		errno = EDESTADDRREQ;
+		ret = -1;
+	} else {
+		ret = connect(c->fd, (const struct sockaddr *)c->peer, sizeof(*c->peer));
+	}
+	emit(c->events, "connect", ret, flags >= 0 && (flags & O_NONBLOCK) ? "non-blocking" : NULL);
+	return 0;
+}
+
+/* O_NONBLOCK, then connect(): -1 EINPROGRESS while the handshake runs (tcp_v4_connect()) */
+static int op_nbconnect(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	int flags = fcntl(c->fd, F_GETFL);
+
+	if (flags < 0 || fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		emit(c->events, "fcntl(O_NONBLOCK)", -1, NULL);
+		return 1;
+	}
+	return op_connect(c, arg, nargs);
+}
+
+/* epoll_wait() for EPOLLOUT (level-triggered), at most MS; the events it reports as detail */
+static int op_epollout(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct epoll_event ev = { .events = EPOLLOUT }, got = { 0 };
+	int ep = epoll_create1(EPOLL_CLOEXEC), n = -1;
+	char detail[64] = "";
+
+	if (ep >= 0 && !epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev))
+		n = epoll_wait(ep, &got, 1, nargs ? (int)arg[0] : -1);
+	if (n > 0)
+		snprintf(detail, sizeof(detail), "%s%s%s%s",
+			 got.events & EPOLLOUT ? "EPOLLOUT" : "",
+			 got.events & EPOLLIN ? "|EPOLLIN" : "", got.events & EPOLLERR ? "|EPOLLERR" : "",
+			 got.events & EPOLLHUP ? "|EPOLLHUP" : "");
+	else if (!n)
+		snprintf(detail, sizeof(detail), "timed out");
+	emit(c->events, "epoll_wait", n, detail);
+	if (ep >= 0)
+		close(ep);
+	return 0;
+}
+
+/* getsockopt(SO_ERROR): the pending error, reported as the event's errno (and cleared) */
+static int op_soerror(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+		emit(c->events, "so_error", -1, "getsockopt() failed");
+		return 0;
+	}
+	lab_event_emit(c->events, "so_error", err ? -1 : 0, err, "getsockopt(SO_ERROR)");
+	return 0;
+}
+
 /* listen() again on the listener: only the backlog changes (inet_listen() on a LISTEN socket) */
 static int op_listen(struct sockop_ctx *c, const long *arg, int nargs)
 {
@@ -477,6 +546,17 @@ static const struct sockop_verb verbs[] = {
 	  op_accept },
 	{ "listen", 1, 1, "listen:N",
 	  "listen() again with backlog N: a new accept-queue limit (server)", op_listen },
+	{ "connect", 0, 0, "connect",
+	  "connect() to the server (client); if the script has one, the client does not "
+	  "connect before the steps",
+	  op_connect },
+	{ "nbconnect", 0, 0, "nbconnect", "O_NONBLOCK, then connect(): EINPROGRESS (client)",
+	  op_nbconnect },
+	{ "epollout", 0, 1, "epollout[:MS]",
+	  "epoll_wait() for EPOLLOUT, at most MS ms (default: no limit); the events as detail",
+	  op_epollout },
+	{ "soerror", 0, 0, "soerror", "getsockopt(SO_ERROR): the pending error, as the errno",
+	  op_soerror },
 	{ "recv", 0, 1, "recv[:BUF]",
 	  "one recv() with a BUF-byte buffer (default 65536; 0 reads nothing)", op_recv },
 	{ "queued", 1, 1, "queued:N",
@@ -610,7 +690,23 @@ int sockops_parse(const char *script, struct sockop *ops, size_t max, char *why,
 
 int sockops_run(const struct sockop *ops, int n, int fd, FILE *events)
 {
-	struct sockop_ctx c = { .fd = fd, .events = events };
+	return sockops_run_to(ops, n, fd, NULL, events);
+}
+
+bool sockops_connects(const struct sockop *ops, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ops[i].verb->run == op_connect || ops[i].verb->run == op_nbconnect)
+			return true;
+	return false;
+}
+
+int sockops_run_to(const struct sockop *ops, int n, int fd, const struct sockaddr_in *peer,
+		   FILE *events)
+{
+	struct sockop_ctx c = { .fd = fd, .events = events, .peer = peer };
 	int i, err = 0;
 
 	for (i = 0; i < n && !err; i++)

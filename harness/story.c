@@ -314,6 +314,33 @@ int64_t lab_timer_us(const struct lab_run *run, enum lab_ktimer t)
 	return 0;
 }
 
+/*
+ * The SYN timer, as tcp_retransmit_timer() and tcp_write_timeout() run it: it starts at
+ * TCP_TIMEOUT_INIT and stays there for the first tcp_syn_linear_timeouts expiries (6.5+), then
+ * doubles. connect() gives up at the first expiry where either the retransmissions reached
+ * tcp_syn_retries + tcp_syn_linear_timeouts, or the time since the first SYN reached what
+ * tcp_syn_retries retransmissions take with plain doubling (retransmits_timed_out(): (2^(r+1) - 1)
+ * x TCP_TIMEOUT_INIT). Returns when; *@syns gets how many SYNs were sent.
+ */
+int64_t lab_syn_give_up_us(const struct lab_run *run, long retries, long linear, int64_t *syns)
+{
+	int64_t init = lab_timer_us(run, LAB_TCP_TIMEOUT_INIT), rto = init, t = 0;
+	int64_t model = ((2L << retries) - 1) * init;
+	long sent = 0, expiries = 0;
+
+	linear = linear < 0 ? 0 : linear;
+	for (;;) {
+		t += rto;
+		if (sent >= retries + linear || t >= model)
+			break;
+		sent++;
+		if (++expiries > linear)
+			rto *= 2;
+	}
+	*syns = 1 + sent;
+	return t;
+}
+
 struct lab_window lab_window_us(const struct lab_run *run, int64_t expected_us)
 {
 	return lab_window(expected_us, run->scale);

@@ -194,6 +194,12 @@ struct lab_window lab_timer_window(const struct lab_run *run, int64_t us);
 int64_t lab_timer_slack_us(const struct lab_run *run, int64_t us);
 /* lab_window_us() - expected +- the tolerance (max(4 ms, 12.5 %) x TCPLAB_TOLERANCE_SCALE) */
 struct lab_window lab_window_us(const struct lab_run *run, int64_t expected_us);
+/*
+ * lab_syn_give_up_us() - when a connect() whose SYNs go unanswered fails with ETIMEDOUT, from
+ * its first SYN: tcp_syn_retries @retries, tcp_syn_linear_timeouts @linear (-1: a kernel
+ * without it, before 6.5); *@syns gets how many SYNs it sends in all
+ */
+int64_t lab_syn_give_up_us(const struct lab_run *run, long retries, long linear, int64_t *syns);
 /* lab_tick_us() - one jiffy (HZ from the kernel config, 1000 assumed and said if unknown) */
 int64_t lab_tick_us(const struct lab_run *run);
 

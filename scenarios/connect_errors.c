@@ -162,33 +162,6 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
-/*
- * The SYN timer, as tcp_retransmit_timer() and tcp_write_timeout() run it: it starts at
- * TCP_TIMEOUT_INIT and stays there for the first tcp_syn_linear_timeouts expiries (6.5+), then
- * doubles. connect() gives up at the first expiry where either the retransmissions reached
- * tcp_syn_retries + tcp_syn_linear_timeouts, or the time since the first SYN reached what
- * tcp_syn_retries retransmissions take with plain doubling (retransmits_timed_out(): (2^(r+1) - 1)
- * x TCP_TIMEOUT_INIT). Returns when; *@syns gets how many SYNs were sent.
- */
-static int64_t give_up_us(const struct lab_run *run, long retries, long linear, int64_t *syns)
-{
-	int64_t init = lab_timer_us(run, LAB_TCP_TIMEOUT_INIT), rto = init, t = 0;
-	int64_t model = ((2L << retries) - 1) * init;
-	long sent = 0, expiries = 0;
-
-	linear = linear < 0 ? 0 : linear;
-	for (;;) {
-		t += rto;
-		if (sent >= retries + linear || t >= model)
-			break;
-		sent++;
-		if (++expiries > linear)
-			rto *= 2;
-	}
-	*syns = 1 + sent;
-	return t;
-}
-
 /* from the client's first SYN (client-side pcap) to connect()'s return */
 static int64_t connect_took_us(const struct lab_run *run)
 {
@@ -210,7 +183,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	bool reaches_server = !expect->drop_syns && !expect->reject && !expect->no_route;
 	bool server_rst = reaches_server && !expect->listen;
 	bool forged_rst = expect->reject && !strcmp(expect->reject, "tcp-reset");
-	int64_t syns = 1, give_up = give_up_us(run, p->syn_retries, obs->linear_timeouts, &syns);
+	int64_t syns = 1,
+		give_up = lab_syn_give_up_us(run, p->syn_retries, obs->linear_timeouts, &syns);
 	char want[48];
 	struct lab_window w;
 
