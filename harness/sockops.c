@@ -461,7 +461,8 @@ static int op_epollout(struct sockop_ctx *c, const long *arg, int nargs)
 	if (n > 0)
 		snprintf(detail, sizeof(detail), "%s%s%s%s",
 			 got.events & EPOLLOUT ? "EPOLLOUT" : "",
-			 got.events & EPOLLIN ? "|EPOLLIN" : "", got.events & EPOLLERR ? "|EPOLLERR" : "",
+			 got.events & EPOLLIN ? "|EPOLLIN" : "",
+			 got.events & EPOLLERR ? "|EPOLLERR" : "",
 			 got.events & EPOLLHUP ? "|EPOLLHUP" : "");
 	else if (!n)
 		snprintf(detail, sizeof(detail), "timed out");
