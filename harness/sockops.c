@@ -514,6 +514,23 @@ static int op_acceptloop(struct sockop_ctx *c, const long *arg, int nargs)
 
 /* ---- connecting: blocking or not, and what tells how it went --------------------------- */
 
+/* bind() the client's socket to source port PORT before it connects (any local address) */
+static int op_bind(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)arg[0]) };
+	char detail[32];
+
+	int ret = -1;
+
+	snprintf(detail, sizeof(detail), "port %ld", arg[0]);
+	if (arg[0] > 65535)
+		errno = EINVAL;
+	else
+		ret = bind(c->fd, (struct sockaddr *)&a, sizeof(a));
+	emit(c->events, "bind", ret, detail);
+	return 0;
+}
+
 static int op_connect(struct sockop_ctx *c, const long *arg, int nargs)
 {
 	int flags = fcntl(c->fd, F_GETFL);
@@ -639,6 +656,8 @@ static const struct sockop_verb verbs[] = {
 	  op_accept },
 	{ "listen", 1, 1, "listen:N",
 	  "listen() again with backlog N: a new accept-queue limit (server)", op_listen },
+	{ "bind", 1, 1, "bind:PORT", "bind() to source port PORT (client: before a connect step)",
+	  op_bind },
 	{ "connect", 0, 0, "connect",
 	  "connect() to the server (client); if the script has one, the client does not "
 	  "connect before the steps",

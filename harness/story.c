@@ -310,6 +310,8 @@ int64_t lab_timer_us(const struct lab_run *run, enum lab_ktimer t)
 		return (int64_t)hz * lab_tick_us(run);
 	case LAB_TCP_DELACK_MIN: /* HZ / 25 */
 		return (int64_t)(hz / 25) * lab_tick_us(run);
+	case LAB_TCP_TIMEOUT_MIN: /* 2 jiffies, whatever HZ */
+		return 2 * lab_tick_us(run);
 	}
 	return 0;
 }

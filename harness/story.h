@@ -181,6 +181,7 @@ enum lab_ktimer {
 	LAB_TCP_RTO_MIN, /* 200 ms: the RTO floor's variance term, the loss probe's tail */
 	LAB_TCP_TIMEOUT_INIT, /* 1 s: the first SYN / SYN-ACK retransmission */
 	LAB_TCP_DELACK_MIN, /* 40 ms: the shortest delayed ACK */
+	LAB_TCP_TIMEOUT_MIN, /* 2 jiffies: the shortest TCP timer (a SYN re-sent after a bad ACK) */
 };
 /* lab_timer_us() - the constant, in microseconds, for the running kernel */
 int64_t lab_timer_us(const struct lab_run *run, enum lab_ktimer t);
