@@ -514,6 +514,69 @@ static int op_acceptloop(struct sockop_ctx *c, const long *arg, int nargs)
 
 /* ---- connecting: blocking or not, and what tells how it went --------------------------- */
 
+/* the Internet checksum (RFC 1071) of @len bytes */
+static uint16_t inet_csum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/*
+ * One ICMP echo request to the server (a raw socket: CAP_NET_RAW), and the wait for its reply,
+ * at most MS: the event's value is the round trip in microseconds, or -1 ETIMEDOUT
+ */
+static int op_ping(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	uint8_t req[24] = { 8, 0 }, buf[256];
+	uint16_t id = (uint16_t)getpid(), sum;
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int64_t t0 = lab_mono_us(), left;
+	size_t ihl;
+	ssize_t n;
+
+	if (fd < 0 || !c->peer) {
+		emit(c->events, "ping", -1, fd < 0 ? "raw socket" : "no peer");
+		return 0;
+	}
+	memcpy(req + 4, &id, 2); /* identifier; sequence 0 */
+	sum = inet_csum(req, sizeof(req));
+	memcpy(req + 2, &sum, 2);
+	if (sendto(fd, req, sizeof(req), 0, (const struct sockaddr *)c->peer, sizeof(*c->peer)) <
+	    0) {
+		emit(c->events, "ping", -1, "sendto()");
+		close(fd);
+		return 0;
+	}
+	for (;;) {
+		left = arg[0] - (lab_mono_us() - t0) / 1000;
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+			errno = ETIMEDOUT;
+			emit(c->events, "ping", -1, "no echo reply");
+			break;
+		}
+		n = recv(fd, buf, sizeof(buf), 0); /* the IP header, then the ICMP message */
+		ihl = n > 0 ? (size_t)(buf[0] & 0x0f) * 4 : 0;
+		if (n >= (ssize_t)(ihl + 8) && buf[ihl] == 0 && !memcmp(buf + ihl + 4, &id, 2) &&
+		    !memcmp(buf + 12, &c->peer->sin_addr, 4)) {
+			lab_event_emit(c->events, "ping", (long)(lab_mono_us() - t0), 0,
+				       "echo reply: the value is the round trip in us");
+			break;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
 /* bind() the client's socket to source port PORT before it connects (any local address) */
 static int op_bind(struct sockop_ctx *c, const long *arg, int nargs)
 {
@@ -656,6 +719,8 @@ static const struct sockop_verb verbs[] = {
 	  op_accept },
 	{ "listen", 1, 1, "listen:N",
 	  "listen() again with backlog N: a new accept-queue limit (server)", op_listen },
+	{ "ping", 1, 1, "ping:MS",
+	  "one ICMP echo request to the server, its reply awaited at most MS (client)", op_ping },
 	{ "bind", 1, 1, "bind:PORT", "bind() to source port PORT (client: before a connect step)",
 	  op_bind },
 	{ "connect", 0, 0, "connect",
