@@ -23,6 +23,8 @@ static void usage(FILE *out)
 {
 	fputs("usage: tcplab-client --connect ADDR:PORT [--rcvbuf BYTES] [--nodelay] [--ops STEPS]\n"
 	      "Connects to ADDR:PORT, then runs STEPS on the socket (default send:100,drain,close).\n"
+	      "If a step connects (connect, nbconnect), the client does not connect first: the\n"
+	      "steps before it run on the unconnected socket.\n"
 	      "Each socket call is reported on stdout as a JSON line.\n"
 	      "  --rcvbuf BYTES   SO_RCVBUF before connect()\n"
 	      "  --nodelay        TCP_NODELAY (Nagle off)\n",
@@ -115,9 +117,11 @@ int main(int argc, char **argv)
 		LAB_EVENT_CALL(stdout, "setsockopt(TCP_NODELAY)",
 			       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)),
 			       NULL);
+	if (sockops_connects(ops, n))
+		return sockops_run_to(ops, n, fd, &addr, stdout);
 	/* stamped on entry too: the SYN leaves inside connect(), the ladder draws it after */
 	if (LAB_EVENT_CALL(stdout, "connect", connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
 			   NULL) < 0)
 		return 1;
-	return sockops_run(ops, n, fd, stdout);
+	return sockops_run_to(ops, n, fd, &addr, stdout);
 }

@@ -86,7 +86,9 @@ static void svg_event(FILE *f, const struct lab_run *run, const struct lab_ladde
 	const struct lab_event *ev = r->ev;
 	const struct lab_series *series = lab_report_series_of(run, ev);
 	bool server = !strcmp(ev->who, "server"), wire = !strcmp(ev->who, "wire");
-	bool state = !strcmp(ev->call, "state"), note = !strcmp(ev->call, "note");
+	bool state = !strcmp(ev->call, "state");
+	/* an ICMP message is shown like a note, by its sender (the wire for a router's) */
+	bool note = !strcmp(ev->call, "note") || !strcmp(ev->call, "icmp");
 	const char *color = r->part == LAB_LADDER_ENTRY	  ? "#666" :
 			    ev->err[0] || (wire && !note) ? "#c62828" :
 			    state			  ? "#00695c" :

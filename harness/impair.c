@@ -14,12 +14,19 @@
 #define TIME_VALUES "a time from 0 to 10s with a unit: 50ms, 500us, 1.5ms, 2s"
 #define PCT_VALUES "a percentage from 0% to 100%: 2%, 0.5%"
 
-static const char *const kinds[] = { "drop", "blackhole", "delay", "loss", "reorder" };
+static const char *const kinds[] = { "drop", "blackhole", "delay", "loss", "reorder", "reject" };
+static const char *const rejects[] = { "icmp-net-unreachable", "icmp-host-unreachable",
+				       "icmp-port-unreachable", "icmp-admin-prohibited",
+				       "tcp-reset" };
 static const char *const backends[] = { "auto", "nftables", "nfqueue", "netem" };
 static const char *const dirs[] = { "c2s", "s2c", "both" };
 
 #define KIND(k) (1u << (k))
-#define ANY_KIND 0x1fu
+#define ANY_KIND 0x3fu
+#define KINDS "drop, blackhole, delay=T, loss=P, reorder=P, reject=HOW"
+#define REJECT_VALUES                                                                             \
+	"icmp-net-unreachable|icmp-host-unreachable|icmp-port-unreachable|icmp-admin-prohibited|" \
+	"tcp-reset"
 
 /* every key after the kind: which kinds take it, and what it takes (for the messages) */
 enum key_id {
@@ -51,7 +58,7 @@ static const struct key {
 	[K_BACKEND] = { "backend", ANY_KIND, "auto|nftables|nfqueue|netem" },
 	[K_NTH] = { "nth", KIND(LAB_IMP_DROP), "which match, 1..1000000000" },
 	[K_COUNT] = { "count", KIND(LAB_IMP_DROP), "how many matches, 1..1000" },
-	[K_ARMED] = { "armed", KIND(LAB_IMP_BLACKHOLE), "0|1" },
+	[K_ARMED] = { "armed", KIND(LAB_IMP_BLACKHOLE) | KIND(LAB_IMP_REJECT), "0|1" },
 	[K_JITTER] = { "jitter", KIND(LAB_IMP_DELAY), TIME_VALUES },
 	[K_HOLD] = { "hold", KIND(LAB_IMP_REORDER), TIME_VALUES },
 	[K_SEED] = { "seed", KIND(LAB_IMP_LOSS) | KIND(LAB_IMP_REORDER), "0..4294967295" },
@@ -60,6 +67,11 @@ static const struct key {
 const char *lab_backend_name(enum lab_impair_backend b)
 {
 	return backends[b];
+}
+
+const char *lab_reject_name(enum lab_reject r)
+{
+	return rejects[r];
 }
 
 /* what a mistyped value should have been: the number with the unit it lacks */
@@ -193,6 +205,28 @@ static void keys_of(enum lab_impair_kind kind, char *buf, size_t len)
 						      keys[k].name);
 }
 
+/* reject=HOW: how the wire answers what it rejects */
+static int parse_reject(struct lab_impair *imp, const char *val, char *why, size_t whylen)
+{
+	char hint[80];
+	int r;
+
+	if (!val) {
+		snprintf(why, whylen, "reject wants a value: reject=HOW (HOW: %s)", REJECT_VALUES);
+		return -EINVAL;
+	}
+	r = pick(val, rejects, LAB_ARRAY_SIZE(rejects));
+	if (r >= 0) {
+		imp->reject = (enum lab_reject)r;
+		return 0;
+	}
+	snprintf(why, whylen, "reject=%s is not valid%s (reject: %s)", val,
+		 did_you_mean(hint, sizeof(hint),
+			      "reject=", lab_suggest_among(val, rejects, LAB_ARRAY_SIZE(rejects))),
+		 REJECT_VALUES);
+	return -EINVAL;
+}
+
 /* the leading item: which impairment, and its value for those that take one */
 static int parse_kind(struct lab_impair *imp, const char *item, const char *val, char *why,
 		      size_t whylen)
@@ -201,12 +235,9 @@ static int parse_kind(struct lab_impair *imp, const char *item, const char *val,
 	int k = pick(item, kinds, LAB_ARRAY_SIZE(kinds));
 
 	if (k < 0) {
-		snprintf(
-			why, whylen,
-			"'%s' is not an impairment%s (drop, blackhole, delay=T, loss=P, reorder=P)",
-			item,
-			did_you_mean(hint, sizeof(hint), "",
-				     lab_suggest_among(item, kinds, LAB_ARRAY_SIZE(kinds))));
+		snprintf(why, whylen, "'%s' is not an impairment%s (" KINDS ")", item,
+			 did_you_mean(hint, sizeof(hint), "",
+				      lab_suggest_among(item, kinds, LAB_ARRAY_SIZE(kinds))));
 		return -EINVAL;
 	}
 	imp->kind = (enum lab_impair_kind)k;
@@ -223,6 +254,8 @@ static int parse_kind(struct lab_impair *imp, const char *item, const char *val,
 			return parse_time(item, val, &imp->delay_us, why, whylen);
 		snprintf(why, whylen, "delay wants a value: delay=T (T: %s)", TIME_VALUES);
 		return -EINVAL;
+	case LAB_IMP_REJECT:
+		return parse_reject(imp, val, why, whylen);
 	default:
 		if (val)
 			return parse_pct(item, val, &imp->ppm, why, whylen);
@@ -349,7 +382,8 @@ static int parse_key(struct lab_impair *imp, const char *item, const char *val, 
 
 static int check(const struct lab_impair *imp, char *why, size_t whylen)
 {
-	bool netfilter_only = imp->kind == LAB_IMP_DROP || imp->kind == LAB_IMP_BLACKHOLE;
+	bool netfilter_only = imp->kind == LAB_IMP_DROP || imp->kind == LAB_IMP_BLACKHOLE ||
+			      imp->kind == LAB_IMP_REJECT;
 
 	if (netfilter_only &&
 	    (imp->backend == LAB_BACKEND_NFQUEUE || imp->backend == LAB_BACKEND_NETEM)) {
@@ -401,10 +435,7 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 		first = false;
 	}
 	if (first) {
-		snprintf(why, whylen,
-			 "'%s' names no impairment (drop, blackhole, delay=T, loss=P, "
-			 "reorder=P)",
-			 spec);
+		snprintf(why, whylen, "'%s' names no impairment (" KINDS ")", spec);
 		return -EINVAL;
 	}
 	return check(imp, why, whylen);

@@ -18,13 +18,18 @@
  *   loss=P[,seed=N]          drop each match with probability P, from a seeded generator
  *   reorder=P[,hold=T][,seed=N]  hold a match with probability P for T (default 5ms): later
  *                            packets overtake it
+ *   reject=HOW[,armed=0|1]   drop every match while armed and answer it as a router or a
+ *                            firewall would: HOW is icmp-net-unreachable, icmp-host-unreachable,
+ *                            icmp-port-unreachable, icmp-admin-prohibited (ICMP type 3, code 0,
+ *                            1, 3, 13, from the wire's address) or tcp-reset (a RST that seems
+ *                            to come from the destination)
  *
  * followed by what matches (all optional):
  *   dir=c2s|s2c|both         client->server, server->client, or both (default c2s)
  *   flags=FLAGS              exactly these TCP flags among FSRPAU ("A" or "." for ACK, "SA", "FA")
  *   len=N                    exactly N bytes of TCP payload
  *   sport=P, dport=P         TCP ports
- *   backend=auto|nftables|nfqueue|netem   who does it (default: nftables for drop/blackhole,
+ *   backend=auto|nftables|nfqueue|netem   who does it (default: nftables for drop/blackhole/reject,
  *                            netem when the kernel has it and the match is a whole direction,
  *                            else nfqueue)
  *
@@ -40,6 +45,16 @@ enum lab_impair_kind {
 	LAB_IMP_DELAY,
 	LAB_IMP_LOSS,
 	LAB_IMP_REORDER,
+	LAB_IMP_REJECT,
+};
+
+/* how a reject answers: nftables' `reject with ...` */
+enum lab_reject {
+	LAB_REJECT_NET_UNREACH,
+	LAB_REJECT_HOST_UNREACH,
+	LAB_REJECT_PORT_UNREACH,
+	LAB_REJECT_ADMIN_PROHIBITED,
+	LAB_REJECT_TCP_RESET,
 };
 
 enum lab_impair_backend {
@@ -64,7 +79,8 @@ struct lab_impair {
 	struct lab_match m;
 	enum lab_impair_backend backend;
 	long nth, count; /* drop: matches nth .. nth + count - 1 */
-	bool armed; /* blackhole */
+	bool armed; /* blackhole, reject */
+	enum lab_reject reject;
 	long delay_us, jitter_us, hold_us;
 	uint32_t ppm; /* loss, reorder: probability in parts per million */
 	uint32_t seed;
@@ -78,5 +94,7 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 bool lab_match_packet(const struct lab_match *m, const struct lab_pkt *p, unsigned int dir);
 
 const char *lab_backend_name(enum lab_impair_backend b);
+/* "icmp-host-unreachable" ...: as the spec spells it */
+const char *lab_reject_name(enum lab_reject r);
 
 #endif

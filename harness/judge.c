@@ -36,6 +36,11 @@ int64_t lab_packets(const struct lab_run *run, enum lab_host side, enum lab_host
 					       (uint8_t)flags, false, run->story_end_us);
 }
 
+int64_t lab_icmp_count(const struct lab_run *run, enum lab_host side, int type, int code)
+{
+	return (int64_t)lab_trace_count_icmp(&run->trace[side], type, code, run->story_end_us);
+}
+
 int64_t lab_counter(const struct lab_run *run, enum lab_host host, const char *name)
 {
 	return lab_run_counter(run, host, name);

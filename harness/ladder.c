@@ -120,6 +120,10 @@ static void event_line(FILE *out, const struct lab_ladder_row *r)
 		fprintf(out, "X dropped %s\n", ev->detail);
 		return;
 	}
+	if (!strcmp(ev->call, "icmp")) { /* a packet, but not TCP: said by its sender */
+		fprintf(out, "%s\n", ev->detail);
+		return;
+	}
 	if (!strcmp(ev->call, "state")) {
 		fprintf(out, "state %s%s%s\n", ev->detail, ev->err[0] ? " " : "", ev->err);
 	} else if (!strcmp(ev->call, "note")) {

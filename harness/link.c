@@ -156,6 +156,21 @@ int lab_route_add_default(struct lab_rtnl *r, struct in_addr gateway)
 	return talk(r, nlh, "add default route");
 }
 
+int lab_route_del_default(struct lab_rtnl *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_DELROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_scope = RT_SCOPE_NOWHERE; /* any scope: like `ip route del default` */
+	rtm->rtm_type = RTN_UNICAST;
+	return talk(r, nlh, "delete the default route");
+}
+
 int lab_neigh_add_permanent(struct lab_rtnl *r, int ifindex, struct in_addr addr,
 			    const unsigned char mac[LAB_MAC_LEN])
 {

@@ -40,6 +40,8 @@ int lab_link_veth_add(struct lab_rtnl *r, const struct lab_veth_end *end,
 int lab_link_up(struct lab_rtnl *r, int ifindex);
 int lab_addr_add(struct lab_rtnl *r, int ifindex, struct in_addr addr, unsigned int prefix);
 int lab_route_add_default(struct lab_rtnl *r, struct in_addr gateway);
+/* lab_route_del_default() - no default route any more: what lies beyond the link is unroutable */
+int lab_route_del_default(struct lab_rtnl *r);
 
 /*
  * lab_neigh_add_permanent() - @addr is at @mac on @ifindex, for good (NUD_PERMANENT): the stack

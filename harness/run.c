@@ -211,6 +211,42 @@ static void wire_events(struct lab_run *run)
 		fclose(f);
 }
 
+/*
+ * ICMP messages become events on the ladder, said by whoever sent them (the wire answers for
+ * a router): each once, from the capture of the side it went to (the client's for the wire's)
+ */
+static void icmp_events(struct lab_run *run)
+{
+	static const enum lab_host sides[] = { LAB_CLIENT, LAB_SERVER };
+	struct in_addr mine[2] = { lab_host_addr(LAB_CLIENT), lab_host_addr(LAB_SERVER) };
+	char name[48];
+	size_t s, i;
+
+	for (s = 0; s < 2; s++) {
+		const struct lab_trace *t = &run->trace[sides[s]];
+
+		for (i = 0; i < t->n_icmp; i++) {
+			const struct lab_icmp *m = &t->icmp[i];
+			struct lab_event ev = { .t_us = m->t_us };
+			enum lab_host from = m->src.s_addr == mine[0].s_addr ? LAB_CLIENT :
+					     m->src.s_addr == mine[1].s_addr ? LAB_SERVER :
+									       LAB_WIRE;
+
+			/* a message between the endpoints is in both captures: its sender's */
+			if (from != LAB_WIRE && from != sides[s])
+				continue;
+			snprintf(ev.who, sizeof(ev.who), "%s", lab_host_name(from));
+			snprintf(ev.call, sizeof(ev.call), "icmp");
+			snprintf(ev.detail, sizeof(ev.detail), "ICMP %s to %s",
+				 lab_icmp_name(m->type, m->code, name, sizeof(name)),
+				 m->dst.s_addr == mine[0].s_addr ? "the client" :
+				 m->dst.s_addr == mine[1].s_addr ? "the server" :
+								   "?");
+			lab_run_add_event(run, &ev);
+		}
+	}
+}
+
 void lab_run_release(struct lab_run *run)
 {
 	enum lab_host h;
@@ -301,6 +337,7 @@ static void tell(struct lab_run *run)
 	if (run->dir[0])
 		read_traces(run);
 	wire_events(run);
+	icmp_events(run);
 }
 
 int lab_run_main(const struct lab_run_opts *opts)

@@ -33,7 +33,7 @@
  */
 #define LAB_MAX_CLIENTS 33 /* client, client2 ... client33 */
 #define LAB_MAX_SERIES 4
-#define LAB_MAX_VARIANTS 8
+#define LAB_MAX_VARIANTS 16
 
 /* how a run's observations fare under one variant's expectations (likeness.c) */
 struct lab_likeness {

@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +19,9 @@
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -416,6 +420,280 @@ static int op_user_timeout(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
+/* ---- an event loop's accept at its descriptor limit ------------------------------------- */
+
+/* a call whose value was taken before: stamped at its entry @t0_us and now, at its return */
+static void emit_at(FILE *ev, const char *call, int64_t t0_us, long ret, const char *detail)
+{
+	lab_event_emit_call(ev, call, t0_us, lab_now_us(), ret, ret < 0 ? errno : 0, detail);
+}
+
+/* take every free descriptor below the limit: the next one a process asks for is EMFILE */
+static long fill_descriptors(void)
+{
+	long n = 0;
+
+	while (open("/dev/null", O_RDONLY | O_CLOEXEC) >= 0)
+		n++;
+	return n;
+}
+
+/* one accept4() of the loop; reported when its outcome differs from the last (or @all) */
+static int loop_accept(struct sockop_ctx *c, int *spare, int *last, bool all)
+{
+	int64_t t0 = lab_now_us();
+	int conn = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC), outcome = conn < 0 ? errno : 0;
+
+	if (all || outcome != *last)
+		emit_at(c->events, "accept", t0, conn < 0 ? -1 : 0, NULL);
+	*last = outcome;
+	if (conn < 0 && outcome == EMFILE && *spare >= 0) {
+		/* the reserve: free one descriptor, take the connection, let it go at once */
+		close(*spare);
+		t0 = lab_now_us();
+		conn = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
+		emit_at(c->events, "accept", t0, conn < 0 ? -1 : 0, "on the reserve descriptor");
+		*last = conn < 0 ? errno : 0;
+		if (conn >= 0)
+			LAB_EVENT_CALL(c->events, "close", close(conn),
+				       "shed: the client learns at once");
+		*spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		return 0;
+	}
+	if (conn >= 0)
+		close(conn);
+	return 0;
+}
+
+/*
+ * An event-driven server's accept loop at its descriptor limit: level-triggered epoll on the
+ * listener (and on stdin, the harness's "go"); RLIMIT_NOFILE lowered to NOFILE and every free
+ * descriptor below it taken, so accept4() fails EMFILE before it touches the queue. With
+ * RESERVE 1, one descriptor is kept spare for the remedy above. Loops until "go" and at least
+ * MIN_MS; reports each change of accept()'s outcome and, at the end, the wakeups.
+ */
+static int op_acceptloop(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, got[2];
+	struct rlimit rl = { 0 };
+	int ep = epoll_create1(EPOLL_CLOEXEC), spare = -1, last = -1, n, i;
+	int64_t t0, left_ms;
+	long wakeups = 0;
+	bool go = false;
+	char detail[80], ch;
+
+	ev.data.fd = c->fd;
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev))
+		return 1;
+	ev.data.fd = STDIN_FILENO;
+	epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+	if (nargs > 2 && arg[2])
+		spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = (rlim_t)arg[0];
+	snprintf(detail, sizeof(detail), "RLIMIT_NOFILE %ld", arg[0]);
+	LAB_EVENT_CALL(c->events, "setrlimit", setrlimit(RLIMIT_NOFILE, &rl), detail);
+	lab_event_emit(c->events, "fill", fill_descriptors(), 0, "every free descriptor taken");
+	t0 = lab_mono_us();
+	for (;;) {
+		left_ms = arg[1] - (lab_mono_us() - t0) / 1000;
+		if (go && left_ms <= 0)
+			break;
+		n = epoll_wait(ep, got, 2, go ? (int)left_ms : -1);
+		for (i = 0; i < n; i++) {
+			if (got[i].data.fd != STDIN_FILENO) {
+				wakeups++;
+				loop_accept(c, &spare, &last, spare >= 0);
+				continue;
+			}
+			while (read(STDIN_FILENO, &ch, 1) == 1 && ch != '\n')
+				;
+			go = true; /* a line, or EOF: either way no more from stdin */
+			epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+		}
+	}
+	snprintf(detail, sizeof(detail), "epoll_wait() woke for the listener, in %" PRId64 " ms",
+		 (lab_mono_us() - t0) / 1000);
+	lab_event_emit(c->events, "wakeups", wakeups, 0, detail);
+	close(ep);
+	return 0;
+}
+
+/* ---- connecting: blocking or not, and what tells how it went --------------------------- */
+
+/* the Internet checksum (RFC 1071) of @len bytes */
+static uint16_t inet_csum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/*
+ * One ICMP echo request to the server (a raw socket: CAP_NET_RAW), and the wait for its reply,
+ * at most MS: the event's value is the round trip in microseconds, or -1 ETIMEDOUT
+ */
+static int op_ping(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	uint8_t req[24] = { 8, 0 }, buf[256];
+	uint16_t id = (uint16_t)getpid(), sum;
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int64_t t0 = lab_mono_us(), left;
+	size_t ihl;
+	ssize_t n;
+
+	if (fd < 0 || !c->target) {
+		lab_event_emit(c->events, "ping", -1, errno, fd < 0 ? "raw socket" : "no peer");
+		return 0;
+	}
+	memcpy(req + 4, &id, 2); /* identifier; sequence 0 */
+	sum = inet_csum(req, sizeof(req));
+	memcpy(req + 2, &sum, 2);
+	if (sendto(fd, req, sizeof(req), 0, (const struct sockaddr *)c->target,
+		   sizeof(*c->target)) < 0) {
+		lab_event_emit(c->events, "ping", -1, errno, "sendto()");
+		close(fd);
+		return 0;
+	}
+	for (;;) {
+		left = arg[0] - (lab_mono_us() - t0) / 1000;
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+			errno = ETIMEDOUT;
+			lab_event_emit(c->events, "ping", -1, errno, "no echo reply");
+			break;
+		}
+		n = recv(fd, buf, sizeof(buf), 0); /* the IP header, then the ICMP message */
+		ihl = n > 0 ? (size_t)(buf[0] & 0x0f) * 4 : 0;
+		if (n >= (ssize_t)(ihl + 8) && buf[ihl] == 0 && !memcmp(buf + ihl + 4, &id, 2) &&
+		    !memcmp(buf + 12, &c->target->sin_addr, 4)) {
+			lab_event_emit(c->events, "ping", (long)(lab_mono_us() - t0), 0,
+				       "echo reply: the value is the round trip in us");
+			break;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* bind() the client's socket to source port PORT before it connects (any local address) */
+static int op_bind(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)arg[0]) };
+	char detail[32];
+
+	int64_t t0 = lab_now_us();
+	int ret = -1;
+
+	snprintf(detail, sizeof(detail), "port %ld", arg[0]);
+	if (arg[0] > 65535)
+		errno = EINVAL;
+	else
+		ret = bind(c->fd, (struct sockaddr *)&a, sizeof(a));
+	emit_at(c->events, "bind", t0, ret, detail);
+	return 0;
+}
+
+static int op_connect(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	int flags = fcntl(c->fd, F_GETFL);
+	int64_t t0 = lab_now_us(); /* the SYN leaves inside connect(): stamped on entry */
+	int ret;
+
+	if (!c->target) {
+		errno = EDESTADDRREQ;
+		ret = -1;
+	} else {
+		ret = connect(c->fd, (const struct sockaddr *)c->target, sizeof(*c->target));
+	}
+	emit_at(c->events, "connect", t0, ret,
+		flags >= 0 && (flags & O_NONBLOCK) ? "non-blocking" : NULL);
+	return 0;
+}
+
+/* O_NONBLOCK, then connect(): -1 EINPROGRESS while the handshake runs (tcp_v4_connect()) */
+static int op_nbconnect(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	int flags = fcntl(c->fd, F_GETFL);
+
+	if (flags < 0 || fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		lab_event_emit(c->events, "fcntl(O_NONBLOCK)", -1, errno, NULL);
+		return 1;
+	}
+	return op_connect(c, arg, nargs);
+}
+
+/* epoll_wait() for EPOLLOUT (level-triggered), at most MS; the events it reports as detail */
+static int op_epollout(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct epoll_event ev = { .events = EPOLLOUT }, got = { 0 };
+	int ep = epoll_create1(EPOLL_CLOEXEC), n = -1;
+	char detail[64] = "";
+	int64_t t0 = lab_now_us();
+
+	if (ep >= 0 && !epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev))
+		n = epoll_wait(ep, &got, 1, nargs ? (int)arg[0] : -1);
+	if (n > 0)
+		snprintf(detail, sizeof(detail), "%s%s%s%s",
+			 got.events & EPOLLOUT ? "EPOLLOUT" : "",
+			 got.events & EPOLLIN ? "|EPOLLIN" : "",
+			 got.events & EPOLLERR ? "|EPOLLERR" : "",
+			 got.events & EPOLLHUP ? "|EPOLLHUP" : "");
+	else if (!n)
+		snprintf(detail, sizeof(detail), "timed out");
+	emit_at(c->events, "epoll_wait", t0, n, detail);
+	if (ep >= 0)
+		close(ep);
+	return 0;
+}
+
+/* getsockopt(SO_ERROR): the pending error, reported as the event's errno (and cleared) */
+static int op_soerror(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+		lab_event_emit(c->events, "so_error", -1, errno, "getsockopt() failed");
+		return 0;
+	}
+	lab_event_emit(c->events, "so_error", err ? -1 : 0, err, "getsockopt(SO_ERROR)");
+	return 0;
+}
+
+/* listen() again on the listener: only the backlog changes (inet_listen() on a LISTEN socket) */
+/* listen:N - listen() (again) with backlog N; bare listen: the program's own listen() */
+static int op_listen(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	char detail[32];
+
+	if (!nargs)
+		return sockops_op_listen(c, arg, nargs);
+	snprintf(detail, sizeof(detail), "backlog %ld", arg[0]);
+	LAB_EVENT_CALL(c->events, "listen", listen(c->fd, (int)arg[0]), detail);
+	return 0;
+}
+
+/* SO_LINGER {1, SECS}: close() waits SECS for unsent data; 0 aborts with a RST (tcp_close()) */
+static int op_linger(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = (int)arg[0] };
+	char detail[32];
+
+	snprintf(detail, sizeof(detail), "on, %ld s", arg[0]);
+	LAB_EVENT_CALL(c->events, "linger", setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)),
+		       detail);
+	return 0;
+}
+
 /* wait for the harness (or a person) to say go: a line or EOF on stdin */
 static int op_wait(struct sockop_ctx *c, const long *arg, int nargs)
 {
@@ -455,6 +733,29 @@ static int op_accepts(struct sockop_ctx *c, const long *arg, int nargs)
 static const struct sockop_verb verbs[] = {
 	{ "accept", 0, 0, "accept", "accept one connection; the listener is closed (server)",
 	  op_accept },
+	{ "listen", 0, 1, "listen[:N]",
+	  "listen() (tcplab-server --bind-only); with N, listen() again with backlog N: a new "
+	  "accept-queue limit (server)",
+	  op_listen },
+	{ "ping", 1, 1, "ping:MS",
+	  "one ICMP echo request to the server, its reply awaited at most MS (client)", op_ping },
+	{ "bind", 1, 1, "bind:PORT", "bind() to source port PORT (client: before a connect step)",
+	  op_bind },
+	{ "connect", 0, 0, "connect",
+	  "connect() to the server (client); if the script has one, the client does not "
+	  "connect before the steps",
+	  op_connect },
+	{ "nbconnect", 0, 0, "nbconnect", "O_NONBLOCK, then connect(): EINPROGRESS (client)",
+	  op_nbconnect },
+	{ "acceptloop", 2, 3, "acceptloop:NOFILE:MIN_MS[:1]",
+	  "LT epoll accept loop at RLIMIT_NOFILE = NOFILE, every fd taken (EMFILE); :1 keeps a "
+	  "reserve fd to accept and shed; until go and MIN_MS (server)",
+	  op_acceptloop },
+	{ "epollout", 0, 1, "epollout[:MS]",
+	  "epoll_wait() for EPOLLOUT, at most MS ms (default: no limit); the events as detail",
+	  op_epollout },
+	{ "soerror", 0, 0, "soerror", "getsockopt(SO_ERROR): the pending error, as the errno",
+	  op_soerror },
 	{ "recv", 0, 1, "recv[:BUF]",
 	  "one recv() with a BUF-byte buffer (default 65536; 0 reads nothing)", op_recv },
 	{ "queued", 1, 1, "queued:N",
@@ -488,6 +789,8 @@ static const struct sockop_verb verbs[] = {
 	  "SO_KEEPALIVE; TCP_KEEPIDLE, TCP_KEEPINTVL in seconds; TCP_KEEPCNT", op_keepalive },
 	{ "user_timeout", 1, 1, "user_timeout:MS", "TCP_USER_TIMEOUT in milliseconds",
 	  op_user_timeout },
+	{ "linger", 1, 1, "linger:SECS",
+	  "SO_LINGER on with SECS (0: the next close() sends a RST, not a FIN)", op_linger },
 	{ "wait", 0, 0, "wait", "block until a line or EOF on stdin: the harness's \"go\" (Enter)",
 	  op_wait },
 	{ "accepts", 2, 2, "accepts:N:REPLY",
@@ -504,8 +807,6 @@ static const struct sockop_verb verbs[] = {
 	{ "closes", 1, 1, "closes:N",
 	  "accept N connections, close() them all (server first), then the listener",
 	  sockops_op_closes },
-	{ "listen", 0, 0, "listen", "listen() on the program's socket (tcplab-server --bind-only)",
-	  sockops_op_listen },
 	{ "relisten", 1, 1, "relisten:OPTS",
 	  "a new listener on the same address (OPTS as bindto), then the old one closed",
 	  sockops_op_relisten },
@@ -607,7 +908,23 @@ int sockops_parse(const char *script, struct sockop *ops, size_t max, char *why,
 
 int sockops_run(const struct sockop *ops, int n, int fd, FILE *events)
 {
-	struct sockop_ctx c = { .fd = fd, .events = events };
+	return sockops_run_to(ops, n, fd, NULL, events);
+}
+
+bool sockops_connects(const struct sockop *ops, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ops[i].verb->run == op_connect || ops[i].verb->run == op_nbconnect)
+			return true;
+	return false;
+}
+
+int sockops_run_to(const struct sockop *ops, int n, int fd, const struct sockaddr_in *peer,
+		   FILE *events)
+{
+	struct sockop_ctx c = { .fd = fd, .events = events, .target = peer };
 	socklen_t len = sizeof(c.self);
 	int i, err = 0;
 

@@ -2,6 +2,7 @@
 #ifndef LAB_SOCKOPS_H
 #define LAB_SOCKOPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -48,11 +49,22 @@ int sockops_parse(const char *script, struct sockop *ops, size_t max, char *why,
 /* sockops_run() - run the steps on @fd (listening for a server); 0, or 1 if a step failed hard */
 int sockops_run(const struct sockop *ops, int n, int fd, FILE *events);
 
+struct sockaddr_in;
+/* sockops_run_to() - the same, with @peer for the steps that connect (NULL: none may) */
+int sockops_run_to(const struct sockop *ops, int n, int fd, const struct sockaddr_in *peer,
+		   FILE *events);
+
+/*
+ * sockops_connects() - does a step of the script connect the socket itself (connect,
+ * nbconnect)? A client whose script does then does not connect first: the steps before it run
+ * on the unconnected socket.
+ */
+bool sockops_connects(const struct sockop *ops, int n);
+
 /* sockops_number() - a whole number 0..2^30 from @text: 0, or -1 if it is not one */
 int sockops_number(const char *text, long *out);
 
 /* sockops_parse_addr() - "IPV4:PORT" into @sin: 0, or -1 with a reason in @why */
-struct sockaddr_in;
 int sockops_parse_addr(const char *text, struct sockaddr_in *sin, char *why, size_t whylen);
 
 /* the byte at offset @off of message @index: lets a reader tell a whole message from a piece */

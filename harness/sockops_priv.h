@@ -19,6 +19,7 @@ struct sockop_ctx {
 	int fd;
 	FILE *events;
 	struct sockaddr_in self, peer;
+	const struct sockaddr_in *target; /* where connecting steps connect (client), or NULL */
 	int kept[SOCKOPS_MAX_KEPT];
 	int n_kept;
 };

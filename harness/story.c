@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "run.h"
+#include "link.h"
 #include "sysctl.h"
 
 #define STEP_MAX 512 /* a program's step script */
@@ -198,6 +199,31 @@ long lab_sysctl_read(struct lab_run *run, enum lab_host host, const char *key, l
 	return end == buf ? absent : v;
 }
 
+void lab_no_route(struct lab_run *run, enum lab_host host)
+{
+	struct lab_rtnl rtnl = LAB_RTNL_INIT;
+	int saved = -1, err;
+
+	if (failed(run))
+		return;
+	lab_run_record(run, "ip netns exec %s ip route del default", lab_host_name(host));
+	if (run->dry)
+		return;
+	err = lab_netns_enter(&run->topo.ns[host], &saved);
+	if (!err)
+		err = lab_rtnl_open(&rtnl);
+	if (!err)
+		err = lab_route_del_default(&rtnl);
+	lab_rtnl_close(&rtnl);
+	if (saved >= 0)
+		lab_netns_leave(&saved);
+	if (err)
+		lab_run_error(run, err, "cannot delete the default route in the %s namespace",
+			      lab_host_name(host));
+	else
+		lab_run_phase(run, "no default route any more");
+}
+
 int lab_impair(struct lab_run *run, const char *fmt, ...)
 {
 	struct lab_impair imp;
@@ -301,8 +327,37 @@ int64_t lab_timer_us(const struct lab_run *run, enum lab_ktimer t)
 		return (int64_t)hz * lab_tick_us(run);
 	case LAB_TCP_DELACK_MIN: /* HZ / 25 */
 		return (int64_t)(hz / 25) * lab_tick_us(run);
+	case LAB_TCP_TIMEOUT_MIN: /* 2 jiffies, whatever HZ */
+		return 2 * lab_tick_us(run);
 	}
 	return 0;
+}
+
+/*
+ * The SYN timer, as tcp_retransmit_timer() and tcp_write_timeout() run it: it starts at
+ * TCP_TIMEOUT_INIT and stays there for the first tcp_syn_linear_timeouts expiries (6.5+), then
+ * doubles. connect() gives up at the first expiry where either the retransmissions reached
+ * tcp_syn_retries + tcp_syn_linear_timeouts, or the time since the first SYN reached what
+ * tcp_syn_retries retransmissions take with plain doubling (retransmits_timed_out(): (2^(r+1) - 1)
+ * x TCP_TIMEOUT_INIT). Returns when; *@syns gets how many SYNs were sent.
+ */
+int64_t lab_syn_give_up_us(const struct lab_run *run, long retries, long linear, int64_t *syns)
+{
+	int64_t init = lab_timer_us(run, LAB_TCP_TIMEOUT_INIT), rto = init, t = 0;
+	int64_t model = ((2L << retries) - 1) * init;
+	long sent = 0, expiries = 0;
+
+	linear = linear < 0 ? 0 : linear;
+	for (;;) {
+		t += rto;
+		if (sent >= retries + linear || t >= model)
+			break;
+		sent++;
+		if (++expiries > linear)
+			rto *= 2;
+	}
+	*syns = 1 + sent;
+	return t;
 }
 
 struct lab_window lab_window_us(const struct lab_run *run, int64_t expected_us)

@@ -150,6 +150,8 @@ void lab_sysctl_text(struct lab_run *run, enum lab_host host, const char *key, c
 	__attribute__((format(printf, 4, 5)));
 /* lab_sysctl_read() - a sysctl's value in @host's namespace, or @absent (no such key, dry run) */
 long lab_sysctl_read(struct lab_run *run, enum lab_host host, const char *key, long absent);
+/* lab_no_route() - @host loses its default route (`ip route del default`), before the programs */
+void lab_no_route(struct lab_run *run, enum lab_host host);
 /* lab_impair() - install an impairment on the wire (impair.h syntax): its index, or -1 */
 int lab_impair(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* lab_arm() - arm (@on) or release a blackhole impairment */
@@ -192,6 +194,7 @@ enum lab_ktimer {
 	LAB_TCP_RTO_MIN, /* 200 ms: the RTO floor's variance term, the loss probe's tail */
 	LAB_TCP_TIMEOUT_INIT, /* 1 s: the first SYN / SYN-ACK retransmission */
 	LAB_TCP_DELACK_MIN, /* 40 ms: the shortest delayed ACK */
+	LAB_TCP_TIMEOUT_MIN, /* 2 jiffies: the shortest TCP timer (a SYN re-sent after a bad ACK) */
 };
 /* lab_timer_us() - the constant, in microseconds, for the running kernel */
 int64_t lab_timer_us(const struct lab_run *run, enum lab_ktimer t);
@@ -205,6 +208,12 @@ struct lab_window lab_timer_window(const struct lab_run *run, int64_t us);
 int64_t lab_timer_slack_us(const struct lab_run *run, int64_t us);
 /* lab_window_us() - expected +- the tolerance (max(4 ms, 12.5 %) x TCPLAB_TOLERANCE_SCALE) */
 struct lab_window lab_window_us(const struct lab_run *run, int64_t expected_us);
+/*
+ * lab_syn_give_up_us() - when a connect() whose SYNs go unanswered fails with ETIMEDOUT, from
+ * its first SYN: tcp_syn_retries @retries, tcp_syn_linear_timeouts @linear (-1: a kernel
+ * without it, before 6.5); *@syns gets how many SYNs it sends in all
+ */
+int64_t lab_syn_give_up_us(const struct lab_run *run, long retries, long linear, int64_t *syns);
 /* lab_tick_us() - one jiffy (HZ from the kernel config, 1000 assumed and said if unknown) */
 int64_t lab_tick_us(const struct lab_run *run);
 
@@ -217,6 +226,11 @@ int64_t lab_packets(const struct lab_run *run, enum lab_host side, enum lab_host
 		    unsigned int flags);
 /* lab_port_number() - the lab port's number (LAB_PORT stands for it in counts and waits) */
 int lab_port_number(const struct lab_run *run);
+/*
+ * lab_icmp_count() - ICMP messages of @type (LAB_ICMP_*) and @code (-1: any) in @side's capture,
+ * before the story's end (a router's "unreachable", an echo request or reply)
+ */
+int64_t lab_icmp_count(const struct lab_run *run, enum lab_host side, int type, int code);
 /* the address of @host in the lab */
 struct in_addr lab_host_addr(enum lab_host host);
 /* lab_counter() - @host's counter delta over the story (nstat names: TcpExtTCPAbortOnClose) */

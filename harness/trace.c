@@ -139,6 +139,90 @@ int lab_trace_parse(int linktype, const uint8_t *d, size_t caplen, struct lab_pk
 	return 0;
 }
 
+int lab_trace_parse_icmp(int linktype, const uint8_t *d, size_t caplen, struct lab_icmp *icmp)
+{
+	long off = link_offset(linktype, d, caplen);
+	const uint8_t *ip, *msg, *inner;
+	size_t ihl, ip_total, inner_ihl;
+
+	if (off == 1)
+		return 1;
+	if (off < 0 || (size_t)off + 20 > caplen)
+		return -EINVAL;
+	ip = d + off;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	ip_total = be16(ip + 2);
+	if ((ip[0] >> 4) != 4 || ip[9] != IPPROTO_ICMP || (be16(ip + 6) & 0x1fff))
+		return 1;
+	if (ihl < 20 || ip_total < ihl + 8 || (size_t)off + ihl + 8 > caplen)
+		return -EINVAL;
+	msg = ip + ihl;
+	memset(icmp, 0, sizeof(*icmp));
+	memcpy(&icmp->src, ip + 12, 4);
+	memcpy(&icmp->dst, ip + 16, 4);
+	icmp->type = msg[0];
+	icmp->code = msg[1];
+	/* an error quotes the offending IP header and at least 8 bytes of its payload */
+	if (icmp->type != LAB_ICMP_DEST_UNREACH && icmp->type != 11 && icmp->type != 12)
+		return 0;
+	inner = msg + 8;
+	if ((size_t)(inner - d) + 20 > caplen)
+		return 0;
+	inner_ihl = (size_t)(inner[0] & 0x0f) * 4;
+	if ((inner[0] >> 4) == 4 && inner[9] == IPPROTO_TCP && inner_ihl >= 20 &&
+	    (size_t)(inner - d) + inner_ihl + 4 <= caplen) {
+		icmp->sport = be16(inner + inner_ihl);
+		icmp->dport = be16(inner + inner_ihl + 2);
+	}
+	return 0;
+}
+
+const char *lab_icmp_name(uint8_t type, uint8_t code, char *buf, size_t len)
+{
+	static const char *const unreach[] = {
+		[0] = "net unreachable",
+		[1] = "host unreachable",
+		[2] = "protocol unreachable",
+		[3] = "port unreachable",
+		[4] = "fragmentation needed",
+		[9] = "net administratively prohibited",
+		[10] = "host administratively prohibited",
+		[13] = "communication administratively prohibited",
+	};
+
+	if (type == LAB_ICMP_ECHO_REPLY)
+		snprintf(buf, len, "echo reply");
+	else if (type == LAB_ICMP_ECHO)
+		snprintf(buf, len, "echo request");
+	else if (type == LAB_ICMP_DEST_UNREACH && code < sizeof(unreach) / sizeof(unreach[0]) &&
+		 unreach[code])
+		snprintf(buf, len, "destination unreachable (%s)", unreach[code]);
+	else
+		snprintf(buf, len, "type %u code %u", type, code);
+	return buf;
+}
+
+size_t lab_trace_count_icmp(const struct lab_trace *t, int type, int code, int64_t before_us)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->n_icmp && t->icmp[i].t_us < before_us; i++)
+		n += t->icmp[i].type == type && (code < 0 || t->icmp[i].code == code);
+	return n;
+}
+
+/* an ICMP message after the @t->n_icmp already there (-ENOMEM) */
+static int add_icmp(struct lab_trace *t, const struct lab_icmp *m)
+{
+	struct lab_icmp *grown = realloc(t->icmp, (t->n_icmp + 1) * sizeof(*t->icmp));
+
+	if (!grown)
+		return -ENOMEM;
+	t->icmp = grown;
+	t->icmp[t->n_icmp++] = *m;
+	return 0;
+}
+
 /* the packets of an open capture; @name only for messages */
 static int read_all(struct lab_trace *t, pcap_t *p, const char *name, char *why, size_t whylen)
 {
@@ -156,7 +240,17 @@ static int read_all(struct lab_trace *t, pcap_t *p, const char *name, char *why,
 			continue;
 		}
 		if (r > 0) {
-			t->other++;
+			struct lab_icmp m;
+
+			if (lab_trace_parse_icmp(t->linktype, data, h->caplen, &m)) {
+				t->other++;
+				continue;
+			}
+			m.t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+			if (add_icmp(t, &m)) {
+				snprintf(why, whylen, "%s: out of memory", name);
+				return -ENOMEM;
+			}
 			continue;
 		}
 		pkt.t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
@@ -379,8 +473,38 @@ void lab_tcp_flags_str(uint8_t flags, char *buf, size_t len)
 void lab_trace_free(struct lab_trace *t)
 {
 	free(t->v);
+	free(t->icmp);
 	t->v = NULL;
+	t->icmp = NULL;
 	t->n = 0;
+	t->n_icmp = 0;
+}
+
+/* one line per (sender, receiver, type, code), in the order each first appeared */
+static void icmp_facts(const struct lab_trace *t, int64_t until_us, const char *indent, FILE *out)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	size_t i, j, n;
+
+	for (i = 0; i < t->n_icmp && t->icmp[i].t_us <= until_us; i++) {
+		const struct lab_icmp *m = &t->icmp[i];
+
+		for (j = 0; j < i; j++) /* counted with its first */
+			if (t->icmp[j].src.s_addr == m->src.s_addr &&
+			    t->icmp[j].dst.s_addr == m->dst.s_addr && t->icmp[j].type == m->type &&
+			    t->icmp[j].code == m->code)
+				break;
+		if (j < i)
+			continue;
+		for (n = 0, j = i; j < t->n_icmp && t->icmp[j].t_us <= until_us; j++)
+			n += t->icmp[j].src.s_addr == m->src.s_addr &&
+			     t->icmp[j].dst.s_addr == m->dst.s_addr && t->icmp[j].type == m->type &&
+			     t->icmp[j].code == m->code;
+		inet_ntop(AF_INET, &m->src, a, sizeof(a));
+		inet_ntop(AF_INET, &m->dst, b, sizeof(b));
+		fprintf(out, "%s%s -> %s: ICMP type %u code %u: %zu\n", indent, a, b, m->type,
+			m->code, n);
+	}
 }
 
 void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *indent, FILE *out)
@@ -412,4 +536,5 @@ void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *in
 		fprintf(out, "%s%s -> %s: SYN %zu FIN %zu RST %zu payload %" PRIu64 " bytes\n",
 			indent, a, b, syn[d], fin[d], rst[d], bytes[d]);
 	}
+	icmp_facts(t, until_us, indent, out);
 }

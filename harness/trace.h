@@ -39,17 +39,34 @@ struct lab_pkt {
 	bool lost; /* seen leaving one side, never seen at the other (set by matching) */
 };
 
+/*
+ * An ICMP message (IPv4): what a router or a host said instead of a TCP answer. For an error
+ * (destination unreachable ...), the ports of the TCP segment it quotes; 0 if it quotes none.
+ */
+struct lab_icmp {
+	int64_t t_us;
+	struct in_addr src, dst;
+	uint8_t type, code;
+	uint16_t sport, dport; /* of the quoted TCP segment (errors only) */
+};
+
+#define LAB_ICMP_ECHO_REPLY 0
+#define LAB_ICMP_DEST_UNREACH 3
+#define LAB_ICMP_ECHO 8
+
 struct lab_trace {
 	struct lab_pkt *v;
 	size_t n;
-	size_t other; /* frames that were not IPv4/TCP (ARP, IPv6, UDP ...) */
+	struct lab_icmp *icmp; /* ICMP messages, in capture order */
+	size_t n_icmp;
+	size_t other; /* frames that were neither IPv4/TCP nor ICMP (ARP, IPv6, UDP ...) */
 	size_t bad; /* frames too short or malformed to parse */
 	int linktype;
 };
 
-#define LAB_TRACE_INIT            \
-	{                         \
-		.v = NULL, .n = 0 \
+#define LAB_TRACE_INIT                                       \
+	{                                                    \
+		.v = NULL, .n = 0, .icmp = NULL, .n_icmp = 0 \
 	}
 
 /* lab_trace_read() - 0, or -errno with a one-line reason in @why (never crashes on bad files) */
@@ -59,6 +76,13 @@ int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whyl
 int lab_trace_read_fp(struct lab_trace *t, FILE *f, const char *name, char *why, size_t whylen);
 /* lab_trace_parse() - 0 a TCP packet, 1 something else, -EINVAL malformed */
 int lab_trace_parse(int linktype, const uint8_t *data, size_t caplen, struct lab_pkt *pkt);
+
+/* lab_trace_parse_icmp() - 0 an ICMP message, 1 something else, -EINVAL malformed */
+int lab_trace_parse_icmp(int linktype, const uint8_t *data, size_t caplen, struct lab_icmp *icmp);
+/* "destination unreachable (host unreachable)", "echo request" ...: as tcpdump words it */
+const char *lab_icmp_name(uint8_t type, uint8_t code, char *buf, size_t len);
+/* ICMP messages in @t of @type (and @code, -1 any) captured before @before_us */
+size_t lab_trace_count_icmp(const struct lab_trace *t, int type, int code, int64_t before_us);
 
 /* lab_trace_annotate() - relative sequence numbers and retransmission marks, in place */
 void lab_trace_annotate(struct lab_trace *t);
@@ -87,7 +111,8 @@ int64_t lab_trace_max_gap(const struct lab_trace *t, struct in_addr src, size_t 
  * lab_trace_facts() - the packet-level facts of a capture that a re-run must reproduce, one
  * line per direction (after @indent), for packets before @until_us: SYNs, FINs and RSTs
  * (retransmitted ones included: a lost FIN shows as two) and payload bytes (each byte once:
- * data retransmitted under load is not a fact of the story)
+ * data retransmitted under load is not a fact of the story); then one line per kind of ICMP
+ * message (sender, receiver, type, code: how many), if there were any
  */
 void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *indent, FILE *out);
 /* "S.", "F.", "R", "P." ... tcpdump's notation */

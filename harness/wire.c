@@ -172,13 +172,17 @@ out:
 	return err;
 }
 
-/* drops and blackholes are exact in nftables; the rest is netem's when it can, else NFQUEUE's */
+/*
+ * drops, blackholes and rejects are exact in nftables; the rest is netem's when it can, else
+ * NFQUEUE's
+ */
 static enum lab_impair_backend choose(const struct lab_wire *w, const struct lab_impair *imp)
 {
 	bool whole = imp->m.flags < 0 && imp->m.len < 0 && !imp->m.sport && !imp->m.dport;
 	bool netem_kind = imp->kind == LAB_IMP_DELAY || (imp->kind == LAB_IMP_LOSS && !imp->seed);
 
-	if (imp->kind == LAB_IMP_DROP || imp->kind == LAB_IMP_BLACKHOLE)
+	if (imp->kind == LAB_IMP_DROP || imp->kind == LAB_IMP_BLACKHOLE ||
+	    imp->kind == LAB_IMP_REJECT)
 		return LAB_BACKEND_NFTABLES;
 	if (imp->backend != LAB_BACKEND_AUTO)
 		return imp->backend;
@@ -233,7 +237,8 @@ int lab_wire_add(struct lab_wire *w, const struct lab_impair *imp, char *why, si
 
 int lab_wire_arm(struct lab_wire *w, int idx, bool on)
 {
-	if (idx < 0 || (size_t)idx >= w->n || w->imp[idx].kind != LAB_IMP_BLACKHOLE)
+	if (idx < 0 || (size_t)idx >= w->n ||
+	    (w->imp[idx].kind != LAB_IMP_BLACKHOLE && w->imp[idx].kind != LAB_IMP_REJECT))
 		return -EINVAL;
 	if (w->imp[idx].armed == on)
 		return 0;

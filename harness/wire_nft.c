@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The wire's nftables backend: exact K-th drops and blackholes, a chain per impairment entered
- * from a forward-hook chain at priority -10, named counters, and nflog reports of each drop.
+ * The wire's nftables backend: exact K-th drops, blackholes and rejects, a chain per impairment
+ * entered from a forward-hook chain at priority -10, named counters, and nflog reports of each
+ * drop (a rejected packet is dropped too, and answered).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -75,6 +76,18 @@ static void classifier(const struct lab_match *m, char *buf, size_t len)
 		snprintf(buf + o, len - o, "tcp dport %d ", m->dport);
 }
 
+/*
+ * What a reject says, as nftables writes it: ICMP from the wire's own address on the way back
+ * (nf_send_unreach()), or a RST forged from the destination (nf_send_reset())
+ */
+static const char *const reject_with[] = {
+	[LAB_REJECT_NET_UNREACH] = "meta nfproto ipv4 reject with icmp type net-unreachable",
+	[LAB_REJECT_HOST_UNREACH] = "meta nfproto ipv4 reject with icmp type host-unreachable",
+	[LAB_REJECT_PORT_UNREACH] = "meta nfproto ipv4 reject with icmp type port-unreachable",
+	[LAB_REJECT_ADMIN_PROHIBITED] = "meta nfproto ipv4 reject with icmp type admin-prohibited",
+	[LAB_REJECT_TCP_RESET] = "meta l4proto tcp reject with tcp reset",
+};
+
 static int nft_action(struct lab_wire *w, int i)
 {
 	const struct lab_impair *imp = &w->imp[i];
@@ -84,6 +97,11 @@ static int nft_action(struct lab_wire *w, int i)
 	if (imp->kind == LAB_IMP_DROP)
 		snprintf(nth, sizeof(nth), "numgen inc mod %u %ld-%ld ", NTH_MODULUS, imp->nth - 1,
 			 imp->nth + imp->count - 2);
+	if (imp->kind == LAB_IMP_REJECT)
+		return wire_nft_cmd(w,
+				    "add rule inet tcplab imp%d log group %d prefix \"imp%d\" "
+				    "counter name d%d %s",
+				    i, NFLOG_GROUP, i, i, reject_with[imp->reject]);
 	return wire_nft_cmd(
 		w,
 		"add rule inet tcplab imp%d %slog group %d prefix \"imp%d\" counter name "
@@ -94,6 +112,8 @@ static int nft_action(struct lab_wire *w, int i)
 int wire_nft_add(struct lab_wire *w, int i)
 {
 	const struct lab_impair *imp = &w->imp[i];
+	/* a router answers what reaches it: after the link's delays (NFQUEUE, priority 0) */
+	const char *chain = imp->kind == LAB_IMP_REJECT ? "router" : "wire";
 	char match[256];
 	int err, doff;
 
@@ -106,14 +126,14 @@ int wire_nft_add(struct lab_wire *w, int i)
 		err = nft_action(w, i);
 	classifier(&imp->m, match, sizeof(match));
 	if (!err && imp->m.len < 0)
-		err = wire_nft_cmd(w, "add rule inet tcplab wire %sjump imp%d", match, i);
+		err = wire_nft_cmd(w, "add rule inet tcplab %s %sjump imp%d", chain, match, i);
 	/* payload length = IP total length - IP header - TCP header: one rule per data offset */
 	for (doff = 5; !err && imp->m.len >= 0 && doff <= 15; doff++)
 		err = wire_nft_cmd(
 			w,
-			"add rule inet tcplab wire %sip hdrlength 5 tcp doff %d ip length %ld "
+			"add rule inet tcplab %s %sip hdrlength 5 tcp doff %d ip length %ld "
 			"jump imp%d",
-			match, doff, 20 + 4 * doff + imp->m.len, i);
+			chain, match, doff, 20 + 4 * doff + imp->m.len, i);
 	return err;
 }
 
@@ -164,7 +184,13 @@ int lab_wire_refresh(struct lab_wire *w)
 	return 0;
 }
 
-/* the table and its classifier chain; each impairment adds a chain of its own */
+/*
+ * The table and its classifier chains; each impairment adds a chain of its own. Drops and
+ * blackholes are classified in "wire" (priority -10: before anything is held), rejects in
+ * "router" (priority 10: after NFQUEUE's holds at 0). A reject delayed that way answers like a
+ * router a link away; one with no delay before it answers inside the sender's own transmit
+ * (veth delivers in the sending task's softirq), while its socket may still be locked.
+ */
 int wire_nft_table(struct lab_wire *w)
 {
 	nft_ctx_buffer_output(w->nft);
@@ -172,6 +198,8 @@ int wire_nft_table(struct lab_wire *w)
 	return wire_nft_cmd(w,
 			    "add table inet tcplab\n"
 			    "add chain inet tcplab wire { type filter hook forward priority -10; "
+			    "policy accept; }\n"
+			    "add chain inet tcplab router { type filter hook forward priority 10; "
 			    "policy accept; }");
 }
 

@@ -2,7 +2,8 @@
 # The committed reference captures still tell the truth: a fresh run of every scenario variant
 # shows the same packet-level facts (pcaps/*/*/facts.txt: SYN, FIN, RST, payload bytes and
 # retransmissions per direction in both captures, up to the end of the story), and every
-# committed capture is readable and holds IPv4/TCP only (no ARP: the lab's neighbours are static).
+# committed capture is readable and holds IPv4 TCP or ICMP only (no ARP: the lab's neighbours
+# are static).
 # usage: reference.sh TCPLAB PCAPS-DIR
 set -u
 tcplab=$1 pcaps=$2
@@ -18,7 +19,7 @@ check() { # check SCENARIO VARIANT: one line, ok or FAIL with the difference
 		case $head in
 		*" 0 other frames"*) ;;
 		*" other frames"*)
-			echo "FAIL: $s/$v: committed $side.pcap holds frames other than IPv4/TCP: $head"
+			echo "FAIL: $s/$v: committed $side.pcap holds frames other than IPv4 TCP or ICMP: $head"
 			return
 			;;
 		*)

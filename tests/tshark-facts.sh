@@ -1,7 +1,9 @@
 #!/bin/sh
 # The facts of a run folder (the format of `tcplab facts`), recomputed by tshark: an independent
 # reading of both captures up to the story's end (report.json's story_end_us); payload is new
-# bytes (sequence space first covered), as tcplab counts it.
+# bytes (sequence space first covered), as tcplab counts it. The TCP header an ICMP error quotes
+# is not a packet of its own: TCP lines count TCP outside ICMP, then one line per kind of ICMP
+# message (sender, receiver, type, code) in the order each first appeared.
 # usage: tshark-facts.sh RUN-DIR
 set -eu
 dir=$1
@@ -9,7 +11,7 @@ end=$(sed -n 's/.*"story_end_us": *\([0-9]*\).*/\1/p' "$dir/report.json" | head 
 [ -n "$end" ] || { echo "tshark-facts: no story_end_us in $dir/report.json" >&2; exit 2; }
 for side in client server; do
 	echo "$side-side capture:"
-	tshark -r "$dir/$side.pcap" -Y tcp -T fields -E separator=' ' -e frame.time_epoch \
+	tshark -r "$dir/$side.pcap" -Y 'tcp and not icmp' -T fields -E separator=' ' -e frame.time_epoch \
 		-e ip.src -e ip.dst -e tcp.flags.syn -e tcp.flags.fin -e tcp.flags.reset -e tcp.len \
 		-e tcp.stream -e tcp.seq 2>/dev/null |
 		awk -v end="$end" '
@@ -28,4 +30,15 @@ for side in client server; do
 			for (i = 0; i < n; i++) { k = order[i]
 				printf "  %s: SYN %d FIN %d RST %d payload %d bytes\n", k, syn[k], fin[k], rst[k], len[k] }
 		}'
+	tshark -r "$dir/$side.pcap" -Y icmp -T fields -E separator=' ' -E occurrence=f \
+		-e frame.time_epoch -e ip.src -e ip.dst -e icmp.type -e icmp.code 2>/dev/null |
+		awk -v end="$end" '
+		{
+			split($1, t, "."); us = t[1] * 1000000 + substr(t[2] "000000", 1, 6)
+			if (us > end) next
+			k = $2 " -> " $3 ": ICMP type " $4 " code " $5
+			if (!(k in n)) order[m++] = k
+			n[k]++
+		}
+		END { for (i = 0; i < m; i++) printf "  %s: %d\n", order[i], n[order[i]] }'
 done

@@ -198,6 +198,41 @@ START_TEST(trace_survives_truncation)
 }
 END_TEST
 
+/* a router's ICMP host unreachable quoting the SYN of frame(): read as ICMP, never as TCP */
+START_TEST(trace_parses_icmp_errors)
+{
+	uint8_t syn[256], f[256];
+	size_t quoted = frame(syn, 1, LAB_TH_SYN, 0, true) - 14, len = 14 + 20 + 8 + quoted, cut;
+	struct lab_icmp m;
+	struct lab_pkt p;
+	char name[64];
+
+	memset(f, 0, sizeof(f));
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[16] = (uint8_t)((len - 14) >> 8);
+	f[17] = (uint8_t)(len - 14);
+	f[23] = 1; /* ICMP */
+	memcpy(f + 26, (uint8_t[]){ 192, 0, 2, 254, 192, 0, 2, 1 }, 8);
+	f[34] = LAB_ICMP_DEST_UNREACH;
+	f[35] = 1; /* host unreachable */
+	memcpy(f + 42, syn + 14, quoted);
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, f, len, &p), 1);
+	ck_assert_int_eq(lab_trace_parse_icmp(DLT_EN10MB, f, len, &m), 0);
+	ck_assert_int_eq(m.type, LAB_ICMP_DEST_UNREACH);
+	ck_assert_int_eq(m.code, 1);
+	ck_assert_int_eq(m.sport, 40000);
+	ck_assert_int_eq(m.dport, 5000);
+	ck_assert_str_eq(lab_icmp_name(m.type, m.code, name, sizeof(name)),
+			 "destination unreachable (host unreachable)");
+	for (cut = 0; cut < 14 + 28; cut++)
+		ck_assert_int_eq(lab_trace_parse_icmp(DLT_EN10MB, f, cut, &m), -EINVAL);
+	ck_assert_int_eq(lab_trace_parse_icmp(DLT_EN10MB, f, 14 + 28, &m), 0); /* no quote */
+	ck_assert_int_eq(m.sport, 0);
+	ck_assert_int_eq(lab_trace_parse_icmp(DLT_EN10MB, syn, quoted + 14, &m), 1); /* TCP */
+}
+END_TEST
+
 static void write_pcap(const char *path, const uint32_t *seqs, const uint8_t *flags,
 		       const uint16_t *lens, size_t n)
 {
@@ -560,6 +595,23 @@ START_TEST(impair_specs_parse)
 	ck_assert_int_eq(lab_impair_parse("reorder=10%,hold=2ms,flags=S.", &imp, why, 256), 0);
 	ck_assert_int_eq(imp.hold_us, 2000);
 	ck_assert_int_eq(imp.m.flags, LAB_TH_SYN | LAB_TH_ACK);
+	ck_assert_int_eq(lab_impair_parse("reject=icmp-host-unreachable,flags=S", &imp, why, 256),
+			 0);
+	ck_assert_int_eq(imp.kind, LAB_IMP_REJECT);
+	ck_assert_int_eq(imp.reject, LAB_REJECT_HOST_UNREACH);
+	ck_assert(imp.armed);
+	ck_assert_int_eq(imp.m.flags, LAB_TH_SYN);
+	ck_assert_int_eq(lab_impair_parse("reject=tcp-reset,dport=7357,armed=0", &imp, why, 256),
+			 0);
+	ck_assert_int_eq(imp.reject, LAB_REJECT_TCP_RESET);
+	ck_assert(!imp.armed);
+	ck_assert_int_eq(lab_impair_parse("reject=icmp-net-unreachable", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.reject, LAB_REJECT_NET_UNREACH);
+	ck_assert_int_eq(lab_impair_parse("reject=icmp-port-unreachable", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.reject, LAB_REJECT_PORT_UNREACH);
+	ck_assert_int_eq(lab_impair_parse("reject=icmp-admin-prohibited", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.reject, LAB_REJECT_ADMIN_PROHIBITED);
+	ck_assert_str_eq(lab_reject_name(LAB_REJECT_ADMIN_PROHIBITED), "icmp-admin-prohibited");
 }
 END_TEST
 
@@ -567,7 +619,19 @@ START_TEST(impair_specs_rejected_with_a_reason)
 {
 	static const char *const bad[][2] = {
 		{ "", "1 to" },
-		{ "slow", "not an impairment (drop, blackhole, delay=T, loss=P, reorder=P)" },
+		{ "slow",
+		  "not an impairment (drop, blackhole, delay=T, loss=P, reorder=P, reject=HOW)" },
+		{ "rejet=tcp-reset", "did you mean reject?" },
+		{ "reject", "reject wants a value: reject=HOW (HOW: icmp-net-unreachable|" },
+		{ "reject=icmp-host-unreach",
+		  "did you mean reject=icmp-host-unreachable? (reject: " },
+		{ "reject=tcp-rst", "did you mean reject=tcp-reset?" },
+		{ "reject=drop", "reject=drop is not valid (reject: icmp-net-unreachable|" },
+		{ "reject=tcp-reset,nth=2", "not a key of 'reject' (reject takes armed, dir," },
+		{ "reject=tcp-reset,armed=2", "armed=2 is not valid (armed: 0|1)" },
+		{ "reject=tcp-reset,backend=nfqueue", "reject is done by nftables" },
+		{ "reject=tcp-reset,reject=tcp-reset", "'reject' given twice" },
+		{ "reject=tcp-reset,drop", "one impairment per spec" },
 		{ "dorp", "did you mean drop?" },
 		{ "delay", "delay=T (T: a time" },
 		{ "loss", "loss=P (P: a percentage" },
@@ -698,6 +762,7 @@ int main(void)
 	tc = tcase_create("trace");
 	tcase_add_test(tc, trace_parses_tcp);
 	tcase_add_test(tc, trace_survives_truncation);
+	tcase_add_test(tc, trace_parses_icmp_errors);
 	tcase_add_test(tc, trace_reads_file_and_marks_retransmissions);
 	tcase_add_test(tc, trace_rejects_garbage_with_a_reason);
 	tcase_add_test(tc, trace_keeps_packets_before_a_cut);

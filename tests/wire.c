@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -259,6 +260,59 @@ START_TEST(blackhole_arms_and_releases)
 }
 END_TEST
 
+/*
+ * a connect() through the wire with @specs on it (the last one a reject), a listener behind:
+ * its errno (0 if connected)
+ */
+static int connect_through(const char *const *specs, int64_t *took_us)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct lab l = { .topo = LAB_TOPO_INIT };
+	struct lab_impair imp;
+	int listener, fd, err, last = -1;
+	char why[256];
+	int64_t t0;
+
+	ck_assert_int_eq(lab_topo_new(&l.topo, 0), 0);
+	ck_assert_int_eq(lab_wire_new(&l.wire, &l.topo.ns[LAB_WIRE], false), 0);
+	for (; *specs; specs++) {
+		ck_assert_msg(!lab_impair_parse(*specs, &imp, why, sizeof(why)), "%s", why);
+		last = lab_wire_add(l.wire, &imp, why, sizeof(why));
+		ck_assert_msg(last >= 0, "%s", why);
+	}
+	listener = lab_netns_socket(&l.topo.ns[LAB_SERVER], SOCK_STREAM);
+	ck_assert_int_ge(listener, 0);
+	ck_assert_int_eq(bind(listener, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(listener, 4), 0);
+	inet_pton(AF_INET, LAB_SERVER_ADDR, &a.sin_addr);
+	fd = lab_netns_socket(&l.topo.ns[LAB_CLIENT], SOCK_STREAM);
+	t0 = lab_mono_us();
+	err = connect(fd, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
+	*took_us = lab_mono_us() - t0;
+	lab_wire_stop(l.wire);
+	ck_assert_int_eq(lab_wire_stat(l.wire, (size_t)last)->dropped, 1); /* the SYN, answered */
+	close(fd);
+	close(listener);
+	lab_wire_free(l.wire);
+	lab_topo_free(&l.topo);
+	return err;
+}
+
+/* a reject answers for the router (ICMP) or for the destination (RST), at once */
+START_TEST(reject_answers_like_a_router)
+{
+	/* the SYN a link away first: the answer must not arrive inside connect()'s own send */
+	const char *icmp[] = { "delay=1ms,flags=S", "reject=icmp-admin-prohibited,flags=S", NULL };
+	const char *rst[] = { "reject=tcp-reset,flags=S", NULL };
+	int64_t took;
+
+	ck_assert_int_eq(connect_through(icmp, &took), EHOSTUNREACH);
+	ck_assert_int_lt(took, 500000); /* not at the SYN's retransmission, 1 s later */
+	ck_assert_int_eq(connect_through(rst, &took), ECONNREFUSED);
+	ck_assert_int_lt(took, 500000);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("wire");
@@ -278,6 +332,7 @@ int main(void)
 	tcase_add_test(tc, delay_holds_each_way);
 	tcase_add_test(tc, reorder_lets_later_packets_overtake);
 	tcase_add_test(tc, blackhole_arms_and_releases);
+	tcase_add_test(tc, reject_answers_like_a_router);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
