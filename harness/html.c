@@ -367,7 +367,7 @@ int lab_report_html(const struct lab_run *run, const char *verdict, const char *
 {
 	FILE *f = fopen(path, "w");
 	const char *cls = run->error[0]						 ? "error" :
-			  lab_expects_all_ok(&run->ex, run->opts->outcomes_only) ? "ok" :
+			  lab_expects_all_ok(&run->ex, lab_run_outcomes_only(run)) ? "ok" :
 										   "fail";
 	size_t i;
 

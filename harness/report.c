@@ -330,6 +330,8 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "params", params_json(run));
 	json_object_object_add(o, "kernel", kernel_json(run));
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
+	json_object_object_add(o, "emulated",
+			       run->emulated[0] ? json_object_new_string(run->emulated) : NULL);
 	json_object_object_add(o, "error",
 			       run->error[0] ? json_object_new_string(run->error) : NULL);
 	json_object_object_add(o, "behaves_like", likeness_json(run));
@@ -375,6 +377,7 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 
 void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict, bool ladder)
 {
+	char why[96] = "";
 	size_t i, ok = 0;
 	int width = 8;
 
@@ -411,8 +414,13 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 		fprintf(stderr,
 			"tcplab: ERROR (not a TCP failure: the lab or a program in it broke): %s\n",
 			run->error);
+	if (run->opts->outcomes_only)
+		snprintf(why, sizeof(why), "; --outcomes-only: timed ones do not decide");
+	else if (run->emulated[0])
+		snprintf(why, sizeof(why), "; timed ones shown, not judged under emulation (%s)",
+			 run->emulated);
 	fprintf(out, "\nverdict: %s (%zu of %zu expectations hold%s)\n", verdict, ok, run->ex.n,
-		run->opts->outcomes_only ? "; --outcomes-only: timed ones do not decide" : "");
+		why);
 	lab_run_print_likeness(out, run);
 	if (run->dir[0])
 		fprintf(out, "results: %s/\n", run->dir);

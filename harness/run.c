@@ -238,7 +238,7 @@ static int verdict_of(struct lab_run *run, const char **verdict)
 		*verdict = "error";
 		return LAB_EXIT_ERROR;
 	}
-	if (lab_expects_all_ok(&run->ex, run->opts->outcomes_only)) {
+	if (lab_expects_all_ok(&run->ex, lab_run_outcomes_only(run))) {
 		*verdict = "as documented";
 		return LAB_EXIT_AS_DOCUMENTED;
 	}

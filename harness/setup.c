@@ -155,6 +155,27 @@ static int check_backends(struct lab_run *run, char *why, size_t len)
 	return 0;
 }
 
+/* TCPLAB_EMULATED=WHAT: a short word naming the emulator, recorded in every report */
+static int read_emulated(struct lab_run *run, char *why, size_t len)
+{
+	const char *e = getenv(LAB_EMULATED_ENV);
+
+	if (!e || !*e)
+		return 0;
+	if (strlen(e) >= sizeof(run->emulated) || e[strspn(e, "abcdefghijklmnopqrstuvwxyz0-9-")]) {
+		snprintf(why, len, "%s=%s: name the emulator in one short word (tcg), or unset it",
+			 LAB_EMULATED_ENV, e);
+		return LAB_EXIT_USAGE;
+	}
+	snprintf(run->emulated, sizeof(run->emulated), "%s", e);
+	return 0;
+}
+
+bool lab_run_outcomes_only(const struct lab_run *run)
+{
+	return run->opts->outcomes_only || run->emulated[0];
+}
+
 int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *why, size_t len)
 {
 	char known[256];
@@ -219,7 +240,9 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 		snprintf(why, len, "%s must be a number from 1 to 100", LAB_TOLERANCE_ENV);
 		return LAB_EXIT_USAGE;
 	}
-	ret = fill_params(run, why, len);
+	ret = read_emulated(run, why, len);
+	if (!ret)
+		ret = fill_params(run, why, len);
 	if (!ret && run->sc->check)
 		lab_kernel_probe(&run->kernel); /* HZ, for the timers a precondition may model */
 	return ret ? ret : check_params(run, why, len);

@@ -28,7 +28,7 @@ backports_apt() {
 		[ -n "$mirror" ] || die "no bookworm suite in the machine's apt sources to borrow the mirror of"
 		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm-backports main" >"$a/sources.list"
 	fi
-	apt-get -q -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts="$a/parts" \
+	apt-get -q -o APT::Sandbox::User=root -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts="$a/parts" \
 		-o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" "$@"
 }
 
@@ -45,7 +45,7 @@ backports_package() {
 		backports_apt update >&2 || die "apt-get update of bookworm-backports failed"
 	fi
 	backports_cache pkgnames linux-image- |
-		grep -E "^linux-image-${series//./\\.}\.[0-9.]+(\+bpo|\+deb12)?[^ ]*-amd64$" |
+		grep -E "^linux-image-${series//./\\.}\.[0-9]+(\+bpo|\+deb12)?-amd64(-unsigned)?$" |
 		sort -V | tail -1
 }
 
@@ -54,7 +54,7 @@ fetch_deb() {
 	local pkg=$1 d="$CACHE/debs"
 	mkdir -p "$d"
 	ls "$d/${pkg}"_*.deb >/dev/null 2>&1 && { ls "$d/${pkg}"_*.deb | tail -1; return; }
-	(cd "$d" && apt-get -q download "$pkg" >&2) ||
+	(cd "$d" && apt-get -q download "$pkg" >&2 2>/dev/null) ||
 		(cd "$d" && backports_apt download "$pkg" >&2) ||
 		die "cannot download $pkg (apt-get download, also from bookworm-backports)"
 	ls "$d/${pkg}"_*.deb | tail -1

@@ -109,7 +109,8 @@ boot_guest() {
 	} >"$kout/job.sh"
 	[ "$acc" = kvm ] && cpu=host
 	t0=$(date +%s)
-	timeout -k 5 "$lim" qemu-system-x86_64 -accel "$acc" -cpu "$cpu" -smp 2 -m 2048 \
+	# through sh, so that a qemu that aborts is reported in qemu.log, not on our terminal
+	sh -c '"$@"' sh timeout -k 5 "$lim" qemu-system-x86_64 -accel "$acc" -cpu "$cpu" -smp 2 -m 2048 \
 		-display none -monitor none -serial "file:$kout/console.log" -no-reboot -nic none \
 		-kernel "$KIMAGE" -initrd "$KINITRD" \
 		-append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" \
