@@ -14,12 +14,16 @@
 #define TIME_VALUES "a time from 0 to 10s with a unit: 50ms, 500us, 1.5ms, 2s"
 #define PCT_VALUES "a percentage from 0% to 100%: 2%, 0.5%"
 
-static const char *const kinds[] = { "drop", "blackhole", "delay", "loss", "reorder" };
+static const char *const kinds[] = { "drop",	"blackhole", "delay",	"loss",
+				     "reorder", "duplicate", "corrupt", "rate" };
 static const char *const backends[] = { "auto", "nftables", "nfqueue", "netem" };
 static const char *const dirs[] = { "c2s", "s2c", "both" };
 
 #define KIND(k) (1u << (k))
-#define ANY_KIND 0x1fu
+#define ANY_KIND ((1u << LAB_IMP_NKINDS) - 1)
+#define HOLDS (ANY_KIND & ~(KIND(LAB_IMP_DROP) | KIND(LAB_IMP_BLACKHOLE)))
+#define RATE_VALUES "a rate with its unit: 10mbit, 512kbit, 1gbit, 125kbps (8kbit to 100gbit)"
+#define KINDS_TEXT "drop, blackhole, delay=T, loss=P, reorder=P, duplicate=P, corrupt=P, rate=RATE"
 
 /* every key after the kind: which kinds take it, and what it takes (for the messages) */
 enum key_id {
@@ -35,6 +39,7 @@ enum key_id {
 	K_JITTER,
 	K_HOLD,
 	K_SEED,
+	K_LIMIT,
 	K_N
 };
 
@@ -54,12 +59,19 @@ static const struct key {
 	[K_ARMED] = { "armed", KIND(LAB_IMP_BLACKHOLE), "0|1" },
 	[K_JITTER] = { "jitter", KIND(LAB_IMP_DELAY), TIME_VALUES },
 	[K_HOLD] = { "hold", KIND(LAB_IMP_REORDER), TIME_VALUES },
-	[K_SEED] = { "seed", KIND(LAB_IMP_LOSS) | KIND(LAB_IMP_REORDER), "0..4294967295" },
+	[K_SEED] = { "seed", KIND(LAB_IMP_LOSS) | KIND(LAB_IMP_REORDER) | KIND(LAB_IMP_CORRUPT),
+		     "0..4294967295" },
+	[K_LIMIT] = { "limit", HOLDS, "packets queued at most, 1..1000000" },
 };
 
 const char *lab_backend_name(enum lab_impair_backend b)
 {
 	return backends[b];
+}
+
+const char *lab_impair_kind_name(enum lab_impair_kind k)
+{
+	return kinds[k];
 }
 
 /* what a mistyped value should have been: the number with the unit it lacks */
@@ -120,6 +132,40 @@ static int parse_pct(const char *key, const char *text, uint32_t *ppm, char *why
 	return 0;
 bad:
 	snprintf(why, whylen, "%s=%s is not %s", key, text, PCT_VALUES);
+	return -EINVAL;
+}
+
+/* "10mbit", "125kbps" into bits per second; tc's units: bit or bps (bytes) with k, m, g */
+static int parse_rate(const char *key, const char *text, uint64_t *bps, char *why, size_t whylen)
+{
+	static const struct {
+		const char *unit;
+		double bits;
+	} units[] = { { "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 },
+		      { "bps", 8 }, { "kbps", 8e3 }, { "mbps", 8e6 }, { "gbps", 8e9 } };
+	char *end;
+	double v;
+	size_t i;
+
+	v = strtod(text, &end);
+	if (!*text || *text == '-' || *text == '+' || end == text)
+		goto bad;
+	if (!*end) {
+		no_unit(why, whylen, key, text, "mbit", RATE_VALUES);
+		return -EINVAL;
+	}
+	for (i = 0; i < LAB_ARRAY_SIZE(units); i++)
+		if (!strcmp(end, units[i].unit))
+			break;
+	if (i == LAB_ARRAY_SIZE(units))
+		goto bad;
+	v *= units[i].bits;
+	if (!(v >= 8e3) || v > 100e9)
+		goto bad;
+	*bps = (uint64_t)(v + 0.5);
+	return 0;
+bad:
+	snprintf(why, whylen, "%s=%s is not %s", key, text, RATE_VALUES);
 	return -EINVAL;
 }
 
@@ -201,12 +247,9 @@ static int parse_kind(struct lab_impair *imp, const char *item, const char *val,
 	int k = pick(item, kinds, LAB_ARRAY_SIZE(kinds));
 
 	if (k < 0) {
-		snprintf(
-			why, whylen,
-			"'%s' is not an impairment%s (drop, blackhole, delay=T, loss=P, reorder=P)",
-			item,
-			did_you_mean(hint, sizeof(hint), "",
-				     lab_suggest_among(item, kinds, LAB_ARRAY_SIZE(kinds))));
+		snprintf(why, whylen, "'%s' is not an impairment%s (" KINDS_TEXT ")", item,
+			 did_you_mean(hint, sizeof(hint), "",
+				      lab_suggest_among(item, kinds, LAB_ARRAY_SIZE(kinds))));
 		return -EINVAL;
 	}
 	imp->kind = (enum lab_impair_kind)k;
@@ -222,6 +265,11 @@ static int parse_kind(struct lab_impair *imp, const char *item, const char *val,
 		if (val)
 			return parse_time(item, val, &imp->delay_us, why, whylen);
 		snprintf(why, whylen, "delay wants a value: delay=T (T: %s)", TIME_VALUES);
+		return -EINVAL;
+	case LAB_IMP_RATE:
+		if (val)
+			return parse_rate(item, val, &imp->rate_bps, why, whylen);
+		snprintf(why, whylen, "rate wants a value: rate=RATE (RATE: %s)", RATE_VALUES);
 		return -EINVAL;
 	default:
 		if (val)
@@ -331,6 +379,10 @@ static int parse_key(struct lab_impair *imp, const char *item, const char *val, 
 	case K_SEED:
 		ok = !parse_long(val, 0, 0xffffffffL, &v);
 		imp->seed = (uint32_t)v;
+		imp->seeded = ok;
+		break;
+	case K_LIMIT:
+		ok = !parse_long(val, 1, 1000000, &imp->limit);
 		break;
 	case K_JITTER:
 		return parse_time(item, val, &imp->jitter_us, why, whylen);
@@ -347,9 +399,18 @@ static int parse_key(struct lab_impair *imp, const char *item, const char *val, 
 	return -EINVAL;
 }
 
+/* what only netem does: the kernel decides later whether it is there (setup.c, wire.c) */
+bool lab_impair_needs_netem(const struct lab_impair *imp)
+{
+	return imp->backend == LAB_BACKEND_NETEM || imp->kind == LAB_IMP_DUPLICATE ||
+	       imp->kind == LAB_IMP_CORRUPT || imp->limit;
+}
+
 static int check(const struct lab_impair *imp, char *why, size_t whylen)
 {
 	bool netfilter_only = imp->kind == LAB_IMP_DROP || imp->kind == LAB_IMP_BLACKHOLE;
+	bool whole = imp->m.flags < 0 && imp->m.len < 0 && !imp->m.sport && !imp->m.dport;
+	const char *what = imp->limit ? "limit=N (netem's queue limit)" : kinds[imp->kind];
 
 	if (netfilter_only &&
 	    (imp->backend == LAB_BACKEND_NFQUEUE || imp->backend == LAB_BACKEND_NETEM)) {
@@ -361,11 +422,21 @@ static int check(const struct lab_impair *imp, char *why, size_t whylen)
 		snprintf(why, whylen, "%s needs backend nfqueue, netem or auto", kinds[imp->kind]);
 		return -EINVAL;
 	}
-	if (imp->backend == LAB_BACKEND_NETEM &&
-	    (imp->m.flags >= 0 || imp->m.len >= 0 || imp->m.sport || imp->m.dport)) {
+	if (imp->backend == LAB_BACKEND_NETEM && !whole) {
 		snprintf(
 			why, whylen,
 			"netem works on a whole direction: no flags, len or ports (or backend=nfqueue)");
+		return -EINVAL;
+	}
+	if (lab_impair_needs_netem(imp) && imp->backend == LAB_BACKEND_NFQUEUE) {
+		snprintf(why, whylen, "%s is done by netem only (backend=netem or auto)", what);
+		return -EINVAL;
+	}
+	if (lab_impair_needs_netem(imp) && !whole) {
+		snprintf(why, whylen,
+			 "%s is done by netem, which works on a whole direction: no flags, len or "
+			 "ports",
+			 what);
 		return -EINVAL;
 	}
 	return 0;
@@ -401,10 +472,7 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 		first = false;
 	}
 	if (first) {
-		snprintf(why, whylen,
-			 "'%s' names no impairment (drop, blackhole, delay=T, loss=P, "
-			 "reorder=P)",
-			 spec);
+		snprintf(why, whylen, "'%s' names no impairment (" KINDS_TEXT ")", spec);
 		return -EINVAL;
 	}
 	return check(imp, why, whylen);

@@ -18,17 +18,24 @@
  *   loss=P[,seed=N]          drop each match with probability P, from a seeded generator
  *   reorder=P[,hold=T][,seed=N]  hold a match with probability P for T (default 5ms): later
  *                            packets overtake it
+ *   duplicate=P              send a match twice with probability P (netem)
+ *   corrupt=P[,seed=N]       flip one random bit of a match with probability P (netem)
+ *   rate=RATE                a link of that bandwidth: each match leaves after the ones before
+ *                            it, len * 8 / RATE later ("10mbit", "512kbit", "1gbit", "125kbps")
+ * and, for all but drop and blackhole, limit=N: at most N packets queued (netem's limit; the
+ * rest are dropped).
  *
  * followed by what matches (all optional):
  *   dir=c2s|s2c|both         client->server, server->client, or both (default c2s)
  *   flags=FLAGS              exactly these TCP flags among FSRPAU ("A" or "." for ACK, "SA", "FA")
  *   len=N                    exactly N bytes of TCP payload
  *   sport=P, dport=P         TCP ports
- *   backend=auto|nftables|nfqueue|netem   who does it (default: nftables for drop/blackhole,
- *                            netem when the kernel has it and the match is a whole direction,
- *                            else nfqueue)
+ *   backend=auto|nftables|nfqueue|netem   who does it (default: nftables for drop/blackhole;
+ *                            netem when the kernel has it, the match is a whole direction and
+ *                            netem does exactly that (wire.c: lab_wire_choose()); else nfqueue)
  *
  * Times carry their unit: "50ms", "500us", "1.5ms", "2s" (a bare "50" is refused: ms or s?).
+ * Rates too: bit, kbit, mbit, gbit per second, or bps, kbps, mbps (bytes), as tc writes them.
  * Probabilities carry "%": "2%", "0.5%" (a bare "0.5" is refused: half a percent or half?).
  * Each key once. Every refusal says what is valid, and the likely intended spelling.
  * Order is kept among the packets an impairment holds, not with the ones it does not select: a
@@ -40,6 +47,10 @@ enum lab_impair_kind {
 	LAB_IMP_DELAY,
 	LAB_IMP_LOSS,
 	LAB_IMP_REORDER,
+	LAB_IMP_DUPLICATE,
+	LAB_IMP_CORRUPT,
+	LAB_IMP_RATE,
+	LAB_IMP_NKINDS
 };
 
 enum lab_impair_backend {
@@ -66,8 +77,11 @@ struct lab_impair {
 	long nth, count; /* drop: matches nth .. nth + count - 1 */
 	bool armed; /* blackhole */
 	long delay_us, jitter_us, hold_us;
-	uint32_t ppm; /* loss, reorder: probability in parts per million */
+	uint32_t ppm; /* loss, reorder, duplicate, corrupt: probability in parts per million */
 	uint32_t seed;
+	bool seeded; /* seed= given (seed=0 is a seed too) */
+	uint64_t rate_bps; /* rate: bits per second */
+	long limit; /* packets queued at most, 0 for the backend's default */
 	char spec[128]; /* as given */
 };
 
@@ -78,5 +92,9 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 bool lab_match_packet(const struct lab_match *m, const struct lab_pkt *p, unsigned int dir);
 
 const char *lab_backend_name(enum lab_impair_backend b);
+const char *lab_impair_kind_name(enum lab_impair_kind k);
+
+/* lab_impair_needs_netem() - only netem does it: duplicate, corrupt, limit=, backend=netem */
+bool lab_impair_needs_netem(const struct lab_impair *imp);
 
 #endif

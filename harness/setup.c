@@ -138,19 +138,36 @@ static int check_cmds(const struct lab_run_opts *opts, char *why, size_t len)
 /* what can be known before the lab: an impairment's backend exists in this kernel */
 static int check_backends(struct lab_run *run, char *why, size_t len)
 {
+	const struct lab_impair *imp;
 	size_t i;
 
 	for (i = 0; i < run->n_extra; i++) {
-		if (run->extra[i].backend != LAB_BACKEND_NETEM)
+		imp = &run->extra[i];
+		if (!lab_impair_needs_netem(imp))
 			continue;
 		lab_kernel_probe(&run->kernel);
-		if (run->kernel.netem != 0)
-			return 0; /* there, or the kernel does not say: the lab will tell */
-		snprintf(why, len,
-			 "--impair %s: this kernel (%s) has no sch_netem (CONFIG_NET_SCH_NETEM is "
-			 "not set); backend=nfqueue or auto does the same here",
-			 run->extra[i].spec, run->kernel.release);
-		return LAB_EXIT_SKIP;
+		if (run->kernel.netem == 0) {
+			snprintf(
+				why, len,
+				"--impair %s: this kernel (%s) has no sch_netem (CONFIG_NET_SCH_NETEM "
+				"is not set)%s",
+				imp->spec, run->kernel.release,
+				imp->backend == LAB_BACKEND_NETEM && !imp->limit &&
+						imp->kind != LAB_IMP_DUPLICATE &&
+						imp->kind != LAB_IMP_CORRUPT ?
+					"; backend=nfqueue or auto does the same here" :
+					": only netem does that");
+			return LAB_EXIT_SKIP;
+		}
+		/* netem seeds its generator (TCA_NETEM_PRNG_SEED) since Linux 6.3 */
+		if (imp->kind == LAB_IMP_CORRUPT && imp->seeded && run->kernel.version &&
+		    run->kernel.version < LAB_KERNEL_VERSION(6, 3, 0)) {
+			snprintf(why, len,
+				 "--impair %s: netem takes a seed since Linux 6.3, this is %s "
+				 "(corrupt without seed= runs here)",
+				 imp->spec, run->kernel.release);
+			return LAB_EXIT_SKIP;
+		}
 	}
 	return 0;
 }
