@@ -14,13 +14,15 @@ usage() {
 	cat <<EOF
 usage: tests/kernels/run.sh [--kernel K]... [--scenarios 'NAME[/VARIANT] ...' | --suite]
                             [--impair SPEC]... [--build DIR] [--cache DIR] [--out DIR]
-                            [--accel auto|kvm|tcg] [--timeout S] [--judge-timing] [--no-host]
+                            [--tests 'netem ...'] [--accel auto|kvm|tcg] [--timeout S]
+                            [--judge-timing] [--no-host]
   --kernel K     host | 6.1 | 6.12 | an installed release | linux-image-NAME | FILE.deb
                  (default: host 6.1 6.12)
   --scenarios    scenario names (every case of each) or NAME/VARIANT (that variant alone);
                  default: every scenario's default variant
   --suite        every case of tests/scenario-cases.txt
   --impair SPEC  passed to every run (repeatable)
+  --tests NAMES  test scripts of tests/ run after the cases (tests/NAME.sh BUILD/tcplab)
   --build DIR    the built tree whose tcplab runs (default: $SRC/build)
   --cache DIR    kernels and initramfs (default: /var/cache/tcplab-kernels)
   --out DIR      where each kernel's results go (default: BUILD/kernel-matrix/DATE)
@@ -32,12 +34,13 @@ EOF
 }
 
 kernels=() impair=() scen="" suite=0 build="$SRC/build" CACHE=/var/cache/tcplab-kernels
-out="" accel=auto limit="" judge_timing=0 host=1
+out="" accel=auto limit="" judge_timing=0 host=1 tests=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernels+=("$2"); shift ;;
 	--scenarios) scen=$2; shift ;;
 	--suite) suite=1 ;;
+	--tests) tests=$2; shift ;;
 	--impair) impair+=("$2"); shift ;;
 	--build) build=$2; shift ;;
 	--cache) CACHE=$2; shift ;;
@@ -83,6 +86,10 @@ else
 fi
 printf '%s\n' "${impair[@]+"${impair[@]}"}" >"$out/impair"
 budget=$(awk '{ s += $5 * 2 + 30 } END { print s }' "$out/cases")
+for t in $tests; do
+	[ -f "$SRC/tests/$t.sh" ] || die "no test script tests/$t.sh"
+	budget=$((budget + 300))
+done
 limit=${limit:-$((budget + 180))}
 echo "tests/kernels: $(wc -l <"$out/cases") cases; kernels: ${kernels[*]}; results: $out"
 
@@ -99,6 +106,7 @@ boot_guest() {
 	cp "$out/cases" "$kout/cases"
 	{
 		echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+		printf 'export KERNEL_TESTS=%q\n' "$tests"
 		[ "$acc" = tcg ] && [ $judge_timing = 0 ] && echo 'export TCPLAB_EMULATED=tcg'
 		# an unpacked kernel's config where tcplab looks for it (HZ, sch_netem)
 		[ -n "$KTREE" ] && echo "cp '$KROOT/boot/config-$KVER' /boot/ 2>/dev/null"
@@ -155,7 +163,7 @@ for k in "${kernels[@]}"; do
 		mkdir -p "$out/host"
 		cp "$out/cases" "$out/host/cases"
 		mapfile -t specs <"$out/impair"
-		(cd "$SRC" && bash "$HERE/guest.sh" "$build" "$out/host/cases" "$out/host" \
+		(cd "$SRC" && KERNEL_TESTS=$tests bash "$HERE/guest.sh" "$build" "$out/host/cases" "$out/host" \
 			${specs[@]+"${specs[@]}"}) | sed 's/^tcplab-guest: /  /' || true
 		echo "accel none" >"$out/host/boot-info"
 		labels+=(host)

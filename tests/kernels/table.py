@@ -34,7 +34,7 @@ def load(out, label):
     k["console"] = read_lines(os.path.join(out, label, "console.log"))
     for l in read_lines(os.path.join(out, label, "status")):
         sc, var, as_, want, rc, ms = l.split()
-        name = f"{sc}/{var}" if var == as_ else f"{sc}/{var}~{as_}"
+        name = sc if var == "-" else f"{sc}/{var}" if var == as_ else f"{sc}/{var}~{as_}"
         rep = None
         try:
             with open(os.path.join(out, label, "json", f"{sc}.{var}.{as_}.json")) as f:
@@ -86,6 +86,8 @@ def main():
         l.split() for l in read_lines(os.path.join(out, "cases")) if l and not l.startswith("#")
     ]
     names = [f"{c[0]}/{c[1]}" if c[1] == c[2] else f"{c[0]}/{c[1]}~{c[2]}" for c in cases]
+    for k in ks:  # the test scripts (--tests) after the cases
+        names += [n for n in k["runs"] if n.startswith("test:") and n not in names]
     heads = []
     for k in ks:
         rel = k["guest"].get("release", k["label"])
