@@ -366,9 +366,9 @@ static void story(FILE *f, const struct lab_run *run)
 int lab_report_html(const struct lab_run *run, const char *verdict, const char *path)
 {
 	FILE *f = fopen(path, "w");
-	const char *cls = run->error[0]						 ? "error" :
+	const char *cls = run->error[0]						   ? "error" :
 			  lab_expects_all_ok(&run->ex, lab_run_outcomes_only(run)) ? "ok" :
-										   "fail";
+										     "fail";
 	size_t i;
 
 	if (!f)
