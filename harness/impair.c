@@ -9,10 +9,7 @@
 #include "impair.h"
 #include "lab.h"
 #include "suggest.h"
-
-#define TIME_MAX_US 10000000L /* 10 s: longer is not a network, it is an outage (blackhole) */
-#define TIME_VALUES "a time from 0 to 10s with a unit: 50ms, 500us, 1.5ms, 2s"
-#define PCT_VALUES "a percentage from 0% to 100%: 2%, 0.5%"
+#include "units.h"
 
 static const char *const kinds[] = { "drop",	"blackhole", "delay",	"loss",
 				     "reorder", "duplicate", "corrupt", "rate" };
@@ -22,7 +19,6 @@ static const char *const dirs[] = { "c2s", "s2c", "both" };
 #define KIND(k) (1u << (k))
 #define ANY_KIND ((1u << LAB_IMP_NKINDS) - 1)
 #define HOLDS (ANY_KIND & ~(KIND(LAB_IMP_DROP) | KIND(LAB_IMP_BLACKHOLE)))
-#define RATE_VALUES "a rate with its unit: 10mbit, 512kbit, 1gbit, 125kbps (8kbit to 100gbit)"
 #define KINDS_TEXT "drop, blackhole, delay=T, loss=P, reorder=P, duplicate=P, corrupt=P, rate=RATE"
 
 /* every key after the kind: which kinds take it, and what it takes (for the messages) */
@@ -57,8 +53,8 @@ static const struct key {
 	[K_NTH] = { "nth", KIND(LAB_IMP_DROP), "which match, 1..1000000000" },
 	[K_COUNT] = { "count", KIND(LAB_IMP_DROP), "how many matches, 1..1000" },
 	[K_ARMED] = { "armed", KIND(LAB_IMP_BLACKHOLE), "0|1" },
-	[K_JITTER] = { "jitter", KIND(LAB_IMP_DELAY), TIME_VALUES },
-	[K_HOLD] = { "hold", KIND(LAB_IMP_REORDER), TIME_VALUES },
+	[K_JITTER] = { "jitter", KIND(LAB_IMP_DELAY), LAB_TIME_VALUES },
+	[K_HOLD] = { "hold", KIND(LAB_IMP_REORDER), LAB_TIME_VALUES },
 	[K_SEED] = { "seed", KIND(LAB_IMP_LOSS) | KIND(LAB_IMP_REORDER) | KIND(LAB_IMP_CORRUPT),
 		     "0..4294967295" },
 	[K_LIMIT] = { "limit", HOLDS, "packets queued at most, 1..1000000" },
@@ -72,101 +68,6 @@ const char *lab_backend_name(enum lab_impair_backend b)
 const char *lab_impair_kind_name(enum lab_impair_kind k)
 {
 	return kinds[k];
-}
-
-/* what a mistyped value should have been: the number with the unit it lacks */
-static void no_unit(char *why, size_t whylen, const char *key, const char *val, const char *unit,
-		    const char *values)
-{
-	snprintf(why, whylen, "%s=%s has no unit: did you mean %s=%s%s? (%s)", key, val, key, val,
-		 unit, values);
-}
-
-/* "50ms", "500us", "1.5ms", "2s" into microseconds; a bare number is refused (ms? s?) */
-static int parse_time(const char *key, const char *text, long *us, char *why, size_t whylen)
-{
-	char *end;
-	double v, scale;
-
-	v = strtod(text, &end);
-	if (!*text || *text == '-' || *text == '+' || end == text)
-		goto bad;
-	if (!*end) {
-		no_unit(why, whylen, key, text, "ms", TIME_VALUES);
-		return -EINVAL;
-	}
-	if (!strcmp(end, "us"))
-		scale = 1.0;
-	else if (!strcmp(end, "ms"))
-		scale = 1e3;
-	else if (!strcmp(end, "s"))
-		scale = 1e6;
-	else
-		goto bad;
-	v *= scale;
-	if (!(v >= 0.0) || v > (double)TIME_MAX_US)
-		goto bad;
-	*us = (long)(v + 0.5);
-	return 0;
-bad:
-	snprintf(why, whylen, "%s=%s is not %s", key, text, TIME_VALUES);
-	return -EINVAL;
-}
-
-/* "5%", "0.1%" into parts per million; a bare number is refused (a fraction? percent?) */
-static int parse_pct(const char *key, const char *text, uint32_t *ppm, char *why, size_t whylen)
-{
-	char *end;
-	double v;
-
-	v = strtod(text, &end);
-	if (!*text || *text == '-' || *text == '+' || end == text)
-		goto bad;
-	if (!*end && v >= 0.0 && v <= 100.0) {
-		no_unit(why, whylen, key, text, "%", PCT_VALUES);
-		return -EINVAL;
-	}
-	if (strcmp(end, "%") || !(v >= 0.0) || v > 100.0)
-		goto bad;
-	*ppm = (uint32_t)(v * 10000.0 + 0.5);
-	return 0;
-bad:
-	snprintf(why, whylen, "%s=%s is not %s", key, text, PCT_VALUES);
-	return -EINVAL;
-}
-
-/* "10mbit", "125kbps" into bits per second; tc's units: bit or bps (bytes) with k, m, g */
-static int parse_rate(const char *key, const char *text, uint64_t *bps, char *why, size_t whylen)
-{
-	static const struct {
-		const char *unit;
-		double bits;
-	} units[] = { { "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 },
-		      { "bps", 8 }, { "kbps", 8e3 }, { "mbps", 8e6 }, { "gbps", 8e9 } };
-	char *end;
-	double v;
-	size_t i;
-
-	v = strtod(text, &end);
-	if (!*text || *text == '-' || *text == '+' || end == text)
-		goto bad;
-	if (!*end) {
-		no_unit(why, whylen, key, text, "mbit", RATE_VALUES);
-		return -EINVAL;
-	}
-	for (i = 0; i < LAB_ARRAY_SIZE(units); i++)
-		if (!strcmp(end, units[i].unit))
-			break;
-	if (i == LAB_ARRAY_SIZE(units))
-		goto bad;
-	v *= units[i].bits;
-	if (!(v >= 8e3) || v > 100e9)
-		goto bad;
-	*bps = (uint64_t)(v + 0.5);
-	return 0;
-bad:
-	snprintf(why, whylen, "%s=%s is not %s", key, text, RATE_VALUES);
-	return -EINVAL;
 }
 
 static int parse_long(const char *text, long min, long max, long *out)
@@ -263,18 +164,18 @@ static int parse_kind(struct lab_impair *imp, const char *item, const char *val,
 		return -EINVAL;
 	case LAB_IMP_DELAY:
 		if (val)
-			return parse_time(item, val, &imp->delay_us, why, whylen);
-		snprintf(why, whylen, "delay wants a value: delay=T (T: %s)", TIME_VALUES);
+			return lab_units_time(item, val, &imp->delay_us, why, whylen);
+		snprintf(why, whylen, "delay wants a value: delay=T (T: %s)", LAB_TIME_VALUES);
 		return -EINVAL;
 	case LAB_IMP_RATE:
 		if (val)
-			return parse_rate(item, val, &imp->rate_bps, why, whylen);
-		snprintf(why, whylen, "rate wants a value: rate=RATE (RATE: %s)", RATE_VALUES);
+			return lab_units_rate(item, val, &imp->rate_bps, why, whylen);
+		snprintf(why, whylen, "rate wants a value: rate=RATE (RATE: %s)", LAB_RATE_VALUES);
 		return -EINVAL;
 	default:
 		if (val)
-			return parse_pct(item, val, &imp->ppm, why, whylen);
-		snprintf(why, whylen, "%s wants a value: %s=P (P: %s)", item, item, PCT_VALUES);
+			return lab_units_pct(item, val, &imp->ppm, why, whylen);
+		snprintf(why, whylen, "%s wants a value: %s=P (P: %s)", item, item, LAB_PCT_VALUES);
 		return -EINVAL;
 	}
 }
@@ -385,9 +286,9 @@ static int parse_key(struct lab_impair *imp, const char *item, const char *val, 
 		ok = !parse_long(val, 1, 1000000, &imp->limit);
 		break;
 	case K_JITTER:
-		return parse_time(item, val, &imp->jitter_us, why, whylen);
+		return lab_units_time(item, val, &imp->jitter_us, why, whylen);
 	case K_HOLD:
-		return parse_time(item, val, &imp->hold_us, why, whylen);
+		return lab_units_time(item, val, &imp->hold_us, why, whylen);
 	case K_N:
 		break;
 	}
