@@ -84,7 +84,10 @@ elif [ -n "$scen" ]; then
 else
 	awk '$2 == "default" && $3 == "default"' "$out/all-cases" >"$out/cases"
 fi
-printf '%s\n' "${impair[@]+"${impair[@]}"}" >"$out/impair"
+: >"$out/impair"
+for spec in "${impair[@]+"${impair[@]}"}"; do
+	echo "$spec" >>"$out/impair"
+done
 budget=$(awk '{ s += $5 * 2 + 30 } END { print s }' "$out/cases")
 for t in $tests; do
 	[ -f "$SRC/tests/$t.sh" ] || die "no test script tests/$t.sh"
@@ -92,6 +95,11 @@ for t in $tests; do
 done
 limit=${limit:-$((budget + 180))}
 echo "tests/kernels: $(wc -l <"$out/cases") cases; kernels: ${kernels[*]}; results: $out"
+
+# a guest never outlives us (Ctrl-C, kill): its process group goes with the script
+guest_pid=""
+trap '[ -z "$guest_pid" ] || kill -- "-$guest_pid" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 
 # qemu's answer to "does KVM work?": a guest that prints its first line within a few seconds
 kvm_state=unknown
@@ -117,8 +125,9 @@ boot_guest() {
 	} >"$kout/job.sh"
 	[ "$acc" = kvm ] && cpu=host
 	t0=$(date +%s)
-	# through sh, so that a qemu that aborts is reported in qemu.log, not on our terminal
-	sh -c '"$@"' sh timeout -k 5 "$lim" qemu-system-x86_64 -accel "$acc" -cpu "$cpu" -smp 2 -m 2048 \
+	# through sh, so that a qemu that aborts is reported in qemu.log, not on our terminal; in
+	# a process group of its own, which the EXIT trap kills
+	setsid sh -c '"$@"' sh timeout --foreground -k 5 "$lim" qemu-system-x86_64 -accel "$acc" -cpu "$cpu" -smp 2 -m 2048 \
 		-display none -monitor none -serial "file:$kout/console.log" -no-reboot -nic none \
 		-kernel "$KIMAGE" -initrd "$KINITRD" \
 		-append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" \
@@ -128,6 +137,7 @@ boot_guest() {
 		-device virtio-9p-pci,fsdev=out,mount_tag=out \
 		>"$kout/qemu.log" 2>&1 &
 	pid=$!
+	guest_pid=$pid
 	while kill -0 $pid 2>/dev/null; do
 		sleep 1
 		waited=$((waited + 1))
