@@ -120,6 +120,9 @@ def main():
             bad = True
             note.append("BOOT FAILURE: " + prob)
         print(f"{rel}: " + ("; ".join(note) if note else "this machine"))
+        if prob:  # what the console said last, for a CI log
+            for l in k["console"][-12:]:
+                print(f"    console: {l}")
     print("n/j: the remedy differs from the failure by timing alone, not judged under emulation")
     if diffs:
         print("\nexpectations that differ between kernels (observed; * = did not hold):")
@@ -147,15 +150,22 @@ def differing(name, ks):
         if len(oks) < 2 and len(obs) < 2:
             continue
         what = present[0]["what"]
+        # a kernel-aware expectation expects per kernel: then each value says what it expected
+        per_kernel = len({e["expected"] for e in present}) > 1
         vals = []
         for k, e in zip(ks, es):
             rel = (k["guest"].get("release") or k["label"]).split("-")[0]
             if e is None:
                 vals.append(f"{rel}: -")
-            else:
-                vals.append(f"{rel}: {e['observed']}{'' if e['ok'] else ' *'}")
-        lines.append(f"  {name}: {what} (expected {present[0]['expected']})\n      " +
-                     " | ".join(vals))
+                continue
+            v = f"{rel}: {e['observed']}{'' if e['ok'] else ' *'}"
+            if per_kernel:
+                v += f" (expected {e['expected']})"
+            if e["timed"] and k["guest"].get("emulated"):
+                v += " (timed: not judged)"
+            vals.append(v)
+        head = "" if per_kernel else f" (expected {present[0]['expected']})"
+        lines.append(f"  {name}: {what}{head}\n      " + " | ".join(vals))
     return lines
 
 
