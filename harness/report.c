@@ -286,10 +286,10 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "params", params_json(run));
 	json_object_object_add(o, "kernel", kernel_json(run));
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
-	json_object_object_add(o, "emulated",
-			       run->emulated[0] ? json_object_new_string(run->emulated) : NULL);
 	json_object_object_add(o, "error",
 			       run->error[0] ? json_object_new_string(run->error) : NULL);
+	json_object_object_add(o, "emulated",
+			       run->emulated[0] ? json_object_new_string(run->emulated) : NULL);
 	json_object_object_add(o, "behaves_like", likeness_json(run));
 	json_object_object_add(o, "story_end_us", json_object_new_int64(run->story_end_us));
 	json_object_object_add(o, "impairments", lab_report_wire_json(run));

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "report.h"
 
@@ -67,28 +68,39 @@ struct json_object *lab_report_wire_json(const struct lab_run *run)
 	return a;
 }
 
-/* a netem impairment: its qdiscs' statistics, per direction (shared with others there) */
-static void print_netem(FILE *out, const struct lab_run *run, size_t i)
+/* what impairment @i did: its counts, or its netem qdiscs' statistics (per direction) */
+void lab_report_wire_did(const struct lab_run *run, size_t i, char *buf, size_t len)
 {
 	const struct lab_impair *imp = lab_wire_impair(run->wire, i);
-	const struct lab_netem_stats *st;
+	const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
+	const struct lab_netem_stats *q;
 	const char *dev = "";
 	unsigned int dir;
+	size_t o = 0;
 
-	for (dir = LAB_DIR_C2S; dir <= LAB_DIR_S2C; dir++) {
-		st = (imp->m.dir & dir) ? lab_wire_netem(run->wire, dir, &dev) : NULL;
-		if (!st)
+	buf[0] = '\0';
+	if (st->backend != LAB_BACKEND_NETEM) {
+		snprintf(buf, len, "matched %" PRId64 ", dropped %" PRId64 ", held %" PRId64,
+			 st->matched, st->dropped, st->held);
+		return;
+	}
+	for (dir = LAB_DIR_C2S; dir <= LAB_DIR_S2C && o < len; dir++) {
+		q = (imp->m.dir & dir) ? lab_wire_netem(run->wire, dir, &dev) : NULL;
+		if (!q)
 			continue;
-		if (!st->read) {
-			fprintf(out, "      netem %s on %s: statistics not read\n",
-				dir == LAB_DIR_C2S ? "c2s" : "s2c", dev);
-			continue;
-		}
-		fprintf(out,
-			"      netem %s on %s: sent %" PRIu64 " packets (%" PRIu64
-			" bytes), dropped %u, requeues %u, overlimits %u, backlog %u bytes\n",
-			dir == LAB_DIR_C2S ? "c2s" : "s2c", dev, st->packets, st->bytes, st->drops,
-			st->requeues, st->overlimits, st->backlog);
+		o += (size_t)snprintf(buf + o, len - o, "%snetem %s on %s: ", o ? "; " : "",
+				      dir == LAB_DIR_C2S ? "c2s" : "s2c", dev);
+		if (o >= len)
+			break;
+		if (!q->read)
+			o += (size_t)snprintf(buf + o, len - o, "statistics not read");
+		else
+			o += (size_t)snprintf(buf + o, len - o,
+					      "sent %" PRIu64 " packets (%" PRIu64
+					      " bytes), dropped %u, requeues %u, overlimits %u, "
+					      "backlog %u bytes",
+					      q->packets, q->bytes, q->drops, q->requeues,
+					      q->overlimits, q->backlog);
 	}
 }
 
@@ -100,16 +112,21 @@ void lab_report_print_wire(FILE *out, const struct lab_run *run)
 	for (i = 0; i < lab_wire_count(run->wire); i++) {
 		const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
 
+		char did[512], *at, *next;
+
 		fprintf(out, "wire: %-40s %-8s ", lab_wire_impair(run->wire, i)->spec,
 			lab_backend_name(st->backend));
-		if (st->matched < 0)
-			fprintf(out, "(%s)\n", st->why);
-		else
-			fprintf(out,
-				"matched %" PRId64 ", dropped %" PRId64 ", held %" PRId64 " (%s)\n",
-				st->matched, st->dropped, st->held, st->why);
-		if (st->backend == LAB_BACKEND_NETEM)
-			print_netem(out, run, i);
+		lab_report_wire_did(run, i, did, sizeof(did));
+		if (st->backend != LAB_BACKEND_NETEM) {
+			fprintf(out, "%s (%s)\n", did, st->why);
+			continue;
+		}
+		fprintf(out, "(%s)\n", st->why);
+		for (at = did; *at; at = next) { /* one line per direction */
+			next = strstr(at, "; ");
+			fprintf(out, "      %.*s\n", next ? (int)(next - at) : (int)strlen(at), at);
+			next = next ? next + 2 : at + strlen(at);
+		}
 	}
 	if (lab_wire_count(run->wire))
 		fputc('\n', out);
