@@ -98,7 +98,7 @@ echo "tests/kernels: $(wc -l <"$out/cases") cases; kernels: ${kernels[*]}; resul
 
 # a guest never outlives us (Ctrl-C, kill): its process group goes with the script
 guest_pid=""
-trap '[ -z "$guest_pid" ] || kill -- "-$guest_pid" 2>/dev/null' EXIT
+trap 'rc=$?; [ -z "$guest_pid" ] || kill -- "-$guest_pid" 2>/dev/null || true; exit $rc' EXIT
 trap 'exit 130' INT TERM
 
 # qemu's answer to "does KVM work?": a guest that prints its first line within a few seconds

@@ -66,16 +66,16 @@ def boot_problem(k):
         return None
     text = "\n".join(k["console"])
     if "timeout" in k["boot"]:
-        return f"guest killed after {k['boot']['timeout']} s (hung)"
+        return f"GUEST KILLED: after {k['boot']['timeout']} s (hung?)"
     for l in k["console"]:
         if "tcplab-guest: boot failed" in l:
-            return l.split("tcplab-guest: ", 1)[1]
+            return "BOOT FAILURE: " + l.split("tcplab-guest: ", 1)[1]
     if "Kernel panic" in text:
-        return "kernel panic: " + next(l for l in k["console"] if "Kernel panic" in l)
+        return "BOOT FAILURE: kernel panic: " + next(l for l in k["console"] if "Kernel panic" in l)
     if "tcplab-guest: root ready" not in text:
-        return "did not boot (no 'root ready' on the console)"
+        return "BOOT FAILURE: did not boot (no 'root ready' on the console)"
     if "tcplab-guest: job ended" not in text:
-        return "the job did not end"
+        return "GUEST FAILURE: the job did not end"
     return None
 
 
@@ -118,7 +118,7 @@ def main():
             note.append(f"guest time {k['boot']['elapsed']} s")
         if prob:
             bad = True
-            note.append("BOOT FAILURE: " + prob)
+            note.append(prob)
         print(f"{rel}: " + ("; ".join(note) if note else "this machine"))
         if prob:  # what the console said last, for a CI log
             for l in k["console"][-12:]:
