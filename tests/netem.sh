@@ -73,6 +73,21 @@ and netem('$D', 's2c')['sent_bytes'] > 0 and netem('$L', 'c2s')['read']" "$D" "$
 D='reorder=50%,hold=5ms,dir=c2s' C='corrupt=0.1%,dir=s2c'
 run rst-on-close "imp['$D']['backend'] == 'netem' and imp['$C']['backend'] == 'netem'" "$D" "$C"
 
+# jitter keeps the order (netem's tfifo sorts by time to send: a rate makes each packet count
+# from the last one's): 45 full segments with 10 ms + 0..8 ms each arrive in sequence order
+J='delay=10ms,jitter=8ms,dir=c2s'
+json=$("$tcplab" run split-packets --json --results "$results" --impair "$J" 2>/dev/null)
+dir=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])["results"])' <<<"$json")
+order=$(tcpdump -nn -S -r "$dir/server.pcap" 'dst host 198.51.100.1 and greater 100' 2>/dev/null |
+	grep -o 'seq [0-9]*:' | tr -dc '0-9\n' |
+	awk 'NR > 1 && $1 < prev { bad++ } { prev = $1; n++ } END { printf "%d %d", n, bad }')
+if [ "${order% *}" -ge 30 ] && [ "${order#* }" = 0 ]; then
+	echo "ok   $J: ${order% *} data segments at the server, none out of order"
+else
+	echo "FAIL $J: data segments, out of order: $order"
+	fails=$((fails + 1))
+fi
+
 # two on one direction share its qdisc; a second delay there is NFQUEUE's, with the reason
 A='delay=10ms,dir=c2s' B='loss=1%,dir=c2s' E='delay=5ms,dir=c2s'
 run rst-on-close "imp['$A']['backend'] == imp['$B']['backend'] == 'netem' \
