@@ -48,7 +48,7 @@ struct lab_netem_stats {
 	bool read; /* false: no netem on that direction, or the dump failed */
 	uint64_t bytes, packets; /* sent (duplicates included) */
 	uint32_t qlen, backlog, drops, requeues, overlimits; /* backlog in bytes */
-	bool seed_echoed; /* the kernel reports the seed back (it took it) */
+	bool seed_echoed; /* a seed was given and the kernel reports it back (it took it) */
 };
 
 /* the engine's own health: packets it saw, verdicts the kernel refused, log entries lost */

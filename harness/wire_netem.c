@@ -254,8 +254,11 @@ static void read_stats2(struct lab_netem_stats *st, const struct nlattr *nest)
 	}
 }
 
-/* does the kernel echo the seed back (netem_dump() since 6.3)? */
-static bool seed_echoed(const struct nlattr *opts)
+/*
+ * did the kernel take our seed? netem_dump() reports the one it uses since 6.3 (a random one
+ * when none was given), older kernels none
+ */
+static bool seed_taken(const struct nlattr *opts, uint64_t seed)
 {
 	const char *p = mnl_attr_get_payload(opts);
 	size_t len = mnl_attr_get_payload_len(opts), off = NLA_ALIGN(sizeof(struct tc_netem_qopt));
@@ -265,8 +268,13 @@ static bool seed_echoed(const struct nlattr *opts)
 		a = (const struct nlattr *)(p + off);
 		if (a->nla_len < sizeof(*a))
 			break;
-		if ((a->nla_type & NLA_TYPE_MASK) == NETEM_PRNG_SEED)
-			return true;
+		if ((a->nla_type & NLA_TYPE_MASK) == NETEM_PRNG_SEED &&
+		    a->nla_len >= sizeof(*a) + sizeof(uint64_t)) {
+			uint64_t got;
+
+			memcpy(&got, (const char *)a + sizeof(*a), sizeof(got));
+			return got == seed;
+		}
 		off += NLA_ALIGN(a->nla_len);
 	}
 	return false;
@@ -299,7 +307,7 @@ static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 		q->stats.read = true;
 		if (stats2)
 			read_stats2(&q->stats, stats2);
-		q->stats.seed_echoed = opts && seed_echoed(opts);
+		q->stats.seed_echoed = q->seeded && opts && seed_taken(opts, q->seed);
 	}
 	return MNL_CB_OK;
 }
