@@ -123,7 +123,9 @@ def main():
         if prob:  # what the console said last, for a CI log
             for l in k["console"][-12:]:
                 print(f"    console: {l}")
-    print("n/j: the remedy differs from the failure by timing alone, not judged under emulation")
+    print("ok: as documented; ok(fails): a remedy judged as the failure came out not as "
+          "documented, as it must;\nn/j: that remedy differs from the failure by timing alone, "
+          "not judged under emulation; skip: exit 77 (e.g. no sch_netem)")
     if diffs:
         print("\nexpectations that differ between kernels (observed; * = did not hold):")
         for d in diffs:
