@@ -36,6 +36,7 @@ static struct json_object *netem_json(const struct lab_run *run, size_t i)
 		json_object_object_add(d, "overlimits", json_object_new_int64(st->overlimits));
 		json_object_object_add(d, "backlog_bytes", json_object_new_int64(st->backlog));
 		json_object_object_add(d, "qlen", json_object_new_int64(st->qlen));
+		json_object_object_add(d, "limit", json_object_new_int64(st->limit));
 		json_object_object_add(d, "seed_taken", json_object_new_boolean(st->seed_echoed));
 		json_object_object_add(o, names[dir], d);
 	}

@@ -48,6 +48,7 @@ struct lab_netem_stats {
 	bool read; /* false: no netem on that direction, or the dump failed */
 	uint64_t bytes, packets; /* sent (duplicates included) */
 	uint32_t qlen, backlog, drops, requeues, overlimits; /* backlog in bytes */
+	uint32_t limit; /* the queue limit the kernel reports back (tc_netem_qopt) */
 	bool seed_echoed; /* a seed was given and the kernel reports it back (it took it) */
 };
 

@@ -308,6 +308,12 @@ static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 		if (stats2)
 			read_stats2(&q->stats, stats2);
 		q->stats.seed_echoed = q->seeded && opts && seed_taken(opts, q->seed);
+		if (opts && mnl_attr_get_payload_len(opts) >= sizeof(struct tc_netem_qopt)) {
+			struct tc_netem_qopt qopt;
+
+			memcpy(&qopt, mnl_attr_get_payload(opts), sizeof(qopt));
+			q->stats.limit = qopt.limit;
+		}
 	}
 	return MNL_CB_OK;
 }

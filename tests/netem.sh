@@ -69,7 +69,8 @@ run connect-errors "netem('$D', 's2c')['dropped'] >= 1 and netem('$D', 's2c')['s
 
 D='rate=1mbit,dir=s2c' L='delay=5ms,limit=50,dir=c2s'
 run sticky-packets "imp['$D']['backend'] == 'netem' and imp['$L']['backend'] == 'netem' \
-and netem('$D', 's2c')['sent_bytes'] > 0 and netem('$L', 'c2s')['read']" "$D" "$L"
+and netem('$D', 's2c')['sent_bytes'] > 0 and netem('$L', 'c2s')['limit'] == 50 \
+and netem('$D', 's2c')['limit'] == 1000" "$D" "$L"
 
 D='reorder=50%,hold=5ms,dir=c2s' C='corrupt=0.1%,dir=s2c'
 run rst-on-close "imp['$D']['backend'] == 'netem' and imp['$C']['backend'] == 'netem'" "$D" "$C"
