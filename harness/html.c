@@ -151,16 +151,19 @@ static void facts(FILE *f, const struct lab_run *run)
 	fprintf(f, "</table>\n");
 	if (lab_wire_count(run->wire)) {
 		fprintf(f, "<h2>The wire</h2>\n<table><tr><th>impairment</th><th>backend</th>"
-			   "<th>matched</th><th>dropped</th><th>held</th></tr>\n");
+			   "<th>what it did</th><th>why that backend</th></tr>\n");
 		for (i = 0; i < lab_wire_count(run->wire); i++) {
 			const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
+			char did[512];
 
+			lab_report_wire_did(run, i, did, sizeof(did));
 			fprintf(f, "<tr><td>");
 			lab_report_esc(f, lab_wire_impair(run->wire, i)->spec);
-			fprintf(f,
-				"</td><td>%s</td><td>%" PRId64 "</td><td>%" PRId64
-				"</td><td>%" PRId64 "</td></tr>\n",
-				lab_backend_name(st->backend), st->matched, st->dropped, st->held);
+			fprintf(f, "</td><td>%s</td><td>", lab_backend_name(st->backend));
+			lab_report_esc(f, did);
+			fprintf(f, "</td><td>");
+			lab_report_esc(f, st->why);
+			fprintf(f, "</td></tr>\n");
 		}
 		fprintf(f, "</table>\n");
 	}
@@ -209,9 +212,9 @@ static void story(FILE *f, const struct lab_run *run)
 int lab_report_html(const struct lab_run *run, const char *verdict, const char *path)
 {
 	FILE *f = fopen(path, "w");
-	const char *cls = run->error[0]						 ? "error" :
-			  lab_expects_all_ok(&run->ex, run->opts->outcomes_only) ? "ok" :
-										   "fail";
+	const char *cls = run->error[0]						   ? "error" :
+			  lab_expects_all_ok(&run->ex, lab_run_outcomes_only(run)) ? "ok" :
+										     "fail";
 	size_t i;
 	int err;
 

@@ -9,24 +9,25 @@
 #include "impair.h"
 #include "lab.h"
 #include "suggest.h"
+#include "units.h"
 
-#define TIME_MAX_US 10000000L /* 10 s: longer is not a network, it is an outage (blackhole) */
-#define TIME_VALUES "a time from 0 to 10s with a unit: 50ms, 500us, 1.5ms, 2s"
-#define PCT_VALUES "a percentage from 0% to 100%: 2%, 0.5%"
-
-static const char *const kinds[] = { "drop", "blackhole", "delay", "loss", "reorder", "reject" };
+static const char *const kinds[] = { "drop",	  "blackhole", "delay", "loss",	 "reorder",
+				     "duplicate", "corrupt",   "rate",	"reject" };
 static const char *const rejects[] = { "icmp-net-unreachable", "icmp-host-unreachable",
 				       "icmp-port-unreachable", "icmp-admin-prohibited",
 				       "tcp-reset" };
+#define REJECT_VALUES                                                                             \
+	"icmp-net-unreachable|icmp-host-unreachable|icmp-port-unreachable|icmp-admin-prohibited|" \
+	"tcp-reset"
 static const char *const backends[] = { "auto", "nftables", "nfqueue", "netem" };
 static const char *const dirs[] = { "c2s", "s2c", "both" };
 
 #define KIND(k) (1u << (k))
-#define ANY_KIND 0x3fu
-#define KINDS "drop, blackhole, delay=T, loss=P, reorder=P, reject=HOW"
-#define REJECT_VALUES                                                                             \
-	"icmp-net-unreachable|icmp-host-unreachable|icmp-port-unreachable|icmp-admin-prohibited|" \
-	"tcp-reset"
+#define ANY_KIND ((1u << LAB_IMP_NKINDS) - 1)
+#define HOLDS (ANY_KIND & ~(KIND(LAB_IMP_DROP) | KIND(LAB_IMP_BLACKHOLE) | KIND(LAB_IMP_REJECT)))
+#define KINDS_TEXT                                                                         \
+	"drop, blackhole, delay=T, loss=P, reorder=P, duplicate=P, corrupt=P, rate=RATE, " \
+	"reject=HOW"
 
 /* every key after the kind: which kinds take it, and what it takes (for the messages) */
 enum key_id {
@@ -42,6 +43,7 @@ enum key_id {
 	K_JITTER,
 	K_HOLD,
 	K_SEED,
+	K_LIMIT,
 	K_N
 };
 
@@ -59,9 +61,11 @@ static const struct key {
 	[K_NTH] = { "nth", KIND(LAB_IMP_DROP), "which match, 1..1000000000" },
 	[K_COUNT] = { "count", KIND(LAB_IMP_DROP), "how many matches, 1..1000" },
 	[K_ARMED] = { "armed", KIND(LAB_IMP_BLACKHOLE) | KIND(LAB_IMP_REJECT), "0|1" },
-	[K_JITTER] = { "jitter", KIND(LAB_IMP_DELAY), TIME_VALUES },
-	[K_HOLD] = { "hold", KIND(LAB_IMP_REORDER), TIME_VALUES },
-	[K_SEED] = { "seed", KIND(LAB_IMP_LOSS) | KIND(LAB_IMP_REORDER), "0..4294967295" },
+	[K_JITTER] = { "jitter", KIND(LAB_IMP_DELAY), LAB_TIME_VALUES },
+	[K_HOLD] = { "hold", KIND(LAB_IMP_REORDER), LAB_TIME_VALUES },
+	[K_SEED] = { "seed", KIND(LAB_IMP_LOSS) | KIND(LAB_IMP_REORDER) | KIND(LAB_IMP_CORRUPT),
+		     "0..4294967295" },
+	[K_LIMIT] = { "limit", HOLDS, "packets queued at most, 1..1000000" },
 };
 
 const char *lab_backend_name(enum lab_impair_backend b)
@@ -74,65 +78,9 @@ const char *lab_reject_name(enum lab_reject r)
 	return rejects[r];
 }
 
-/* what a mistyped value should have been: the number with the unit it lacks */
-static void no_unit(char *why, size_t whylen, const char *key, const char *val, const char *unit,
-		    const char *values)
+const char *lab_impair_kind_name(enum lab_impair_kind k)
 {
-	snprintf(why, whylen, "%s=%s has no unit: did you mean %s=%s%s? (%s)", key, val, key, val,
-		 unit, values);
-}
-
-/* "50ms", "500us", "1.5ms", "2s" into microseconds; a bare number is refused (ms? s?) */
-static int parse_time(const char *key, const char *text, long *us, char *why, size_t whylen)
-{
-	char *end;
-	double v, scale;
-
-	v = strtod(text, &end);
-	if (!*text || *text == '-' || *text == '+' || end == text)
-		goto bad;
-	if (!*end) {
-		no_unit(why, whylen, key, text, "ms", TIME_VALUES);
-		return -EINVAL;
-	}
-	if (!strcmp(end, "us"))
-		scale = 1.0;
-	else if (!strcmp(end, "ms"))
-		scale = 1e3;
-	else if (!strcmp(end, "s"))
-		scale = 1e6;
-	else
-		goto bad;
-	v *= scale;
-	if (!(v >= 0.0) || v > (double)TIME_MAX_US)
-		goto bad;
-	*us = (long)(v + 0.5);
-	return 0;
-bad:
-	snprintf(why, whylen, "%s=%s is not %s", key, text, TIME_VALUES);
-	return -EINVAL;
-}
-
-/* "5%", "0.1%" into parts per million; a bare number is refused (a fraction? percent?) */
-static int parse_pct(const char *key, const char *text, uint32_t *ppm, char *why, size_t whylen)
-{
-	char *end;
-	double v;
-
-	v = strtod(text, &end);
-	if (!*text || *text == '-' || *text == '+' || end == text)
-		goto bad;
-	if (!*end && v >= 0.0 && v <= 100.0) {
-		no_unit(why, whylen, key, text, "%", PCT_VALUES);
-		return -EINVAL;
-	}
-	if (strcmp(end, "%") || !(v >= 0.0) || v > 100.0)
-		goto bad;
-	*ppm = (uint32_t)(v * 10000.0 + 0.5);
-	return 0;
-bad:
-	snprintf(why, whylen, "%s=%s is not %s", key, text, PCT_VALUES);
-	return -EINVAL;
+	return kinds[k];
 }
 
 static int parse_long(const char *text, long min, long max, long *out)
@@ -205,6 +153,7 @@ static void keys_of(enum lab_impair_kind kind, char *buf, size_t len)
 						      keys[k].name);
 }
 
+/* the leading item: which impairment, and its value for those that take one */
 /* reject=HOW: how the wire answers what it rejects */
 static int parse_reject(struct lab_impair *imp, const char *val, char *why, size_t whylen)
 {
@@ -227,7 +176,6 @@ static int parse_reject(struct lab_impair *imp, const char *val, char *why, size
 	return -EINVAL;
 }
 
-/* the leading item: which impairment, and its value for those that take one */
 static int parse_kind(struct lab_impair *imp, const char *item, const char *val, char *why,
 		      size_t whylen)
 {
@@ -235,7 +183,7 @@ static int parse_kind(struct lab_impair *imp, const char *item, const char *val,
 	int k = pick(item, kinds, LAB_ARRAY_SIZE(kinds));
 
 	if (k < 0) {
-		snprintf(why, whylen, "'%s' is not an impairment%s (" KINDS ")", item,
+		snprintf(why, whylen, "'%s' is not an impairment%s (" KINDS_TEXT ")", item,
 			 did_you_mean(hint, sizeof(hint), "",
 				      lab_suggest_among(item, kinds, LAB_ARRAY_SIZE(kinds))));
 		return -EINVAL;
@@ -251,15 +199,20 @@ static int parse_kind(struct lab_impair *imp, const char *item, const char *val,
 		return -EINVAL;
 	case LAB_IMP_DELAY:
 		if (val)
-			return parse_time(item, val, &imp->delay_us, why, whylen);
-		snprintf(why, whylen, "delay wants a value: delay=T (T: %s)", TIME_VALUES);
+			return lab_units_time(item, val, &imp->delay_us, why, whylen);
+		snprintf(why, whylen, "delay wants a value: delay=T (T: %s)", LAB_TIME_VALUES);
 		return -EINVAL;
 	case LAB_IMP_REJECT:
 		return parse_reject(imp, val, why, whylen);
+	case LAB_IMP_RATE:
+		if (val)
+			return lab_units_rate(item, val, &imp->rate_bps, why, whylen);
+		snprintf(why, whylen, "rate wants a value: rate=RATE (RATE: %s)", LAB_RATE_VALUES);
+		return -EINVAL;
 	default:
 		if (val)
-			return parse_pct(item, val, &imp->ppm, why, whylen);
-		snprintf(why, whylen, "%s wants a value: %s=P (P: %s)", item, item, PCT_VALUES);
+			return lab_units_pct(item, val, &imp->ppm, why, whylen);
+		snprintf(why, whylen, "%s wants a value: %s=P (P: %s)", item, item, LAB_PCT_VALUES);
 		return -EINVAL;
 	}
 }
@@ -364,11 +317,15 @@ static int parse_key(struct lab_impair *imp, const char *item, const char *val, 
 	case K_SEED:
 		ok = !parse_long(val, 0, 0xffffffffL, &v);
 		imp->seed = (uint32_t)v;
+		imp->seeded = ok;
+		break;
+	case K_LIMIT:
+		ok = !parse_long(val, 1, 1000000, &imp->limit);
 		break;
 	case K_JITTER:
-		return parse_time(item, val, &imp->jitter_us, why, whylen);
+		return lab_units_time(item, val, &imp->jitter_us, why, whylen);
 	case K_HOLD:
-		return parse_time(item, val, &imp->hold_us, why, whylen);
+		return lab_units_time(item, val, &imp->hold_us, why, whylen);
 	case K_N:
 		break;
 	}
@@ -380,10 +337,19 @@ static int parse_key(struct lab_impair *imp, const char *item, const char *val, 
 	return -EINVAL;
 }
 
+/* what only netem does: the kernel decides later whether it is there (setup.c, wire.c) */
+bool lab_impair_needs_netem(const struct lab_impair *imp)
+{
+	return imp->backend == LAB_BACKEND_NETEM || imp->kind == LAB_IMP_DUPLICATE ||
+	       imp->kind == LAB_IMP_CORRUPT || imp->limit;
+}
+
 static int check(const struct lab_impair *imp, char *why, size_t whylen)
 {
 	bool netfilter_only = imp->kind == LAB_IMP_DROP || imp->kind == LAB_IMP_BLACKHOLE ||
 			      imp->kind == LAB_IMP_REJECT;
+	bool whole = imp->m.flags < 0 && imp->m.len < 0 && !imp->m.sport && !imp->m.dport;
+	const char *what = imp->limit ? "limit=N (netem's queue limit)" : kinds[imp->kind];
 
 	if (netfilter_only &&
 	    (imp->backend == LAB_BACKEND_NFQUEUE || imp->backend == LAB_BACKEND_NETEM)) {
@@ -395,11 +361,21 @@ static int check(const struct lab_impair *imp, char *why, size_t whylen)
 		snprintf(why, whylen, "%s needs backend nfqueue, netem or auto", kinds[imp->kind]);
 		return -EINVAL;
 	}
-	if (imp->backend == LAB_BACKEND_NETEM &&
-	    (imp->m.flags >= 0 || imp->m.len >= 0 || imp->m.sport || imp->m.dport)) {
+	if (imp->backend == LAB_BACKEND_NETEM && !whole) {
 		snprintf(
 			why, whylen,
 			"netem works on a whole direction: no flags, len or ports (or backend=nfqueue)");
+		return -EINVAL;
+	}
+	if (lab_impair_needs_netem(imp) && imp->backend == LAB_BACKEND_NFQUEUE) {
+		snprintf(why, whylen, "%s is done by netem only (backend=netem or auto)", what);
+		return -EINVAL;
+	}
+	if (lab_impair_needs_netem(imp) && !whole) {
+		snprintf(why, whylen,
+			 "%s is done by netem, which works on a whole direction: no flags, len or "
+			 "ports",
+			 what);
 		return -EINVAL;
 	}
 	return 0;
@@ -435,7 +411,7 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 		first = false;
 	}
 	if (first) {
-		snprintf(why, whylen, "'%s' names no impairment (" KINDS ")", spec);
+		snprintf(why, whylen, "'%s' names no impairment (" KINDS_TEXT ")", spec);
 		return -EINVAL;
 	}
 	return check(imp, why, whylen);

@@ -23,17 +23,24 @@
  *                            icmp-port-unreachable, icmp-admin-prohibited (ICMP type 3, code 0,
  *                            1, 3, 13, from the wire's address) or tcp-reset (a RST that seems
  *                            to come from the destination)
+ *   duplicate=P              send a match twice with probability P (netem)
+ *   corrupt=P[,seed=N]       flip one random bit of a match with probability P (netem)
+ *   rate=RATE                a link of that bandwidth: each match leaves after the ones before
+ *                            it, len * 8 / RATE later ("10mbit", "512kbit", "1gbit", "125kbps")
+ * and, for all but drop and blackhole, limit=N: at most N packets queued (netem's limit; the
+ * rest are dropped).
  *
  * followed by what matches (all optional):
  *   dir=c2s|s2c|both         client->server, server->client, or both (default c2s)
  *   flags=FLAGS              exactly these TCP flags among FSRPAU ("A" or "." for ACK, "SA", "FA")
  *   len=N                    exactly N bytes of TCP payload
  *   sport=P, dport=P         TCP ports
- *   backend=auto|nftables|nfqueue|netem   who does it (default: nftables for drop/blackhole/reject,
- *                            netem when the kernel has it and the match is a whole direction,
- *                            else nfqueue)
+ *   backend=auto|nftables|nfqueue|netem   who does it (default: nftables for drop/blackhole/reject;
+ *                            netem when the kernel has it, the match is a whole direction and
+ *                            netem does exactly that (wire.c: lab_wire_choose()); else nfqueue)
  *
  * Times carry their unit: "50ms", "500us", "1.5ms", "2s" (a bare "50" is refused: ms or s?).
+ * Rates too: bit, kbit, mbit, gbit per second, or bps, kbps, mbps (bytes), as tc writes them.
  * Probabilities carry "%": "2%", "0.5%" (a bare "0.5" is refused: half a percent or half?).
  * Each key once. Every refusal says what is valid, and the likely intended spelling.
  * Order is kept among the packets an impairment holds, not with the ones it does not select: a
@@ -45,16 +52,11 @@ enum lab_impair_kind {
 	LAB_IMP_DELAY,
 	LAB_IMP_LOSS,
 	LAB_IMP_REORDER,
+	LAB_IMP_DUPLICATE,
+	LAB_IMP_CORRUPT,
+	LAB_IMP_RATE,
 	LAB_IMP_REJECT,
-};
-
-/* how a reject answers: nftables' `reject with ...` */
-enum lab_reject {
-	LAB_REJECT_NET_UNREACH,
-	LAB_REJECT_HOST_UNREACH,
-	LAB_REJECT_PORT_UNREACH,
-	LAB_REJECT_ADMIN_PROHIBITED,
-	LAB_REJECT_TCP_RESET,
+	LAB_IMP_NKINDS
 };
 
 enum lab_impair_backend {
@@ -66,6 +68,15 @@ enum lab_impair_backend {
 
 #define LAB_DIR_C2S 1
 #define LAB_DIR_S2C 2
+
+/* how a reject answers: nftables' `reject with ...` */
+enum lab_reject {
+	LAB_REJECT_NET_UNREACH,
+	LAB_REJECT_HOST_UNREACH,
+	LAB_REJECT_PORT_UNREACH,
+	LAB_REJECT_ADMIN_PROHIBITED,
+	LAB_REJECT_TCP_RESET,
+};
 
 struct lab_match {
 	unsigned int dir; /* LAB_DIR_* bits */
@@ -82,8 +93,11 @@ struct lab_impair {
 	bool armed; /* blackhole, reject */
 	enum lab_reject reject;
 	long delay_us, jitter_us, hold_us;
-	uint32_t ppm; /* loss, reorder: probability in parts per million */
+	uint32_t ppm; /* loss, reorder, duplicate, corrupt: probability in parts per million */
 	uint32_t seed;
+	bool seeded; /* seed= given (seed=0 is a seed too) */
+	uint64_t rate_bps; /* rate: bits per second */
+	long limit; /* packets queued at most, 0 for the backend's default */
 	char spec[128]; /* as given */
 };
 
@@ -94,7 +108,11 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 bool lab_match_packet(const struct lab_match *m, const struct lab_pkt *p, unsigned int dir);
 
 const char *lab_backend_name(enum lab_impair_backend b);
+const char *lab_impair_kind_name(enum lab_impair_kind k);
 /* "icmp-host-unreachable" ...: as the spec spells it */
 const char *lab_reject_name(enum lab_reject r);
+
+/* lab_impair_needs_netem() - only netem does it: duplicate, corrupt, limit=, backend=netem */
+bool lab_impair_needs_netem(const struct lab_impair *imp);
 
 #endif

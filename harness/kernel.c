@@ -2,6 +2,7 @@
 /* Kernel release, HZ and features, read from the kernel's own config where it publishes one. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,39 @@ int lab_kernel_config(const char *name, char *value, size_t len)
 	return ret;
 }
 
+unsigned int lab_kernel_version(const char *release)
+{
+	unsigned int a = 0, b = 0, c = 0;
+
+	if (sscanf(release, "%u.%u.%u", &a, &b, &c) < 2 || a > 255 || b > 255)
+		return 0;
+	return LAB_KERNEL_VERSION(a, b, c);
+}
+
+/* @name in /lib/modules/RELEASE/modules.dep or modules.builtin */
+static bool module_listed(const char *release, const char *name)
+{
+	static const char *const lists[] = { "modules.dep", "modules.builtin" };
+	char path[256], line[512], want[64];
+	bool found = false;
+	size_t i;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "/%s.ko", name);
+	for (i = 0; i < 2 && !found; i++) {
+		snprintf(path, sizeof(path), "/lib/modules/%s/%s", release, lists[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, ":\n")] = '\0'; /* the module's own path */
+			found = strstr(line, want);
+		}
+		fclose(f);
+	}
+	return found;
+}
+
 void lab_kernel_probe(struct lab_kernel *k)
 {
 	struct utsname u;
@@ -58,8 +92,11 @@ void lab_kernel_probe(struct lab_kernel *k)
 
 	uname(&u);
 	snprintf(k->release, sizeof(k->release), "%s", u.release);
+	k->version = lab_kernel_version(k->release);
 	k->hz = lab_kernel_config("HZ", v, sizeof(v)) == 0 ? atoi(v) : 0;
 	k->netem = -1;
 	if (lab_kernel_config("NET_SCH_NETEM", v, sizeof(v)) == 0)
 		k->netem = v[0] == 'y' || v[0] == 'm';
+	else if (module_listed(u.release, "sch_netem"))
+		k->netem = 1; /* no config published, but the module is there (or built in) */
 }

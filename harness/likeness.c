@@ -35,7 +35,7 @@ void lab_run_liken(struct lab_run *run)
 			l->hold += run->ex.v[j].ok && !run->ex.v[j].na;
 			l->judged += !run->ex.v[j].na;
 		}
-		l->all = lab_expects_all_ok(&run->ex, run->opts->outcomes_only);
+		l->all = lab_expects_all_ok(&run->ex, lab_run_outcomes_only(run));
 		lab_expects_free(&run->ex);
 	}
 	run->ex = judged;

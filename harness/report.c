@@ -238,50 +238,6 @@ static int write_log(const struct lab_run *run, const struct lab_proc *p)
 	return err;
 }
 
-static struct json_object *wire_json(const struct lab_run *run)
-{
-	struct json_object *a = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < lab_wire_count(run->wire); i++) {
-		const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "spec",
-				       json_object_new_string(lab_wire_impair(run->wire, i)->spec));
-		json_object_object_add(o, "backend",
-				       json_object_new_string(lab_backend_name(st->backend)));
-		json_object_object_add(o, "matched",
-				       st->matched < 0 ? NULL : json_object_new_int64(st->matched));
-		json_object_object_add(o, "dropped",
-				       st->dropped < 0 ? NULL : json_object_new_int64(st->dropped));
-		json_object_object_add(o, "held",
-				       st->held < 0 ? NULL : json_object_new_int64(st->held));
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
-/* one line per impairment: what ran it and what it did */
-static void print_wire(FILE *out, const struct lab_run *run)
-{
-	size_t i;
-
-	for (i = 0; i < lab_wire_count(run->wire); i++) {
-		const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
-
-		fprintf(out, "wire: %-40s %-8s ", lab_wire_impair(run->wire, i)->spec,
-			lab_backend_name(st->backend));
-		if (st->matched < 0)
-			fprintf(out, "(netem keeps no per-rule counts)\n");
-		else
-			fprintf(out, "matched %" PRId64 ", dropped %" PRId64 ", held %" PRId64 "\n",
-				st->matched, st->dropped, st->held);
-	}
-	if (lab_wire_count(run->wire))
-		fputc('\n', out);
-}
-
 struct lab_ladder lab_report_ladder_of(const struct lab_run *run)
 {
 	return (struct lab_ladder){
@@ -357,9 +313,11 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
 	json_object_object_add(o, "error",
 			       run->error[0] ? json_object_new_string(run->error) : NULL);
+	json_object_object_add(o, "emulated",
+			       run->emulated[0] ? json_object_new_string(run->emulated) : NULL);
 	json_object_object_add(o, "behaves_like", likeness_json(run));
 	json_object_object_add(o, "story_end_us", json_object_new_int64(run->story_end_us));
-	json_object_object_add(o, "impairments", wire_json(run));
+	json_object_object_add(o, "impairments", lab_report_wire_json(run));
 	json_object_object_add(
 		o, "server_cmd",
 		run->opts->server_cmd ? json_object_new_string(run->opts->server_cmd) : NULL);
@@ -383,6 +341,7 @@ out:
 
 void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict, bool ladder)
 {
+	char why[96] = "";
 	size_t i, ok = 0;
 	int width = 8;
 
@@ -398,7 +357,7 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 	}
 	for (i = 0; i < run->n_series; i++)
 		print_series(out, &run->series[i]);
-	print_wire(out, run);
+	lab_report_print_wire(out, run);
 	for (i = 0; i < run->ex.n; i++)
 		if ((int)strlen(run->ex.v[i].expected) > width)
 			width = (int)strlen(run->ex.v[i].expected);
@@ -419,8 +378,13 @@ void lab_report_print(FILE *out, const struct lab_run *run, const char *verdict,
 		fprintf(stderr,
 			"tcplab: ERROR (not a TCP failure: the lab or a program in it broke): %s\n",
 			run->error);
+	if (run->opts->outcomes_only)
+		snprintf(why, sizeof(why), "; --outcomes-only: timed ones do not decide");
+	else if (run->emulated[0])
+		snprintf(why, sizeof(why), "; timed ones shown, not judged under emulation (%s)",
+			 run->emulated);
 	fprintf(out, "\nverdict: %s (%zu of %zu expectations hold%s)\n", verdict, ok, run->ex.n,
-		run->opts->outcomes_only ? "; --outcomes-only: timed ones do not decide" : "");
+		why);
 	lab_run_print_likeness(out, run);
 	if (run->dir[0])
 		fprintf(out, "results: %s/\n", run->dir);

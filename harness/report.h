@@ -36,6 +36,12 @@ const struct lab_series *lab_report_series_of(const struct lab_run *run,
  */
 int lab_results_latest(const char *base, const char *run_dir);
 
+/* report_wire.c: the impairments as report.json's "impairments", and as lines on @out */
+struct json_object *lab_report_wire_json(const struct lab_run *run);
+void lab_report_print_wire(FILE *out, const struct lab_run *run);
+/* lab_report_wire_did() - what impairment @i did, as one line of text */
+void lab_report_wire_did(const struct lab_run *run, size_t i, char *buf, size_t len);
+
 /* lab_report_html() - the self-contained report.html of a run: 0 or -errno */
 int lab_report_html(const struct lab_run *run, const char *verdict, const char *path);
 

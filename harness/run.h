@@ -91,12 +91,15 @@ struct lab_run {
 	int64_t story_end_us; /* CLOCK_REALTIME when play() returned: what the harness did after
 			       * (stopping programs) is not part of the story */
 	double scale; /* TCPLAB_TOLERANCE_SCALE */
+	char emulated[32]; /* TCPLAB_EMULATED (timing.h): "" on real hardware */
 	char kept[640]; /* --keep: how to look inside the kept lab */
 };
 
 /* setup.c */
 int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *why, size_t len);
 void lab_run_release(struct lab_run *run); /* what setup and the run allocated */
+/* timed expectations shown, not judged: --outcomes-only, --step, or under emulation */
+bool lab_run_outcomes_only(const struct lab_run *run);
 
 /* fault.c: the first error and its innermost reason; lab_failf() (story.h) is the same */
 int lab_run_verror(struct lab_run *run, int err, const char *fmt, va_list ap);

@@ -156,21 +156,59 @@ static int check_cmds(const struct lab_run_opts *opts, char *why, size_t len)
 /* what can be known before the lab: an impairment's backend exists in this kernel */
 static int check_backends(struct lab_run *run, char *why, size_t len)
 {
+	const struct lab_impair *imp;
 	size_t i;
 
 	for (i = 0; i < run->n_extra; i++) {
-		if (run->extra[i].backend != LAB_BACKEND_NETEM)
+		imp = &run->extra[i];
+		if (!lab_impair_needs_netem(imp))
 			continue;
 		lab_kernel_probe(&run->kernel);
-		if (run->kernel.netem != 0)
-			return 0; /* there, or the kernel does not say: the lab will tell */
-		snprintf(why, len,
-			 "--impair %s: this kernel (%s) has no sch_netem (CONFIG_NET_SCH_NETEM is "
-			 "not set); backend=nfqueue or auto does the same here",
-			 run->extra[i].spec, run->kernel.release);
-		return LAB_EXIT_SKIP;
+		if (run->kernel.netem == 0) {
+			snprintf(
+				why, len,
+				"--impair %s: this kernel (%s) has no sch_netem (CONFIG_NET_SCH_NETEM "
+				"is not set)%s",
+				imp->spec, run->kernel.release,
+				imp->backend == LAB_BACKEND_NETEM && !imp->limit &&
+						imp->kind != LAB_IMP_DUPLICATE &&
+						imp->kind != LAB_IMP_CORRUPT ?
+					"; backend=nfqueue or auto does the same here" :
+					": only netem does that");
+			return LAB_EXIT_SKIP;
+		}
+		/* netem seeds its generator (TCA_NETEM_PRNG_SEED) since Linux 6.3 */
+		if (imp->kind == LAB_IMP_CORRUPT && imp->seeded && run->kernel.version &&
+		    run->kernel.version < LAB_KERNEL_VERSION(6, 3, 0)) {
+			snprintf(why, len,
+				 "--impair %s: netem takes a seed since Linux 6.3, this is %s "
+				 "(corrupt without seed= runs here)",
+				 imp->spec, run->kernel.release);
+			return LAB_EXIT_SKIP;
+		}
 	}
 	return 0;
+}
+
+/* TCPLAB_EMULATED=WHAT: a short word naming the emulator, recorded in every report */
+static int read_emulated(struct lab_run *run, char *why, size_t len)
+{
+	const char *e = getenv(LAB_EMULATED_ENV);
+
+	if (!e || !*e)
+		return 0;
+	if (strlen(e) >= sizeof(run->emulated) || e[strspn(e, "abcdefghijklmnopqrstuvwxyz0-9-")]) {
+		snprintf(why, len, "%s=%s: name the emulator in one short word (tcg), or unset it",
+			 LAB_EMULATED_ENV, e);
+		return LAB_EXIT_USAGE;
+	}
+	snprintf(run->emulated, sizeof(run->emulated), "%s", e);
+	return 0;
+}
+
+bool lab_run_outcomes_only(const struct lab_run *run)
+{
+	return run->opts->outcomes_only || run->emulated[0];
 }
 
 int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *why, size_t len)
@@ -243,7 +281,9 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 		snprintf(why, len, "%s must be a number from 1 to 100", LAB_TOLERANCE_ENV);
 		return LAB_EXIT_USAGE;
 	}
-	ret = fill_params(run, why, len);
+	ret = read_emulated(run, why, len);
+	if (!ret)
+		ret = fill_params(run, why, len);
 	if (!ret && run->sc->check)
 		lab_kernel_probe(&run->kernel); /* HZ, for the timers a precondition may model */
 	return ret ? ret : check_params(run, why, len);

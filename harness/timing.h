@@ -12,6 +12,12 @@
  */
 #define LAB_TOLERANCE_FLOOR_US 4000
 #define LAB_TOLERANCE_ENV "TCPLAB_TOLERANCE_SCALE"
+/*
+ * Set (to what emulates the CPU, e.g. "tcg") when the kernel runs in an emulator: CPU work
+ * between timers is many times slower there, so timed expectations are shown but do not
+ * decide, as with --outcomes-only (tests/kernels/run.sh sets it in its TCG guests).
+ */
+#define LAB_EMULATED_ENV "TCPLAB_EMULATED"
 
 struct lab_window {
 	int64_t expected_us, lo_us, hi_us;

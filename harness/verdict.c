@@ -32,7 +32,7 @@ static int verdict_of(const struct lab_run *run, const char **verdict)
 
 	if (run->error[0])
 		i = 2;
-	else if (lab_expects_all_ok(&run->ex, run->opts->outcomes_only))
+	else if (lab_expects_all_ok(&run->ex, lab_run_outcomes_only(run)))
 		i = 0;
 	*verdict = verdicts[i].verdict;
 	return verdicts[i].code;

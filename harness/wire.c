@@ -172,29 +172,48 @@ out:
 	return err;
 }
 
+static const char *const dir_names[] = { "", "c2s", "s2c", "both" };
+
 /*
- * drops, blackholes and rejects are exact in nftables; the rest is netem's when it can, else
- * NFQUEUE's
+ * Drops, blackholes and rejects are exact in nftables. The rest is netem's wherever netem does exactly
+ * what the spec says (a whole direction, dir=both included; wire_netem.c says how each kind
+ * maps), else NFQUEUE's; duplicate, corrupt and limit= are netem's alone. @why says which and
+ * why, for the report.
  */
-static enum lab_impair_backend choose(const struct lab_wire *w, const struct lab_impair *imp)
+static enum lab_impair_backend choose(const struct lab_wire *w, const struct lab_impair *imp,
+				      char *why, size_t len)
 {
-	bool whole = imp->m.flags < 0 && imp->m.len < 0 && !imp->m.sport && !imp->m.dport;
-	bool netem_kind = imp->kind == LAB_IMP_DELAY || (imp->kind == LAB_IMP_LOSS && !imp->seed);
+	const char *kind = lab_impair_kind_name(imp->kind), *not_netem;
 
 	if (imp->kind == LAB_IMP_DROP || imp->kind == LAB_IMP_BLACKHOLE ||
-	    imp->kind == LAB_IMP_REJECT)
+	    imp->kind == LAB_IMP_REJECT) {
+		snprintf(why, len, "%s: exact matches and counters are nftables'", kind);
 		return LAB_BACKEND_NFTABLES;
-	if (imp->backend != LAB_BACKEND_AUTO)
+	}
+	if (imp->backend != LAB_BACKEND_AUTO) {
+		snprintf(why, len, "asked for (backend=%s)", lab_backend_name(imp->backend));
 		return imp->backend;
-	if (w->netem_available && whole && netem_kind && imp->m.dir != 3 &&
-	    !w->netem_dir[imp->m.dir])
+	}
+	not_netem = w->netem_available ? wire_netem_fits(w, imp) : "this kernel has no sch_netem";
+	if (!not_netem) {
+		snprintf(why, len, "auto: netem does %s exactly on a whole direction (dir=%s)",
+			 kind, dir_names[imp->m.dir & 3]);
 		return LAB_BACKEND_NETEM;
+	}
+	if (lab_impair_needs_netem(imp)) {
+		snprintf(why, len, "auto: only netem does %s, but %s", imp->limit ? "limit=" : kind,
+			 not_netem);
+		return LAB_BACKEND_NETEM; /* lab_wire_add() refuses it with that reason */
+	}
+	snprintf(why, len, "auto: NFQUEUE, since %s", not_netem);
 	return LAB_BACKEND_NFQUEUE;
 }
 
 int lab_wire_add(struct lab_wire *w, const struct lab_impair *imp, char *why, size_t whylen)
 {
-	enum lab_impair_backend b = choose(w, imp);
+	char reason[160];
+	enum lab_impair_backend b = choose(w, imp, reason, sizeof(reason));
+	const char *not_netem;
 	int i = (int)w->n, err = 0;
 	unsigned int d;
 
@@ -202,17 +221,18 @@ int lab_wire_add(struct lab_wire *w, const struct lab_impair *imp, char *why, si
 		snprintf(why, whylen, "at most %d impairments", LAB_WIRE_MAX);
 		return -E2BIG;
 	}
-	if (b == LAB_BACKEND_NETEM &&
-	    (!w->netem_available || imp->m.dir == 3 || w->netem_dir[imp->m.dir])) {
-		snprintf(why, whylen, "%s: netem %s", imp->spec,
-			 w->netem_available ?
-				 "takes one impairment per direction (dir=c2s or s2c)" :
-				 "is not in this kernel (CONFIG_NET_SCH_NETEM)");
-		return -EOPNOTSUPP;
+	if (b == LAB_BACKEND_NETEM) {
+		not_netem = w->netem_available ? wire_netem_fits(w, imp) :
+						 "is not in this kernel (CONFIG_NET_SCH_NETEM)";
+		if (not_netem) {
+			snprintf(why, whylen, "%s: netem: %s", imp->spec, not_netem);
+			return -EOPNOTSUPP;
+		}
 	}
 	pthread_mutex_lock(&w->lock);
 	w->imp[i] = *imp;
 	w->stat[i] = (struct lab_wire_stat){ .backend = b };
+	snprintf(w->stat[i].why, sizeof(w->stat[i].why), "%s", reason);
 	w->rng[i] = imp->seed ? imp->seed : 1;
 	if (b == LAB_BACKEND_NETEM)
 		w->stat[i].matched = w->stat[i].dropped = w->stat[i].held = -1;
@@ -220,14 +240,11 @@ int lab_wire_add(struct lab_wire *w, const struct lab_impair *imp, char *why, si
 	pthread_mutex_unlock(&w->lock);
 	if (b == LAB_BACKEND_NFTABLES)
 		err = wire_nft_add(w, i);
-	for (d = LAB_DIR_C2S; !err && d <= LAB_DIR_S2C; d++) {
-		if (!(imp->m.dir & d))
-			continue;
-		if (b == LAB_BACKEND_NFQUEUE)
+	else if (b == LAB_BACKEND_NETEM)
+		err = wire_netem_add(w, imp);
+	for (d = LAB_DIR_C2S; !err && b == LAB_BACKEND_NFQUEUE && d <= LAB_DIR_S2C; d++)
+		if (imp->m.dir & d)
 			err = wire_queue_rule(w, &imp->m, d);
-		else if (b == LAB_BACKEND_NETEM)
-			err = wire_netem_direction(w, imp, d);
-	}
 	if (err) {
 		snprintf(why, whylen, "%s: %s", imp->spec, w->error);
 		return err;
@@ -253,6 +270,7 @@ void lab_wire_stop(struct lab_wire *w)
 	if (w && w->running) {
 		/* counters first: the nflog reports of the last drops are then surely queued */
 		lab_wire_refresh(w);
+		wire_netem_stats(w); /* what it could not read stays unread (stats.read false) */
 		if (write(w->stop_fd, &one, sizeof(one)) < 0)
 			lab_fail(-errno, "stopping the wire engine");
 		pthread_join(w->thread, NULL);
@@ -272,6 +290,8 @@ void lab_wire_free(struct lab_wire *w)
 		mnl_socket_close(w->nfq);
 	if (w->nflog)
 		mnl_socket_close(w->nflog);
+	if (w->rtnl)
+		mnl_socket_close(w->rtnl);
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
 	free(w->log);
@@ -302,6 +322,16 @@ const struct lab_wire_log *lab_wire_log(const struct lab_wire *w, size_t *n)
 	if (n)
 		*n = w ? w->n_log : 0;
 	return w ? w->log : NULL;
+}
+
+const struct lab_netem_stats *lab_wire_netem(const struct lab_wire *w, unsigned int dir,
+					     const char **dev)
+{
+	if (!w || (dir != LAB_DIR_C2S && dir != LAB_DIR_S2C) || !w->netem[dir].kinds)
+		return NULL;
+	if (dev)
+		*dev = wire_netem_dev(dir);
+	return &w->netem[dir].stats;
 }
 
 const char *lab_wire_error(const struct lab_wire *w)

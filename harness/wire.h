@@ -17,8 +17,9 @@
  *    counters count matches and drops; "log group" reports each dropped packet over nflog.
  *  - NFQUEUE (iptables -j NFQUEUE in FORWARD, libnetfilter_queue's netlink API) for delay,
  *    jitter, seeded loss and reordering: one thread holds verdicts until a packet is due.
- *  - netem (tc), when the running kernel has it, for delay and unseeded loss of a whole
- *    direction.
+ *  - netem (rtnetlink), when the running kernel has it and does exactly what a spec says on a
+ *    whole direction: delay and jitter, loss, reorder, duplicate, corrupt, rate, limit; its
+ *    qdisc statistics are read back per direction.
  * One thread serves both netlink sockets; every drop and hold is logged with the packet.
  *
  * struct lab_wire is opaque (harness/wire_priv.h). While the engine runs, the NFQUEUE
@@ -38,7 +39,17 @@ struct lab_wire_log {
 
 struct lab_wire_stat {
 	enum lab_impair_backend backend; /* the one that ran */
-	int64_t matched, dropped, held; /* -1: the backend cannot tell (netem) */
+	int64_t matched, dropped, held; /* -1: the backend cannot tell (netem: see below) */
+	char why[160]; /* why that backend: asked for, or what the others could not do */
+};
+
+/* what a direction's netem qdisc did (RTM_GETQDISC), shared by the impairments it carries */
+struct lab_netem_stats {
+	bool read; /* false: no netem on that direction, or the dump failed */
+	uint64_t bytes, packets; /* sent (duplicates included) */
+	uint32_t qlen, backlog, drops, requeues, overlimits; /* backlog in bytes */
+	uint32_t limit; /* the queue limit the kernel reports back (tc_netem_qopt) */
+	bool seed_echoed; /* a seed was given and the kernel reports it back (it took it) */
 };
 
 /* the engine's own health: packets it saw, verdicts the kernel refused, log entries lost */
@@ -85,6 +96,10 @@ const struct lab_wire_stat *lab_wire_stat(const struct lab_wire *w, size_t idx);
 
 /* lab_wire_log() - every drop and hold in order; its length in *@n */
 const struct lab_wire_log *lab_wire_log(const struct lab_wire *w, size_t *n);
+
+/* lab_wire_netem() - the netem qdisc of @dir (LAB_DIR_C2S or S2C) and its device, or NULL */
+const struct lab_netem_stats *lab_wire_netem(const struct lab_wire *w, unsigned int dir,
+					     const char **dev);
 
 /* lab_wire_error() - the text of the last backend failure, "" if none */
 const char *lab_wire_error(const struct lab_wire *w);

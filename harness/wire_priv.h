@@ -7,7 +7,7 @@
  *  wire.c        the public API, the choice of backend, the log, netlink plumbing, life
  *  wire_nft.c    nftables: exact drops and blackholes, their counters, nflog reports
  *  wire_queue.c  NFQUEUE: the iptables rules, the hold heap, the engine thread
- *  wire_netem.c  tc netem on a whole direction
+ *  wire_netem.c  netem on a whole direction, over rtnetlink, and its statistics
  */
 #include <libmnl/libmnl.h>
 #include <pthread.h>
@@ -23,16 +23,29 @@
 #define WIRE_COPY_RANGE 128 /* IPv4 + TCP headers with options: all the engine reads */
 
 struct nft_ctx;
+
+/* one netem qdisc per direction: every impairment given to netem there, merged */
+struct wire_netem {
+	unsigned int kinds; /* 1 << LAB_IMP_* of the impairments it carries; 0: no qdisc */
+	int ifindex;
+	int64_t latency_ns, jitter_ns;
+	uint32_t loss, duplicate, corrupt, reorder, gap, limit; /* netem's scale: ~0 = 100% */
+	uint64_t rate_Bps, seed;
+	bool seeded;
+	struct lab_netem_stats stats;
+};
 struct lab_wire_held; /* wire_queue.c */
 
 struct lab_wire {
 	const struct lab_netns *ns;
 	bool netem_available;
 	struct nft_ctx *nft;
-	struct mnl_socket *nfq, *nflog;
+	struct mnl_socket *nfq, *nflog, *rtnl;
 	int stop_fd;
 	pthread_t thread;
-	bool running, queue_dir[3], netem_dir[3];
+	bool running, queue_dir[3];
+	struct wire_netem netem[3]; /* by LAB_DIR_C2S, LAB_DIR_S2C */
+	int64_t rate_free_us[LAB_WIRE_MAX][3]; /* NFQUEUE rate: when each link is free again */
 	pthread_mutex_t lock; /* imp, stat, log while the thread runs */
 	struct lab_impair imp[LAB_WIRE_MAX];
 	struct lab_wire_stat stat[LAB_WIRE_MAX];
@@ -73,6 +86,10 @@ int wire_queue_rule(struct lab_wire *w, const struct lab_match *m, unsigned int 
 void *wire_engine(void *arg);
 
 /* wire_netem.c */
-int wire_netem_direction(struct lab_wire *w, const struct lab_impair *imp, unsigned int dir);
+/* wire_netem_fits() - NULL if netem does @imp exactly (next to what it already does), else why */
+const char *wire_netem_fits(const struct lab_wire *w, const struct lab_impair *imp);
+int wire_netem_add(struct lab_wire *w, const struct lab_impair *imp);
+int wire_netem_stats(struct lab_wire *w);
+const char *wire_netem_dev(unsigned int dir);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The wire's NFQUEUE backend, for delay, jitter, seeded loss and reordering: iptables sends the
+ * The wire's NFQUEUE backend, for delay, jitter, seeded loss, reordering and rate: iptables sends the
  * packets an impairment could touch to queue 0, and one thread (which also serves nflog) holds
  * each verdict until the packet is due.
  */
@@ -206,8 +206,22 @@ static void flush(struct lab_wire *w, struct batch *b)
 	b->len = 0;
 }
 
+/*
+ * rate: a link of that bandwidth per direction. The frame (IP length + 14 bytes of Ethernet,
+ * as netem counts it) leaves once the link is free and its bits are through.
+ */
+static int64_t rate_due(struct lab_wire *w, size_t i, unsigned int dir, int64_t now, uint32_t frame)
+{
+	int64_t start = w->rate_free_us[i][dir] > now ? w->rate_free_us[i][dir] : now;
+
+	w->rate_free_us[i][dir] =
+		start + (int64_t)((uint64_t)frame * 8 * 1000000 / w->imp[i].rate_bps);
+	return w->rate_free_us[i][dir];
+}
+
 /* decide a queued packet's fate; called with w->lock held */
-static void decide(struct lab_wire *w, struct batch *b, uint32_t id, const struct lab_pkt *p)
+static void decide(struct lab_wire *w, struct batch *b, uint32_t id, const struct lab_pkt *p,
+		   uint32_t frame)
 {
 	unsigned int dir = wire_direction(p);
 	int64_t now = lab_mono_us(), due = 0;
@@ -239,6 +253,12 @@ static void decide(struct lab_wire *w, struct batch *b, uint32_t id, const struc
 			due = t > due ? t : due;
 			holder = holder < 0 ? (int)i : holder;
 			st->held++;
+		} else if (imp->kind == LAB_IMP_RATE) {
+			int64_t t = rate_due(w, i, dir, now, frame);
+
+			due = t > due ? t : due;
+			holder = holder < 0 ? (int)i : holder;
+			st->held++;
 		} else if (imp->kind == LAB_IMP_REORDER && r < imp->ppm) {
 			reordered = true;
 			due = (due ? due : now) + imp->hold_us;
@@ -265,8 +285,9 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 	struct batch *b = ((void **)data)[1];
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	struct nfqnl_msg_packet_hdr *ph;
+	const uint8_t *ip;
 	struct lab_pkt p;
-	uint32_t id;
+	uint32_t id, frame;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
 		return MNL_CB_OK;
@@ -279,8 +300,10 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 		accept_now(w, b, id);
 		return MNL_CB_OK;
 	}
+	ip = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+	frame = 14u + (uint32_t)(ip[2] << 8 | ip[3]); /* Ethernet + IPv4 total length */
 	pthread_mutex_lock(&w->lock);
-	decide(w, b, id, &p);
+	decide(w, b, id, &p, frame);
 	pthread_mutex_unlock(&w->lock);
 	return MNL_CB_OK;
 }

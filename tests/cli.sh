@@ -84,7 +84,13 @@ expect1 2 "--server-cmd is empty" run rst-on-close --server-cmd ""
 expect1 2 "--client-cmd is empty" run rst-on-close --client-cmd " "
 if zcat /proc/config.gz 2>/dev/null | grep -q '^# CONFIG_NET_SCH_NETEM is not set'; then
 	expect1 77 "has no sch_netem" run rst-on-close --impair delay=5ms,backend=netem
+	# only netem duplicates, corrupts and limits a queue: refused before any lab, with why
+	expect1 77 "only netem does that" run rst-on-close --impair duplicate=1%,dir=both
+	expect1 77 "only netem does that" run rst-on-close --impair corrupt=1%
+	expect1 77 "only netem does that" run rst-on-close --impair delay=5ms,limit=10
 fi
+expect1 2 "did you mean rate=10mbit?" run rst-on-close --impair rate=10
+expect1 2 "duplicate is done by netem only" run rst-on-close --impair duplicate=1%,backend=nfqueue
 expect 0 "^rst-on-close$" list --names
 expect 0 "rst-on-close drain default 1" list --cases
 expect 0 "| \`rst-on-close\` |" list --markdown

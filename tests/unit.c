@@ -612,6 +612,30 @@ START_TEST(impair_specs_parse)
 	ck_assert_int_eq(lab_impair_parse("reject=icmp-admin-prohibited", &imp, why, 256), 0);
 	ck_assert_int_eq(imp.reject, LAB_REJECT_ADMIN_PROHIBITED);
 	ck_assert_str_eq(lab_reject_name(LAB_REJECT_ADMIN_PROHIBITED), "icmp-admin-prohibited");
+	ck_assert(!imp.seeded);
+	/* netem's kinds, its limit, and rates in tc's units */
+	ck_assert_int_eq(lab_impair_parse("duplicate=1%,dir=both", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.kind, LAB_IMP_DUPLICATE);
+	ck_assert_uint_eq(imp.ppm, 10000);
+	ck_assert(lab_impair_needs_netem(&imp));
+	ck_assert_int_eq(lab_impair_parse("corrupt=0.5%,seed=0", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.kind, LAB_IMP_CORRUPT);
+	ck_assert_uint_eq(imp.ppm, 5000);
+	ck_assert(imp.seeded); /* seed=0 is a seed */
+	ck_assert_int_eq(lab_impair_parse("rate=10mbit,dir=s2c", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.kind, LAB_IMP_RATE);
+	ck_assert_uint_eq(imp.rate_bps, 10000000);
+	ck_assert(!lab_impair_needs_netem(&imp)); /* NFQUEUE does a rate too */
+	ck_assert_int_eq(lab_impair_parse("rate=125kbps", &imp, why, 256), 0);
+	ck_assert_uint_eq(imp.rate_bps, 1000000);
+	ck_assert_int_eq(lab_impair_parse("rate=1.5gbit", &imp, why, 256), 0);
+	ck_assert_uint_eq(imp.rate_bps, 1500000000);
+	ck_assert_int_eq(lab_impair_parse("delay=20ms,limit=100", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.limit, 100);
+	ck_assert(lab_impair_needs_netem(&imp)); /* limit is netem's queue limit */
+	ck_assert_int_eq(lab_impair_parse("loss=1%", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.limit, 0);
+	ck_assert(!lab_impair_needs_netem(&imp));
 }
 END_TEST
 
@@ -619,8 +643,26 @@ START_TEST(impair_specs_rejected_with_a_reason)
 {
 	static const char *const bad[][2] = {
 		{ "", "1 to" },
-		{ "slow",
-		  "not an impairment (drop, blackhole, delay=T, loss=P, reorder=P, reject=HOW)" },
+		{ "slow", "not an impairment (drop, blackhole, delay=T, loss=P, reorder=P, "
+			  "duplicate=P, corrupt=P, rate=RATE, reject=HOW)" },
+		{ "duplicat=1%", "did you mean duplicate?" },
+		{ "duplicate", "duplicate=P (P: a percentage" },
+		{ "corrupt=3", "did you mean corrupt=3%?" },
+		{ "rate", "rate=RATE (RATE: a rate with its unit" },
+		{ "rate=10", "has no unit: did you mean rate=10mbit?" },
+		{ "rate=10furlongs", "rate=10furlongs is not a rate with its unit: 10mbit" },
+		{ "rate=1bit", "(8kbit to 100gbit)" },
+		{ "rate=200gbit", "(8kbit to 100gbit)" },
+		{ "rate=10Mbit", "is not a rate" },
+		{ "duplicate=5%,backend=nfqueue", "duplicate is done by netem only" },
+		{ "delay=5ms,limit=10,backend=nfqueue",
+		  "limit=N (netem's queue limit) is done by" },
+		{ "corrupt=1%,flags=S", "netem, which works on a whole direction" },
+		{ "delay=5ms,limit=10,sport=5", "works on a whole direction" },
+		{ "drop,limit=3", "not a key of 'drop'" },
+		{ "delay=5ms,limit=0", "limit=0 is not valid (limit: packets queued at most" },
+		{ "duplicate=1%,seed=3", "not a key of 'duplicate'" },
+		{ "rate=1mbit,jitter=1ms", "not a key of 'rate'" },
 		{ "rejet=tcp-reset", "did you mean reject?" },
 		{ "reject", "reject wants a value: reject=HOW (HOW: icmp-net-unreachable|" },
 		{ "reject=icmp-host-unreach",
@@ -648,7 +690,7 @@ START_TEST(impair_specs_rejected_with_a_reason)
 		{ "drop=3", "takes no value (drop[,nth=K][,count=N])" },
 		{ "drop,nth=0", "nth=0 is not valid (nth: which match, 1..1000000000)" },
 		{ "drop,count=0", "count=0 is not valid (count: how many matches, 1..1000)" },
-		{ "delay=1ms,count=2", "not a key of 'delay' (delay takes jitter, dir," },
+		{ "delay=1ms,count=2", "not a key of 'delay' (delay takes jitter, limit, dir," },
 		{ "drop,dir=up", "dir=up is not valid (dir: c2s|s2c|both)" },
 		{ "drop,dir=bth", "did you mean dir=both?" },
 		{ "drop,flags=SX", "flags=SX is not valid (flags: TCP flags among FSRPAU" },
@@ -718,6 +760,7 @@ START_TEST(impair_option_is_checked)
 	ck_assert_msg(strstr(why, "did you mean delay=20ms?"), "%s", why);
 	ck_assert_int_eq(setup_impair("delay=20lightyears", why), LAB_EXIT_USAGE);
 	ck_assert_msg(strstr(why, "--impair delay=20lightyears: "), "%s", why);
+	ck_assert_int_eq(setup_impair("rate=2mbit,dir=both", why), 0); /* NFQUEUE anywhere */
 }
 END_TEST
 

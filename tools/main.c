@@ -17,11 +17,13 @@ static int cmd_version(int argc, char **argv);
 	"  --impair SPEC   an extra impairment on the wire, on top of the scenario's:\n"  \
 	"                  drop[,nth=K][,count=N] | blackhole | delay=T[,jitter=T] |\n"   \
 	"                  loss=P[,seed=N] | reorder=P[,hold=T][,seed=N] |\n"             \
+	"                  duplicate=P | corrupt=P[,seed=N] | rate=RATE |\n"              \
 	"                  reject=icmp-net-unreachable|icmp-host-unreachable|\n"          \
 	"                  icmp-port-unreachable|icmp-admin-prohibited|tcp-reset, then\n" \
 	"                  dir=c2s|s2c|both flags=FSRPAU len=N sport=P dport=P\n"         \
-	"                  backend=auto|nftables|nfqueue|netem; T has its unit\n"         \
-	"                  (50ms, 500us, 2s), P its % (2%, 0.5%); each key once\n"        \
+	"                  limit=N backend=auto|nftables|nfqueue|netem; T has its\n"      \
+	"                  unit (50ms, 500us, 2s), P its % (2%, 0.5%), RATE tc's\n"       \
+	"                  (10mbit, 125kbps); each key once\n"                            \
 	"                  e.g. --impair delay=20ms,dir=both --impair loss=2%,seed=7\n"   \
 	"  --server-cmd CMD, --client-cmd CMD\n"                                          \
 	"                  your own program instead of ours, run by /bin/sh -c in\n"      \

@@ -84,7 +84,10 @@ _tcplab()
 blackhole
 delay=
 loss=
-reorder=" "$cur"
+reorder=
+duplicate=
+corrupt=
+rate=" "$cur"
 			return
 			;;
 		--results)
