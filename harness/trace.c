@@ -88,6 +88,8 @@ static void parse_options(const uint8_t *opt, size_t len, struct lab_pkt *pkt)
 			pkt->mss = be16(opt + i + 2);
 		else if (kind == 3 && olen == 3)
 			pkt->wscale = (int8_t)(opt[i + 2] > 14 ? 14 : opt[i + 2]);
+		else if (kind == 8 && olen == 10)
+			pkt->tsval = be32(opt + i + 2);
 		i += olen;
 	}
 }
@@ -368,9 +370,7 @@ void lab_trace_annotate(struct lab_trace *t)
 		/* new data even where the capture missed the bytes before it (as tshark counts) */
 		data_end = p->seq + !!(p->flags & LAB_TH_SYN) + p->len;
 		if (p->len && (int32_t)(data_end - f->next) > 0)
-			p->fresh = (uint32_t)(data_end - f->next) < p->len ?
-					   (uint32_t)(data_end - f->next) :
-					   p->len;
+			p->fresh = data_end - f->next; /* a hole before it counts: it was sent */
 		if (span && (int32_t)(p->seq + span - f->next) <= 0 && !(p->flags & LAB_TH_RST) &&
 		    !p->keepalive)
 			p->retrans = true;
@@ -381,9 +381,10 @@ void lab_trace_annotate(struct lab_trace *t)
 
 static bool same_packet(const struct lab_pkt *a, const struct lab_pkt *b)
 {
+	/* TIME_WAIT's ACKs share IP id 0, seq and ack: the timestamp tells them apart */
 	return a->ip_id == b->ip_id && a->seq == b->seq && a->ack == b->ack &&
 	       a->flags == b->flags && a->len == b->len && a->sport == b->sport &&
-	       a->dport == b->dport;
+	       a->dport == b->dport && a->tsval == b->tsval;
 }
 
 void lab_trace_mark_lost(struct lab_trace *sent, const struct lab_trace *received,

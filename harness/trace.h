@@ -32,9 +32,11 @@ struct lab_pkt {
 	uint32_t len; /* TCP payload bytes */
 	uint16_t ip_id;
 	uint16_t mss; /* 0: no MSS option */
+	uint32_t tsval; /* the TCP timestamp option's value, 0 without one */
 	int8_t wscale; /* -1: no window-scale option */
 	bool retrans; /* data, SYN or FIN whose sequence space was sent before */
-	uint32_t fresh; /* payload bytes beyond the highest sequence number seen before (new data) */
+	/* sequence space newly reached: this payload, and any hole before it the capture missed */
+	uint32_t fresh;
 	bool keepalive; /* ACK only, 0 or 1 byte, seq one below the next byte: Wireshark's Keep-Alive */
 	bool lost; /* seen leaving one side, never seen at the other (set by matching) */
 };

@@ -23,7 +23,7 @@ static const struct variant variants[] = {
 	/* the remedy: accept promptly */
 	{ { "accepts", "server accepts promptly: every client is served",
 	    "Every client's handshake [S] [S.] [.], request [P.] and reply [P.], ACKs [.], "
-	    "then [F.] both ways." },
+	    "then each client's [F.] (the server keeps its sockets until the story ends)." },
 	  true,
 	  false,
 	  0 },
@@ -225,6 +225,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	} else if (!v->late_ack) { /* the refused clients try again: their SYNs are dropped too */
 		lab_wait_for(run, LAB_CLIENT, syns_retried, NULL,
 			     "every SYN_SENT client retransmitted its SYN");
+		/* ... and the server has met each of those SYNs (sent is not yet arrived) */
+		lab_wait_counter(run, LAB_SERVER, "TcpExtListenOverflows",
+				 2 * (obs->n_clients - (p->backlog + 1)));
 	} else { /* the first client speaks now: its data carries the ACK */
 		lab_note(run, "accept queue full; the first client sends");
 		lab_go(run, LAB_PROG_CLIENT);
@@ -271,7 +274,7 @@ static void judge_queue_full(struct lab_run *run, const struct params *p, const 
 	/* every refused SYN and every retransmission of it counts */
 	lab_expect_counter(run, LAB_SERVER, "TcpExtListenOverflows", LAB_GE, 2 * refused);
 	lab_expect_counter(run, LAB_SERVER, "TcpExtListenDrops", LAB_GE, 2 * refused);
-	/* dropped before any SYN-cookie logic: not a SYN flood */
+	/* the SYN queue is not full, so no cookies: the accept queue's drop, not a SYN flood */
 	lab_expect_counter(run, LAB_SERVER, "TcpExtSyncookiesSent", LAB_EQ, 0);
 	lab_expect_within(run, "SYN retransmission: TCP_TIMEOUT_INIT 1 s + wheel slack", &w,
 			  syn_retry_gap(lab_capture(run, LAB_CLIENT)));
@@ -343,7 +346,8 @@ LAB_SCENARIO(accept_overflow, struct variant, variants, struct params, params, s
 		     "retransmits its SYN-ACK, the client believes it is connected and its data "
 		     "is never ACKed); with =1 the server answers with a RST "
 		     "(TcpExtEmbryonicRsts +1). SYN cookies play no part in either path: "
-		     "tcp_conn_request() drops the SYN before any cookie logic and "
+		     "tcp_conn_request() sends cookies only when the SYN queue is full (it is "
+		     "not: the accept queue is), and drops the SYN for the full accept queue; "
 		     "tcp_check_req() never looks at them (TcpExtSyncookiesSent stays 0, with "
 		     "tcp_syncookies 1 or 0).",
 	.remedy = "accept() promptly (a dedicated accept loop, more workers, epoll), size the "

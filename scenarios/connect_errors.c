@@ -36,7 +36,8 @@ static const struct variant variants[] = {
 	  "ETIMEDOUT" },
 	/* the contrast: someone listens */
 	{ { "listening", "a server listens: connect() = 0 after one round trip",
-	    "The handshake [S] [S.] [.], then [F.] from both sides, each ACKed [.]." },
+	    "The handshake [S] [S.] [.], then a [F.] from each side (the second also ACKs the "
+	    "first) and the last [.]." },
 	  true,
 	  false,
 	  NULL,
@@ -243,7 +244,8 @@ LAB_SCENARIO(
 	.symptom = "connect() fails. With ECONNREFUSED, EHOSTUNREACH or ENETUNREACH it fails at "
 		   "once; with ETIMEDOUT it hangs first: about 130 s on a default system "
 		   "(tcp_syn_retries = 6), 3 s here because the lab lowers tcp_syn_retries to 1 (7 "
-		   "s with 2). The errno names who answered: the server's kernel (RST), a router or "
+		   "s with 2). The errno names who answered: the server's kernel (RST), a router "
+		   "or "
 		   "firewall on the way (ICMP, or a RST in the server's name), the client's own "
 		   "routing table (no packet at all), or nobody.",
 	.mechanism =

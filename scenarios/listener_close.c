@@ -28,8 +28,8 @@ static const struct variant variants[] = {
 	    "tcp_migrate_req=1: the queued connections move to the new listener, which "
 	    "serves them",
 	    "Each client's handshake [S] [S.] [.] and request [P.], ACKed [.]; after the "
-	    "handover the new listener's reply [P.] to each, then [F.] both ways, each ACKed "
-	    "[.]." },
+	    "handover the new listener's reply [P.] to each, then [F.] both ways (the second "
+	    "also ACKs the first) and the last [.]." },
 	  1,
 	  true,
 	  true },

@@ -13,8 +13,8 @@ static const struct variant variants[] = {
 	{ { "default",
 	    "client's final ACK dropped once: LAST_ACK ~200 ms, FIN retransmitted, "
 	    "TIME_WAIT re-ACKs",
-	    "The handshake [S] [S.] [.]; the client's [F.] and the server's ACK [.]; the "
-	    "server's [F.] and the client's final [.], which is in the client's capture only "
+	    "The handshake [S] [S.] [.]; the client's [F.] (its shutdown()), the server's [F.] "
+	    "that also ACKs it, and the client's final [.], which is in the client's capture only "
 	    "(marked lost); the same [F.] again ~204 ms later (the loss probe, marked "
 	    "retransmission; with fin_acks_lost=N, N - 1 more re-sends ~200, 400, 800 ms "
 	    "apart), answered by the client's TIME_WAIT with [.]." },
@@ -24,15 +24,15 @@ static const struct variant variants[] = {
 	{ { "no-timewait",
 	    "same loss, client has no TIME_WAIT (tcp_max_tw_buckets=0): the "
 	    "retransmitted FIN meets a RST",
-	    "The handshake [S] [S.] [.]; the client's [F.], the server's ACK [.], the server's "
-	    "[F.] and the client's final [.], lost; the same [F.] again ~204 ms later (the "
+	    "The handshake [S] [S.] [.]; the client's [F.], the server's [F.] that also ACKs it, "
+	    "and the client's final [.], lost; the same [F.] again ~204 ms later (the "
 	    "loss probe) meets [R] from the client, which kept no TIME_WAIT socket." },
 	  true,
 	  false },
 	/* nothing lost: the close is one round trip */
 	{ { "nodrop", "nothing dropped: one FIN each way, LAST_ACK lasts one round trip",
-	    "The handshake [S] [S.] [.]; [F.] each way, each ACKed [.] at once: LAST_ACK lasts "
-	    "one round trip." },
+	    "The handshake [S] [S.] [.]; the client's [F.], the server's [F.] that also ACKs "
+	    "it, the client's final [.] at once: LAST_ACK lasts one round trip." },
 	  false,
 	  true },
 };

@@ -20,8 +20,9 @@ static const struct variant variants[] = {
 	/* the bug: write, write, read with Nagle on and delayed ACKs on the server */
 	{ .v = { "default", "write-write-read: each request waits for the server's delayed ACK",
 		 "After the handshake [S] [S.] [.], per request: the header [P.], ~40 ms of "
-		 "silence, the server's bare ACK [.], then at once the body [P.], then the "
-		 "reply [P.]. [F.] from both sides at the end." },
+		 "silence (from the second request on: the first runs in quick-ACK mode), the "
+		 "server's bare ACK [.], then at once the body [P.], then the reply [P.]. [F.] "
+		 "from both sides at the end." },
 	  .stall = "p50 latency: TCP_DELACK_MIN 40 ms + 1 tick",
 	  .stall_timer = LAB_TCP_DELACK_MIN,
 	  .delayed_acks = true },

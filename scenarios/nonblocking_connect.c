@@ -28,7 +28,8 @@ static const struct variant variants[] = {
 	{ { "connected",
 	    "a server listens: EINPROGRESS, EALREADY, EPOLLOUT alone, SO_ERROR = 0; connect() "
 	    "again returns 0 once, then EISCONN",
-	    "The handshake [S] [S.] [.], then [F.] from both sides, each ACKed [.]." },
+	    "The handshake [S] [S.] [.], then a [F.] from each side (the second also ACKs the "
+	    "first) and the last [.]." },
 	  false,
 	  true,
 	  false,

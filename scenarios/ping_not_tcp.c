@@ -22,8 +22,8 @@ static const struct variant variants[] = {
 	  "ETIMEDOUT" },
 	/* the contrast: the filter removed */
 	{ { "open", "no filter: ping answers and connect() = 0 in one round trip",
-	    "The echo request and reply; the handshake [S] [S.] [.], then [F.] from both "
-	    "sides, each ACKed [.]." },
+	    "The echo request and reply; the handshake [S] [S.] [.], then a [F.] from each "
+	    "side (the second also ACKs the first) and the last [.]." },
 	  false,
 	  true,
 	  "0" },

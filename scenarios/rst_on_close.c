@@ -18,8 +18,9 @@ static const struct variant variants[] = {
 	  true },
 	/* the remedy: read the whole request (drain) before close() */
 	{ { "drain", "server drains the request before close() -> FIN, TIME_WAIT, clean EOF",
-	    "The handshake [S] [S.] [.], the request [P.] and its ACK [.], then [F.] from each "
-	    "side, each ACKed [.]: an orderly close, the server in TIME_WAIT." },
+	    "The handshake [S] [S.] [.], the request [P.] and its ACK [.], then the server's "
+	    "[F.] and the client's [F.] (which also ACKs it), and the last [.]: an orderly "
+	    "close, the server in TIME_WAIT." },
 	  true,
 	  false },
 };

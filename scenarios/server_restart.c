@@ -14,8 +14,9 @@ static const struct variant variants[] = {
 	/* the failure: a server without SO_REUSEADDR cannot restart while its TIME_WAITs live */
 	{ { "default",
 	    "no SO_REUSEADDR: the restarted server's bind() = EADDRINUSE, clients refused",
-	    "Each client's handshake [S] [S.] [.]; the old server's [F.] first, ACKed [.], the "
-	    "client's [F.] and the server's last [.]; then the late client's [S] answered by "
+	    "Each client's handshake [S] [S.] [.]; the old server's [F.] first, the client's [F.] "
+	    "(which also ACKs it) and the server's last [.]; then the late client's [S] answered "
+	    "by "
 	    "[R.]: nobody listens." },
 	  false,
 	  false,
@@ -23,8 +24,9 @@ static const struct variant variants[] = {
 	/* the remedy: the program sets SO_REUSEADDR, so the old sockets had it and the new has it */
 	{ { "reuseaddr",
 	    "SO_REUSEADDR on the old and the new listener: bind() = 0 over the TIME_WAITs",
-	    "Each client's handshake [S] [S.] [.]; the old server's [F.] first, ACKed [.], the "
-	    "client's [F.] and the server's last [.]; then the late client's [S] [S.] [.], its "
+	    "Each client's handshake [S] [S.] [.]; the old server's [F.] first, the client's [F.] "
+	    "(which also ACKs it) and the server's last [.]; then the late client's [S] [S.] [.], "
+	    "its "
 	    "[F.] and the new server's [F.] (with or without a separate [.]), each ACKed [.]." },
 	  true,
 	  true,
@@ -33,8 +35,9 @@ static const struct variant variants[] = {
 	{ { "new-only",
 	    "SO_REUSEADDR on the new listener only: still EADDRINUSE, the TIME_WAITs have not got "
 	    "it",
-	    "As in default: each client's [S] [S.] [.], the old server's [F.] first, ACKed [.], "
-	    "the client's [F.] and the last [.]; the late client's [S] answered by [R.]." },
+	    "As in default: each client's [S] [S.] [.], the old server's [F.] first, the "
+	    "client's [F.] (which also ACKs it) and the last [.]; the late client's [S] "
+	    "answered by [R.]." },
 	  false,
 	  true,
 	  false },
@@ -145,7 +148,8 @@ LAB_SCENARIO(
 		"it only if the old listener had it too: the lab's new-only variant still fails. "
 		"A socket that still LISTENs on the port blocks the bind with or without "
 		"SO_REUSEADDR. The lab observed: every old connection in TIME_WAIT (inet_diag), "
-		"bind() = EADDRINUSE without SO_REUSEADDR on both, bind() = 0 with it, and a client "
+		"bind() = EADDRINUSE without SO_REUSEADDR on both, bind() = 0 with it, and a "
+		"client "
 		"in between refused (RST from the server's stack).",
 	.remedy = "Set SO_REUSEADDR on the listening socket before bind() in the server itself, "
 		  "so both the old and the new instance have it (most server frameworks do). Do "

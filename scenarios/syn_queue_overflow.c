@@ -288,7 +288,8 @@ LAB_SCENARIO(syn_queue_overflow, struct variant, variants, struct params, params
 		   "with SYN cookies",
 	.symptom = "New clients hang in connect() (SYN_SENT, the SYN retransmitted 1 s, 2 s ... "
 		   "apart) while the server's accept() has nothing to return; ss -tan on the "
-		   "server shows many SYN-RECV sockets; nstat shows TcpExtListenDrops and, when the "
+		   "server shows many SYN-RECV sockets; nstat shows TcpExtListenDrops and, when "
+		   "the "
 		   "backlog is the limit, TcpExtTCPReqQFullDrop climbing. dmesg may say 'Possible "
 		   "SYN flooding on port ... Dropping request'. With tcp_syncookies=1 (the "
 		   "default) the same flood costs nothing: 'Sending cookies'.",
