@@ -48,6 +48,10 @@ step_keep() {
 
 # the lab process killed with one namespace pinned: the supervisor removes the half-kept lab
 step_keep half-kept
+if [ -z "$lab" ] || [ -z "$client_ns" ]; then # never a placeholder with no lab behind it
+	echo "FAIL: --keep --step never reached 'the story is over':"; cat "$dir/out"
+	exit 1
+fi
 : >"/run/netns/tcplab-$lab-client" # what lab_netns_pin() does, for the client only
 mount --bind "$client_ns" "/run/netns/tcplab-$lab-client"
 kill -9 "$lab"
@@ -65,6 +69,7 @@ fi
 
 # Ctrl-C before the pins: nothing kept
 step_keep ctrl-c
+[ -n "$lab" ] || { echo "FAIL: --keep --step (ctrl-c) never paused:"; cat "$dir/out"; exit 1; }
 kill -INT "$(ps -o ppid= -p "$lab" | tr -d ' ')"
 wait "$pid"
 rc=$?
