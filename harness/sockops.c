@@ -695,6 +695,13 @@ static int op_linger(struct sockop_ctx *c, const long *arg, int nargs)
 }
 
 /* wait for the harness (or a person) to say go: a line or EOF on stdin */
+/* a line the harness can wait for (lab_wait_calls(run, who, "note", 1)): the steps before it ran */
+static int op_mark(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	lab_event_emit(c->events, "note", 0, 0, "the steps before this point are done");
+	return 0;
+}
+
 static int op_wait(struct sockop_ctx *c, const long *arg, int nargs)
 {
 	int64_t t0 = lab_now_us();
@@ -791,6 +798,8 @@ static const struct sockop_verb verbs[] = {
 	  op_user_timeout },
 	{ "linger", 1, 1, "linger:SECS",
 	  "SO_LINGER on with SECS (0: the next close() sends a RST, not a FIN)", op_linger },
+	{ "mark", 0, 0, "mark", "report that the steps before it are done (the harness waits for it)",
+	  op_mark },
 	{ "wait", 0, 0, "wait", "block until a line or EOF on stdin: the harness's \"go\" (Enter)",
 	  op_wait },
 	{ "accepts", 2, 2, "accepts:N:REPLY",

@@ -172,6 +172,11 @@ void lab_wait_settled(struct lab_run *run, enum lab_host host);
 void lab_wait_for(struct lab_run *run, enum lab_host host,
 		  bool (*pred)(const struct lab_socks *s, const void *arg), const void *arg,
 		  const char *what);
+/*
+ * lab_wait_calls() - program @who has reported @n calls named @call (its event lines, read as
+ * they come): for a step whose outcome leaves no socket to see, such as a bind() that fails
+ */
+void lab_wait_calls(struct lab_run *run, int who, const char *call, size_t n);
 /* lab_wait_counter() - @host's counter @name has grown by at least @delta since the story began */
 void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name, int64_t delta);
 

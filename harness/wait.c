@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "run.h"
@@ -206,4 +207,43 @@ void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out)
 	if (skip_wait(run))
 		return;
 	lab_run_states(run, host, out);
+}
+
+static size_t count_calls(const char *out, const char *call)
+{
+	char needle[48];
+	size_t n = 0;
+
+	snprintf(needle, sizeof(needle), "\"call\":\"%s\"", call);
+	for (; out && (out = strstr(out, needle)); out += strlen(needle))
+		n++;
+	return n;
+}
+
+void lab_wait_calls(struct lab_run *run, int who, const char *call, size_t n)
+{
+	struct lab_proc *p;
+	char name[16];
+
+	if (!failed(run))
+		lab_run_record(run, "# wait until %s has made %zu %s() call(s)",
+			       lab_run_prog_name(who, name, sizeof(name)), n, call);
+	if (skip_wait(run) || !(p = lab_run_prog(run, who)))
+		return;
+	while (count_calls(p->out, call) < n) {
+		if (lab_run_died(run)) {
+			lab_run_blame_deaths(run);
+			return;
+		}
+		if (!lab_proc_running(p)) /* what it printed before it ended */
+			lab_proc_pump(p, lab_mono_us());
+		if (count_calls(p->out, call) >= n)
+			break;
+		if (lab_mono_us() >= run->deadline_us || !lab_proc_running(p)) {
+			lab_run_error(run, -ETIMEDOUT, "%s never made %zu %s() call(s)", name, n,
+				      call);
+			return;
+		}
+		lab_proc_pump(p, lab_mono_us() + 10000); /* returns as soon as it prints */
+	}
 }

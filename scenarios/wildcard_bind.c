@@ -108,8 +108,10 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_server(run,
 		   LAB_KNOBS(.no_reuseaddr = !v->wildcard_reuseaddr, .reuseport = v->reuseport,
 			     .bind_only = !v->wildcard_listens),
-		   "bindto:1:0:%ld,%swait", opts, v->wildcard_listens ? "" : "listen,");
+		   "bindto:1:0:%ld,%smark,wait", opts, v->wildcard_listens ? "" : "listen,");
 	lab_wait_for(run, LAB_SERVER, listening, &want_listeners, "the server's listeners are up");
+	/* its steps done: a bind() that fails leaves no socket to see, only its report */
+	lab_wait_calls(run, LAB_PROG_SERVER, "note", 1);
 	for (c = 0; c < p->clients; c++)
 		lab_client(run, "wait");
 	lab_wait_for(run, LAB_SERVER, queued, &p->clients, "every client queued on a listener");
