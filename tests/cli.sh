@@ -99,6 +99,8 @@ expect 0 "tcplab-server --listen 0.0.0.0:7357 --ops accept,queued:200,recv:10,cl
 expect 0 "rst-on-close read_bytes 10 0 59999" list --params
 expect 0 "lost-final-ack nodrop The handshake" list --captures
 expect 2 "wants a port from 1 to 65535" run rst-on-close --port 0
+expect 2 "--results needs a folder" run rst-on-close --results ""
+expect 2 "cannot be used with --repeat" run rst-on-close --keep --repeat 2
 expect 2 "outside 40000..44999" run rst-on-close --port 41000
 expect 2 "outside 40000..44999" run rst-on-close --port 65536
 expect 2 "cannot overflow an accept queue" run accept-overflow --set clients=3

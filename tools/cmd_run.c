@@ -118,6 +118,16 @@ int cmd_run(int argc, char **argv)
 		return usage_error("run", "run takes one scenario name, not also '%s'",
 				   argv[optind + 1]);
 	}
+	/* mistakes that would only show after a lab was built, or write where nobody meant */
+	if ((o.results && !*o.results) || (o.keep_lab && reps > 1)) {
+		free(sets);
+		free(impairs);
+		if (o.keep_lab && reps > 1)
+			return usage_error("run", "--keep keeps one lab: it cannot be used with "
+						  "--repeat (keep the run you want to look at)");
+		return usage_error("run", "--results needs a folder (an empty one would write "
+					  "at the filesystem root)");
+	}
 	o.sc = cli_scenario("run", argv[optind]);
 	if (!o.sc) {
 		free(sets);
