@@ -103,33 +103,9 @@ static void wait_socks(struct lab_run *run, enum lab_host host, lab_socks_pred p
 	lab_run_error(run, err ? err : -ETIMEDOUT, "timed out waiting until %s", what);
 }
 
-struct in_state {
-	int state;
-};
-
-static bool in_state(const struct lab_socks *s, const void *arg)
-{
-	return lab_socks_count(s, 0, ((const struct in_state *)arg)->state) > 0;
-}
-
-/* nothing on the way in or out: SYN_SENT, SYN_RECV, FIN_WAIT*, CLOSING, LAST_ACK */
-static bool settled(const struct lab_socks *s, const void *arg)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++) {
-		int st = s->v[i].state;
-
-		if (st != TCP_LISTEN && st != TCP_ESTABLISHED && st != TCP_CLOSE_WAIT &&
-		    st != TCP_TIME_WAIT)
-			return false;
-	}
-	return true;
-}
-
 void lab_wait_state(struct lab_run *run, enum lab_host host, int state)
 {
-	struct in_state w = { state };
+	struct lab_socks_state w = { run->port, state };
 	char what[96];
 
 	if (!failed(run))
@@ -139,11 +115,12 @@ void lab_wait_state(struct lab_run *run, enum lab_host host, int state)
 		return;
 	snprintf(what, sizeof(what), "the %s showed %s on port %d", lab_host_name(host),
 		 lab_tcp_state_name(state), run->port);
-	wait_socks(run, host, in_state, &w, what);
+	wait_socks(run, host, lab_socks_have_state, &w, what);
 }
 
 void lab_wait_settled(struct lab_run *run, enum lab_host host)
 {
+	uint16_t port = run->port;
 	char what[96];
 
 	if (!failed(run))
@@ -152,7 +129,7 @@ void lab_wait_settled(struct lab_run *run, enum lab_host host)
 	if (skip_wait(run))
 		return;
 	snprintf(what, sizeof(what), "the %s's sockets settled", lab_host_name(host));
-	wait_socks(run, host, settled, NULL, what);
+	wait_socks(run, host, lab_socks_settled, &port, what);
 }
 
 void lab_wait_for(struct lab_run *run, enum lab_host host,
