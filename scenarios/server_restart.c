@@ -63,6 +63,12 @@ static bool all_in_time_wait(const struct lab_socks *s, const void *arg)
 	return lab_socks_count(s, LAB_PORT, TCP_TIME_WAIT) >= (size_t) * (const long *)arg;
 }
 
+/* the old listener is closed: a LISTEN seen after the restart is the new one */
+static bool no_listener(const struct lab_socks *s, const void *arg)
+{
+	return !lab_socks_count(s, LAB_PORT, TCP_LISTEN);
+}
+
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
@@ -80,6 +86,7 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		lab_client(run, "recv,close");
 	lab_wait_for(run, LAB_SERVER, all_in_time_wait, &p->clients,
 		     "every old connection in TIME_WAIT on the server");
+	lab_wait_for(run, LAB_SERVER, no_listener, NULL, "the old listener closed");
 	for (i = 0; i < p->clients; i++)
 		lab_finish(run, i);
 	lab_states(run, LAB_SERVER, &socks);
