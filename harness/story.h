@@ -135,6 +135,12 @@ void lab_finish_status(struct lab_run *run, int who, int code);
 void lab_finish_all(struct lab_run *run);
 /* lab_go() - let a program waiting at its `wait` step go on */
 void lab_go(struct lab_run *run, int who);
+/*
+ * lab_signal() - send @sig to program @who as a step of the story: SIGKILL is a crash (the
+ * program is reaped before this returns, so its kernel has closed its sockets), SIGSTOP a hung
+ * application. A program the harness signalled is not a death to report.
+ */
+void lab_signal(struct lab_run *run, int who, int sig);
 /* lab_ours() - is @who our program (reporting its calls), not a user's --server/client-cmd? */
 bool lab_ours(const struct lab_run *run, int who);
 /* lab_needs() - lab_ours(), else an "n/a" expectation named @what (the judge skips it) */
