@@ -42,41 +42,22 @@ struct obs {
 	int64_t server_rqueue; /* what the server's kernel held unread before the crash */
 };
 
-/* the server's kernel holds the whole request (*@arg bytes) unread */
-static bool request_queued(const struct lab_socks *s, const void *arg)
-{
-	const struct lab_sock *sk = lab_socks_find(s, LAB_PORT, TCP_ESTABLISHED);
-
-	return sk && sk->rqueue >= *(const long *)arg;
-}
-
-/* the client holds nothing unacknowledged: its send() is done as far as TCP goes */
-static bool request_acked(const struct lab_socks *s, const void *arg)
-{
-	const struct lab_sock *sk = lab_socks_find(s, LAB_PORT, TCP_ESTABLISHED);
-
-	(void)arg;
-	return sk && !sk->wqueue;
-}
-
-static bool connection_gone(const struct lab_socks *s, const void *arg)
-{
-	(void)arg;
-	return !lab_socks_count(s, LAB_PORT, TCP_ESTABLISHED);
-}
-
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
+	/* the request arrived and waits unread; all the client sent was acknowledged */
+	const struct lab_socks_queue unread = { LAB_PORT, (uint32_t)p->request, UINT32_MAX };
+	const struct lab_socks_queue acked = { LAB_PORT, 0, 0 };
+	const struct lab_socks_state open = { LAB_PORT, TCP_ESTABLISHED };
 	struct lab_socks socks = LAB_SOCKS_INIT;
 	const struct lab_sock *s;
 
 	/* a server busy elsewhere: it has not read the request yet */
 	lab_server(run, NULL, "accept,wait");
 	lab_client(run, "send:%ld,%s", p->request, v->reply ? "recv" : "wait");
-	lab_wait_for(run, LAB_SERVER, request_queued, &p->request,
+	lab_wait_for(run, LAB_SERVER, lab_socks_queued, &unread,
 		     "the request queued unread in the server");
-	lab_wait_for(run, LAB_CLIENT, request_acked, NULL, "the request acknowledged");
+	lab_wait_for(run, LAB_CLIENT, lab_socks_queued, &acked, "the request acknowledged");
 	lab_states(run, LAB_SERVER, &socks);
 	s = lab_socks_find(&socks, LAB_PORT, TCP_ESTABLISHED);
 	obs->server_rqueue = s ? (int64_t)s->rqueue : -1;
@@ -86,7 +67,8 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	if (v->reply)
 		lab_finish(run, LAB_PROG_CLIENT);
 	else
-		lab_wait_for(run, LAB_CLIENT, connection_gone, NULL, "the client's socket reset");
+		lab_wait_for(run, LAB_CLIENT, lab_socks_lack_state, &open,
+			     "the client's socket reset");
 	return lab_status(run);
 }
 

@@ -44,40 +44,21 @@ struct obs {
 	int64_t server_sockets; /* on the lab port once the server is gone (inet_diag) */
 };
 
-/* the server holds the first request unread (*@arg bytes), and the client has its ACK */
-static bool request_queued(const struct lab_socks *s, const void *arg)
-{
-	const struct lab_sock *sk = lab_socks_find(s, LAB_PORT, TCP_ESTABLISHED);
-
-	return sk && sk->rqueue >= *(const long *)arg;
-}
-
-static bool request_acked(const struct lab_socks *s, const void *arg)
-{
-	const struct lab_sock *sk = lab_socks_find(s, LAB_PORT, TCP_ESTABLISHED);
-
-	(void)arg;
-	return sk && !sk->wqueue;
-}
-
-static bool connection_gone(const struct lab_socks *s, const void *arg)
-{
-	(void)arg;
-	return !lab_socks_count(s, LAB_PORT, TCP_ESTABLISHED);
-}
-
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
+	/* the request arrived and waits unread; all the client sent was acknowledged */
+	const struct lab_socks_queue unread = { LAB_PORT, (uint32_t)p->request, UINT32_MAX };
+	const struct lab_socks_queue acked = { LAB_PORT, 0, 0 };
+	const struct lab_socks_state open = { LAB_PORT, TCP_ESTABLISHED };
 	struct lab_socks socks = LAB_SOCKS_INIT;
 
 	obs->blackhole = lab_impair(run, "blackhole,dir=both,armed=0");
 	/* the server never reads: the crash finds unread data and aborts with a RST */
 	lab_server(run, NULL, "accept,wait");
 	lab_client(run, "send:%ld,wait,send:%ld,recv,send:%ld", p->request, p->request, p->request);
-	lab_wait_for(run, LAB_SERVER, request_queued, &p->request,
-		     "the first request queued unread");
-	lab_wait_for(run, LAB_CLIENT, request_acked, NULL, "the first request acknowledged");
+	lab_wait_for(run, LAB_SERVER, lab_socks_queued, &unread, "the first request queued unread");
+	lab_wait_for(run, LAB_CLIENT, lab_socks_queued, &acked, "the first request acknowledged");
 	if (v->partition)
 		lab_arm(run, obs->blackhole, true);
 	/* kill -9: the kernel closes the socket for the dead process (tcp_close()) */
@@ -88,7 +69,8 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	if (v->partition) /* the network comes back: nobody on it remembers the crash */
 		lab_arm(run, obs->blackhole, false);
 	else /* the crash's RST has closed the client's socket before it writes */
-		lab_wait_for(run, LAB_CLIENT, connection_gone, NULL, "the client's socket reset");
+		lab_wait_for(run, LAB_CLIENT, lab_socks_lack_state, &open,
+			     "the client's socket reset");
 	lab_go(run, LAB_PROG_CLIENT);
 	lab_finish(run, LAB_PROG_CLIENT);
 	return lab_status(run);
