@@ -131,7 +131,8 @@ LAB_SCENARIO(ack_not_processed, struct variant, variants, struct params, params,
 		     "(tcp_send_active_reset()) instead of a FIN. The client's tcp_reset() "
 		     "records ECONNRESET, but only a call on that socket reports it: a client "
 		     "that waits for an application-level answer gets recv() = ECONNRESET and "
-		     "knows the request was not processed; one that does not, never learns.",
+		     "knows the request was not processed; one that does not, never learns. "
+		     "Seen here: send() = 1000, the server's ACK of all of it 18 us later, Recv-Q 1000, then the kill's [R.]; the server's application made no recv() call.",
 	.remedy = "Acknowledge at the application level: the server answers once it has "
 		  "processed (or durably stored) the request, and the client treats anything "
 		  "else (ECONNRESET, EOF, a timeout) as 'not done' and retries, with idempotent "

@@ -202,14 +202,16 @@ LAB_SCENARIO(hung_app, struct variant, variants, struct params, params, struct o
 		     "not: the server's kernel acknowledges the request into the socket's "
 		     "receive queue (inet_diag Recv-Q), and answers each keepalive probe "
 		     "(tcp_keepalive_timer() -> tcp_write_wakeup(), a segment with seq = snd_una "
-		     "- 1 that the peer's tcp_validate_incoming()/tcp_send_dupack() must ACK). "
+		     "- 1, below the peer's window: its tcp_validate_incoming() answers with "
+		     "tcp_send_dupack(), at most one per tcp_invalid_ratelimit, 500 ms). "
 		     "Each answer goes through tcp_ack(), which sets icsk_probes_out back to 0 "
 		     "and rcv_tstamp to now: the count never reaches TCP_KEEPCNT, and the next "
 		     "probe waits a whole TCP_KEEPIDLE again. So keepalive proves the peer's "
 		     "kernel is reachable, not that its application works. Only the application "
 		     "can time out its own request: here SO_RCVTIMEO makes recv() return EAGAIN "
 		     "at the deadline (sock_rcvtimeo()). The lab sets keepalive to seconds on "
-		     "the socket (defaults: 7200 s idle, 75 s interval, 9 probes).",
+		     "the socket (defaults: 7200 s idle, 75 s interval, 9 probes). "
+		     "Seen here: keepalive idle 1 s, count 2: three probes in 3.5 s, 1024 ms apart, each ACKed by the stopped server's kernel, no abort; the request's 8 bytes in the server's Recv-Q.",
 	.remedy = "Give every request a deadline (poll() or SO_RCVTIMEO, then close() and "
 		  "retry elsewhere), and for idle connections send application heartbeats "
 		  "that the peer's application, not its kernel, must answer; treat a missed "

@@ -139,7 +139,8 @@ LAB_SCENARIO(peer_lost_state, struct variant, variants, struct params, params, s
 		     "the contrast the crash's [R.] arrives, so the client's next send() returns "
 		     "the pending ECONNRESET itself and sends nothing; recv() then reads EOF. A "
 		     "restarted host (the seeds' reboot) answers the same way: its kernel has no "
-		     "socket for the 4-tuple.",
+		     "socket for the 4-tuple. "
+		     "Seen here: send() = 100 after the partition, the bare [R] back within 20 us, recv() = ECONNRESET, send() = EPIPE; the server's TcpOutRsts 2 (the lost one and the answer).",
 	.remedy = "Expect ECONNRESET on any call of a long-lived connection and reconnect "
 		  "(idempotent requests, or a session layer that can replay). Keepalive or "
 		  "application heartbeats find the dead connection before a request is lost on "

@@ -335,11 +335,14 @@ LAB_SCENARIO(rto_exhaustion, struct variant, variants, struct params, params, st
 		     "(tcp_done()). An ICMP host or net unreachable on an established "
 		     "connection is a soft error (tcp_v4_err(): sk_err_soft, unless IP_RECVERR): "
 		     "recv() does not see it until the abort, and tcp_ld_RTO_revert() (RFC "
-		     "6069) undoes the backoff so the retransmissions stay one RTO apart. The "
+		     "6069) undoes the backoff so the retransmissions stay one RTO apart (the lab "
+		     "sets the wire's net.ipv4.icmp_ratelimit to 0: by default a router answers "
+		     "a burst of 6, then one per second). The "
 		     "socket is closed for sending (SEND_SHUTDOWN), so the next send() fails "
 		     "with EPIPE. The lab lowers net.ipv4.tcp_retries2 in the client's namespace "
 		     "(default 15: at least 924.6 s); the abort comes at the first timer at or "
-		     "past the model, counted from the first timer retransmission.",
+		     "past the model, counted from the first timer retransmission. "
+		     "Seen here (tcp_retries2 2): the loss probe 205 ms after the request, timer retransmissions 208, 436 and 832 ms apart, ETIMEDOUT 2.94 s after the first of them (TcpExtTCPTimeouts 4); with ICMP, retransmissions 204 ms apart and EHOSTUNREACH 1.43 s after the first timer retransmission; TCP_USER_TIMEOUT 1500 ms: ETIMEDOUT 1.50 s after it.",
 	.remedy = "Bound the wait where the application knows its patience: TCP_USER_TIMEOUT "
 		  "on the socket (milliseconds of unacknowledged data), or a deadline on the "
 		  "request (poll() with a timeout, SO_RCVTIMEO) followed by close(); lower "
