@@ -340,7 +340,8 @@ LAB_SCENARIO(rto_exhaustion, struct variant, variants, struct params, params, st
 		     "a burst of 6, then one per second). The "
 		     "socket is closed for sending (SEND_SHUTDOWN), so the next send() fails "
 		     "with EPIPE. The lab lowers net.ipv4.tcp_retries2 in the client's namespace "
-		     "(default 15: at least 924.6 s); the abort comes at the first timer at or "
+		     "(default 15: at least 924.6 s, not the 12 retransmissions in about 9 "
+		     "minutes of BSD that is often quoted); the abort comes at the first timer at or "
 		     "past the model, counted from the first timer retransmission. "
 		     "Seen here (tcp_retries2 2): the loss probe 205 ms after the request, timer retransmissions 208, 436 and 832 ms apart, ETIMEDOUT 2.94 s after the first of them (TcpExtTCPTimeouts 4); with ICMP, retransmissions 204 ms apart and EHOSTUNREACH 1.43 s after the first timer retransmission; TCP_USER_TIMEOUT 1500 ms: ETIMEDOUT 1.50 s after it.",
 	.remedy = "Bound the wait where the application knows its patience: TCP_USER_TIMEOUT "
