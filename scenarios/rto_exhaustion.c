@@ -268,10 +268,10 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	}
 	if (expect->user_timeout) {
 		rtos = user_timeout_rtos(run, p->user_timeout, &last);
-		w = lab_timer_window(run, p->user_timeout * 1000L - last);
-		w.lo_us += last;
-		w.hi_us += last;
-		w.expected_us += last;
+		/* the clamped timer fires at the user timeout, late by its own granule only */
+		w = lab_window_us(
+			run,
+			last + lab_timer_window(run, p->user_timeout * 1000L - last).expected_us);
 		lab_expect_counter(run, LAB_CLIENT, "TcpExtTCPTimeouts", LAB_EQ, rtos + 1);
 		lab_expect_count(run, "retransmissions of the request (loss probe + timeouts)",
 				 LAB_EQ, 1 + rtos, (int64_t)d.n_rtx);
@@ -287,8 +287,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 		 * after each retransmission; the abort is the first firing at or past the model
 		 */
 		w = lab_window_us(run, model + rto / 2);
-		w.lo_us = model;
-		w.hi_us = model + lab_timer_window(run, rto).hi_us;
+		w.lo_us = model - lab_tick_us(run); /* retrans_stamp is in whole milliseconds */
+		w.hi_us = lab_window_us(run, model + lab_timer_window(run, rto).hi_us).hi_us;
 		lab_expect_at_most(run, "widest gap between RTO retransmissions (no backoff)",
 				   lab_timer_window(run, rto).hi_us, widest_gap(&d));
 		lab_expect_within(run,
