@@ -217,7 +217,7 @@ LAB_SCENARIO(hung_app, struct variant, variants, struct params, params, struct o
 		  "that the peer's application, not its kernel, must answer; treat a missed "
 		  "heartbeat as a dead peer.",
 	.seen_on = "6.18",
-	.budget_s = 15,
+	.budget_s = 20,
 	.timing = true,
 	.check = hung_app_check);
 /* clang-format on */

@@ -352,7 +352,7 @@ LAB_SCENARIO(rto_exhaustion, struct variant, variants, struct params, params, st
 		  "Treat EHOSTUNREACH after an established connection like ETIMEDOUT. Send with "
 		  "MSG_NOSIGNAL or ignore SIGPIPE.",
 	.seen_on = "6.18",
-	.budget_s = 15,
+	.budget_s = 20,
 	.timing = true,
 	.check = rto_exhaustion_check);
 /* clang-format on */
