@@ -56,6 +56,17 @@ struct obs {
 	int64_t established; /* server sockets ESTABLISHED once the parent's steps were done */
 };
 
+/* everything the server sent (its FIN included, if it sent one) is acknowledged */
+static bool all_acked(const struct lab_socks *s, const void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].wqueue)
+			return false;
+	return true;
+}
+
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
@@ -67,6 +78,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_wait_calls(run, LAB_PROG_SERVER, "close", 1);
 	if (v->child_shutdowns)
 		lab_wait_calls(run, LAB_PROG_SERVER, "shutdown", 1);
+	/* a FIN queued behind the reply (the congestion window) would be out and ACKed now */
+	lab_wait_for(run, LAB_SERVER, all_acked, NULL,
+		     "the server's reply (and FIN, if any) was acknowledged");
 	lab_states(run, LAB_SERVER, &socks);
 	obs->established = (int64_t)lab_socks_count(&socks, LAB_PORT, TCP_ESTABLISHED);
 	lab_socks_free(&socks);
@@ -142,9 +156,11 @@ LAB_SCENARIO(
 		"sends the FIN (tcp_close_state(), tcp_send_fin()). shutdown() is not reference "
 		"counted: inet_shutdown() -> tcp_shutdown() changes the one socket "
 		"(ESTABLISHED -> FIN_WAIT1, tcp_send_fin()) whichever process calls it. The lab "
-		"samples the server's socket with inet_diag right after the parent's close() "
-		"(and the child's shutdown()): ESTABLISHED in the default variant; with a "
-		"shutdown() in either process it has left ESTABLISHED (FIN_WAIT1/2, or already "
+		"samples the server's socket with inet_diag after the parent's close() (and the "
+		"child's shutdown()), once all the server sent is acknowledged (a FIN held "
+		"behind the reply would be out by then): ESTABLISHED in the default variant; "
+		"with a shutdown() in either process it has left ESTABLISHED (FIN_WAIT2, or "
+		"already "
 		"TIME_WAIT: the client answered the FIN with its own, and tcp_fin() in FIN_WAIT2 "
 		"hands the connection to a timewait socket even while a descriptor is open); the "
 		"client's capture has the "
