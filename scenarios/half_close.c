@@ -167,7 +167,8 @@ LAB_SCENARIO(
 		"which sends a FIN from ESTABLISHED (tcp_close_state(): FIN_WAIT1, "
 		"tcp_send_fin()); the receive side stays open, so the server's later data is "
 		"queued and read, and the client's own send() after it fails with EPIPE "
-		"(tcp_sendmsg_locked() sees SEND_SHUTDOWN). The server's read of EOF moved it "
+		"(tcp_sendmsg_locked() sees SEND_SHUTDOWN; SIGPIPE too without MSG_NOSIGNAL, "
+		"which the lab's programs use). The server's read of EOF moved it "
 		"to CLOSE_WAIT, where it may still send. close() instead makes the socket an "
 		"orphan (SOCK_DEAD): data arriving for it cannot be delivered, so it is answered "
 		"with a RST. If the data itself acknowledges the FIN, the socket is still a "
@@ -175,11 +176,12 @@ LAB_SCENARIO(
 		"if a pure ACK came first, the orphan has already become a FIN_WAIT2 timewait "
 		"socket (tcp_time_wait(sk, TCP_FIN_WAIT2, tcp_fin_time())), whose "
 		"tcp_timewait_state_process() answers new data with TCP_TW_RST, not counted. "
-		"The server's response carries the ACK of the FIN here (delayed ACK in "
-		"CLOSE_WAIT), so the lab counts AbortOnData 1; the judge reads the order from "
-		"the capture. The RST reaches the server in CLOSE_WAIT, and tcp_reset() sets "
+		"The server's response carries the ACK of the FIN here (tcp_fin() put its "
+		"CLOSE_WAIT socket in pingpong mode, so the ACK waits to ride on data), so the "
+		"lab counts AbortOnData 1; the judge reads the order from the capture. The RST reaches the server in CLOSE_WAIT, and tcp_reset() sets "
 		"sk_err = EPIPE there, not ECONNRESET: its next send() fails with EPIPE.",
 	.remedy = "To end a request and still read the reply, shutdown(SHUT_WR) and read until "
-		  "recv() returns 0, then close(): variant default. close() only when nothing "
-		  "more will arrive (variant close shows what happens otherwise).",
+		  "recv() returns 0, then close(): variant default. close() is not a half-close "
+		  "(it gives up reading too, whatever some tutorials say): use it only when "
+		  "nothing more will arrive (variant close shows what happens otherwise).",
 	.seen_on = "6.18", .budget_s = 10);
