@@ -36,6 +36,22 @@ int64_t lab_packets(const struct lab_run *run, enum lab_host side, enum lab_host
 					       (uint8_t)flags, false, run->story_end_us);
 }
 
+int64_t lab_packets_once(const struct lab_run *run, enum lab_host side, enum lab_host from,
+			 unsigned int flags, int64_t before_us)
+{
+	const struct lab_trace *t = &run->trace[side];
+	struct in_addr src = lab_host_addr(from);
+	int64_t n = 0;
+	size_t i;
+
+	if (!before_us || before_us > run->story_end_us)
+		before_us = run->story_end_us;
+	for (i = 0; i < t->n && t->v[i].t_us < before_us; i++)
+		n += t->v[i].src.s_addr == src.s_addr && (t->v[i].flags & flags) == flags &&
+		     !t->v[i].retrans;
+	return n;
+}
+
 int64_t lab_icmp_count(const struct lab_run *run, enum lab_host side, int type, int code)
 {
 	return (int64_t)lab_trace_count_icmp(&run->trace[side], type, code, run->story_end_us);

@@ -229,6 +229,13 @@ const struct lab_trace *lab_capture(const struct lab_run *run, enum lab_host sid
 /* packets in @side's capture sent by @from with all of @flags (before the story's end) */
 int64_t lab_packets(const struct lab_run *run, enum lab_host side, enum lab_host from,
 		    unsigned int flags);
+/*
+ * lab_packets_once() - the same, retransmissions not counted (a FIN re-sent because a loaded
+ * peer was slow to ACK is still one FIN), and only those captured before @before_us
+ * (CLOCK_REALTIME, like the packets; 0: the story's end)
+ */
+int64_t lab_packets_once(const struct lab_run *run, enum lab_host side, enum lab_host from,
+			 unsigned int flags, int64_t before_us);
 /* lab_port_number() - the lab port's number (LAB_PORT stands for it in counts and waits) */
 int lab_port_number(const struct lab_run *run);
 /*

@@ -79,14 +79,13 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
-/* packets from the server with @flags before its close() (server-side pcap) */
-static int64_t before_close(const struct lab_run *run, unsigned int flags)
+/* FINs the server sent before its close() (server-side pcap) */
+static int64_t fins_before_close(const struct lab_run *run)
 {
 	const struct lab_event *close = lab_call(run, LAB_PROG_SERVER, "close", 0);
 
-	return (int64_t)lab_trace_count_before(lab_capture(run, LAB_SERVER),
-					       lab_host_addr(LAB_SERVER), (uint8_t)flags, false,
-					       close ? lab_event_start(close) : INT64_MAX);
+	return lab_packets_once(run, LAB_SERVER, LAB_SERVER, LAB_TH_FIN,
+				close ? lab_event_start(close) : 0);
 }
 
 static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
@@ -106,7 +105,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 obs->established_after_shutdown);
 	if (lab_needs(run, LAB_PROG_SERVER, "FIN from the server before its close()"))
 		lab_expect_count(run, "server FIN before its close() (server-side pcap)", LAB_EQ,
-				 expect->rdwr, before_close(run, LAB_TH_FIN));
+				 expect->rdwr, fins_before_close(run));
 	/* rdwr: one RST per segment of the second part (those after the first find no socket) */
 	lab_expect_count(run, "RST from the server (server-side pcap)",
 			 expect->rdwr ? LAB_GE : LAB_EQ, expect->rdwr,
