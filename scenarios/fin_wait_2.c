@@ -110,32 +110,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
-/* client-side capture: when the server's ACK of the client's FIN arrived (FIN_WAIT2 began) */
-static int64_t fw2_began_us(const struct lab_trace *t)
-{
-	struct in_addr client = lab_host_addr(LAB_CLIENT);
-	const struct lab_pkt *fin = NULL;
-	size_t i;
-
-	for (i = 0; i < t->n; i++) {
-		const struct lab_pkt *p = &t->v[i];
-
-		if (p->src.s_addr == client.s_addr) {
-			if (!fin && (p->flags & LAB_TH_FIN))
-				fin = p;
-			continue;
-		}
-		if (fin && (p->flags & LAB_TH_ACK) && p->ack == fin->seq + fin->len + 1)
-			return p->t_us;
-	}
-	return -1;
-}
-
 static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
 		  const struct obs *obs)
 {
-	int64_t fin_us = p->fin_timeout * 1000000,
-		began = fw2_began_us(lab_capture(run, LAB_CLIENT));
+	/* FIN_WAIT2 began when the server's ACK of the client's FIN reached the client */
+	const struct lab_pkt *ack = lab_ack_of_fin(run, LAB_CLIENT, LAB_CLIENT);
+	int64_t fin_us = p->fin_timeout * 1000000, began = ack ? ack->t_us : -1;
 	struct lab_window window = lab_timer_window(run, fin_us);
 	bool reset = expect->orphan && expect->late;
 

@@ -91,19 +91,6 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
-/* bytes @who's recv() calls returned in all */
-static int64_t bytes_read(const struct lab_run *run, int who)
-{
-	const struct lab_event *ev;
-	int64_t total = 0;
-	size_t i;
-
-	for (i = 0; (ev = lab_call(run, who, "recv", i)); i++)
-		if (ev->ret > 0)
-			total += ev->ret;
-	return total;
-}
-
 /* FINs the server sent (client-side capture) before the parent was told to end */
 static int64_t fins_before_end(const struct lab_run *run)
 {
@@ -130,7 +117,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 obs->established);
 	if (lab_needs(run, LAB_PROG_CLIENT, "bytes the client read"))
 		lab_expect_count(run, "bytes the client read before EOF", LAB_EQ, p->reply_bytes,
-				 bytes_read(run, LAB_PROG_CLIENT));
+				 lab_bytes_read(run, LAB_PROG_CLIENT));
 	lab_expect_count(run, "FIN from the server in all (client-side pcap)", LAB_EQ, 1,
 			 lab_packets_once(run, LAB_CLIENT, LAB_SERVER, LAB_TH_FIN, 0));
 	lab_expect_count(run, "RST (client-side pcap)", LAB_EQ, 0,

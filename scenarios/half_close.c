@@ -80,43 +80,17 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
-/* bytes @who's recv() calls returned in all */
-static int64_t bytes_read(const struct lab_run *run, int who)
-{
-	const struct lab_event *ev;
-	int64_t total = 0;
-	size_t i;
-
-	for (i = 0; (ev = lab_call(run, who, "recv", i)); i++)
-		if (ev->ret > 0)
-			total += ev->ret;
-	return total;
-}
-
 /*
  * Client-side capture: did the server's first segment that acknowledges the client's FIN carry
  * data? Then that data met the closed socket still in FIN_WAIT1 (a full socket:
  * tcp_rcv_state_process() counts TCPAbortOnData); after a pure ACK first, the orphan is already
  * a FIN_WAIT2 timewait socket (tcp_timewait_state_process()), which resets without counting.
  */
-static bool data_acked_fin(const struct lab_trace *t)
+static bool data_acked_fin(const struct lab_run *run)
 {
-	struct in_addr client = lab_host_addr(LAB_CLIENT);
-	const struct lab_pkt *fin = NULL;
-	size_t i;
+	const struct lab_pkt *ack = lab_ack_of_fin(run, LAB_CLIENT, LAB_CLIENT);
 
-	for (i = 0; i < t->n; i++) {
-		const struct lab_pkt *p = &t->v[i];
-
-		if (p->src.s_addr == client.s_addr) {
-			if (!fin && (p->flags & LAB_TH_FIN))
-				fin = p;
-			continue;
-		}
-		if (fin && (p->flags & LAB_TH_ACK) && p->ack == fin->seq + fin->len + 1)
-			return p->len > 0;
-	}
-	return false;
+	return ack && ack->len > 0;
 }
 
 static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
@@ -140,14 +114,14 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	if (lab_needs(run, LAB_PROG_CLIENT, "bytes the client read after its FIN"))
 		lab_expect_count(run, "bytes the client read after its FIN (recv() total)", LAB_EQ,
 				 expect->close ? 0 : 2 * p->response_bytes,
-				 bytes_read(run, LAB_PROG_CLIENT));
+				 lab_bytes_read(run, LAB_PROG_CLIENT));
 	lab_expect_count(run, "FIN from the client (client-side pcap)", LAB_EQ, 1,
 			 lab_packets_once(run, LAB_CLIENT, LAB_CLIENT, LAB_TH_FIN, 0));
 	lab_expect_count(run, "RST from the client (client-side pcap)", LAB_EQ, expect->close,
 			 lab_packets(run, LAB_CLIENT, LAB_CLIENT, LAB_TH_RST));
 	/* which socket answered the response depends on the order the pcap shows: see above */
 	lab_expect_counter(run, LAB_CLIENT, "TcpExtTCPAbortOnData", LAB_EQ,
-			   expect->close && data_acked_fin(lab_capture(run, LAB_CLIENT)));
+			   expect->close && data_acked_fin(run));
 	lab_expect_state(run, "client sockets in TIME_WAIT (inet_diag)", !expect->close,
 			 obs->client_time_wait);
 }
