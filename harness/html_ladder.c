@@ -71,7 +71,8 @@ static void svg_label(FILE *f, const struct lab_svg_layout *L, const struct lab_
 		/* textLength: the width the layout counted, whatever monospace font draws it */
 		fprintf(f,
 			"<text x='%d' y='%d' font-size='%d' fill='%s' textLength='%d' "
-			"lengthAdjust='spacingAndGlyphs'%s>",
+			"lengthAdjust='spacingAndGlyphs' stroke='#fff' stroke-width='4' "
+			"paint-order='stroke'%s>",
 			x, lb->box.y + (int)(lb->font * 0.93 + 0.5) + k * 18, lb->font, lb->color,
 			w, lb->italic ? " font-style='italic'" : "");
 		lab_report_esc(f, lb->line[k]);
