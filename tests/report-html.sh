@@ -1,16 +1,23 @@
 #!/bin/sh
 # report.html: well-formed (parsed as XML), a ladder with packet arrows and the lost packet
-# marked, the expectations table, a latency chart for a timing scenario; then rendered by
-# headless Chromium, which must load it without errors and paint a real screenshot.
-# usage: report-html.sh TCPLAB
+# marked, the expectations table and the latency chart above the ladder, a delay drawn as
+# slanted arrows; then rendered by headless Chromium, which must load it without errors and
+# paint a real screenshot, and in which every label's box is read back (getBoundingClientRect,
+# report-html-measure.js written into the DOM and read with --dump-dom): no two overlap, none
+# crosses a timeline or passes the drawing's edge. A copy with one label moved onto another must
+# be caught (the measurement can fail).
+# usage: report-html.sh TCPLAB [MEASURE-JS]
 set -u
 tcplab=$1
+measure=${2:-$(dirname "$0")/report-html-measure.js}
 results=$(mktemp -d /tmp/report-html.XXXXXX)
 trap 'rm -rf "$results"' EXIT
 "$tcplab" run lost-final-ack --results "$results" --quiet >/dev/null 2>&1
 rc=$?
 [ "$rc" = 77 ] && { echo "cannot build labs here: skipped"; exit 77; }
 "$tcplab" run nagle-delayed-ack --set requests=5 --results "$results" --quiet >/dev/null 2>&1
+"$tcplab" run accept-overflow --results "$results" --quiet >/dev/null 2>&1
+"$tcplab" run rst-on-close --impair delay=20ms,dir=both --results "$results" --quiet >/dev/null 2>&1
 fail=0
 for page in "$results"/*/*/report.html; do
 	python3 - "$page" <<'PY' || fail=1
@@ -19,14 +26,34 @@ path = sys.argv[1]
 ns = {'s': 'http://www.w3.org/2000/svg', 'h': 'http://www.w3.org/1999/xhtml'}
 root = ET.parse(path).getroot()          # raises on a malformed page
 ladder = root.find(".//s:svg[@id='ladder']", ns)
-pkts = ladder.findall(".//s:g", ns) if ladder is not None else []
+pkts = [g for g in ladder.findall(".//s:g", ns) if g.get('class', '').startswith('pkt')] if ladder is not None else []
 rows = root.findall(".//h:table[@id='expectations']/h:tr", ns)
 lost = [g for g in pkts if 'lost' in g.get('class', '')]
 bars = root.findall(".//s:svg[@id='series0']/s:rect[@class='bar']", ns)
 problems = []
+body = list(root.find('h:body', ns).iter())
+where = {id(e): k for k, e in enumerate(body)}
+table = root.find(".//h:table[@id='expectations']", ns)
+if table is None or ladder is None or where[id(table)] > where[id(ladder)]:
+    problems.append("the expectations are not above the ladder")
+series = root.find(".//s:svg[@id='series0']", ns)
+if series is not None and where[id(series)] > where[id(ladder)]:
+    problems.append("the latency chart is not above the ladder")
+arrows = [l for g in pkts for l in g.findall("s:line", ns)]
+if 'rst-on-close' in path:
+    # 20 ms each way at 2.5 px/ms: every arrow drops ~50 px from sender to receiver
+    flat = [a for a in arrows if int(a.get('y2')) - int(a.get('y1')) < 40]
+    if not arrows or flat: problems.append(f"{len(flat)} of {len(arrows)} arrows not slanted by the 20 ms delay")
+if 'accept-overflow' in path:
+    ports = {t.text.split(':')[0] for t in ladder.iter('{http://www.w3.org/2000/svg}text')
+             if t.text and t.text.startswith('port ')}
+    if len(ports) < 6: problems.append(f"{len(ports)} client ports named on the arrows")
 if len(pkts) < 4: problems.append(f"{len(pkts)} packet arrows")
 if len(rows) < 3: problems.append(f"{len(rows) - 1} expectation rows")
 if 'lost-final-ack' in path and len(lost) != 1: problems.append(f"{len(lost)} lost packets marked")
+for g in lost:
+    line = g.find("s:line", ns)
+    if line is None or int(line.get('x2')) != (390 + 800) // 2: problems.append("a lost packet does not stop on the wire")
 if 'nagle' in path and len(bars) != 5: problems.append(f"{len(bars)} latency bars")
 print(("FAIL: " if problems else "ok: ") + path.split('/')[-3] + ": " +
       (", ".join(problems) if problems else f"{len(pkts)} arrows, {len(rows) - 1} expectations, {len(bars)} bars"))
@@ -53,5 +80,39 @@ for page in "$results"/*/*/report.html; do
 	else
 		echo "ok: chromium rendered $(basename "$(dirname "$page")"): $size-byte screenshot"
 	fi
+	# the boxes as Chromium laid them out, details opened; then a copy with a planted overlap
+	for planted in no yes; do
+		copy="${page%.html}-measured.html"
+		python3 - "$page" "$measure" "$planted" "$copy" <<'PY'
+import re, sys
+page, js, planted, out = sys.argv[1:]
+html = open(page).read()
+if planted == 'yes':  # the second label of the ladder drawn where the first is
+    boxes = re.findall(r"<g class='label' data-box='(\d+) (\d+) \d+ \d+'><text x='(\d+)' y='(\d+)'", html)
+    (x0, y0, tx0, ty0), (x1, y1, tx1, ty1) = boxes[1], boxes[2]
+    html = html.replace(f"<text x='{tx1}' y='{ty1}'", f"<text x='{tx0}' y='{ty0}'", 1)
+html = html.replace('</body>', '<script>' + open(js).read() + '</script></body>')
+open(out, 'w').write(html)
+PY
+		found=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --dump-dom \
+			"file://$copy" 2>/dev/null | sed -n '/<pre id="measured">/,/<\/pre>/p' |
+			sed 's/<[^>]*>//g')
+		labels=$(printf '%s\n' "$found" | sed -n 's/^labels //p')
+		flaws=$(printf '%s\n' "$found" | grep -c -E '^(overlap|beyond|crosses)')
+		name=$(basename "$(dirname "$(dirname "$page")")")
+		if [ -z "$labels" ] || [ "$labels" -lt 10 ]; then
+			echo "FAIL: $name: Chromium measured ${labels:-no} labels"
+			fail=1
+		elif [ "$planted" = no ] && [ "$flaws" != 0 ]; then
+			echo "FAIL: $name: as Chromium lays it out:"
+			printf '%s\n' "$found" | grep -E '^(overlap|beyond|crosses)' | head -5
+			fail=1
+		elif [ "$planted" = yes ] && [ "$flaws" = 0 ]; then
+			echo "FAIL: $name: a planted overlap was not measured"
+			fail=1
+		elif [ "$planted" = no ]; then
+			echo "ok: $name: $labels label boxes read back from Chromium, none overlapping, crossing a timeline or past the edge"
+		fi
+	done
 done
 exit "$fail"
