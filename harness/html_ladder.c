@@ -132,8 +132,7 @@ static void svg_cut(FILE *f, const struct lab_svg_cut *c)
 	fprintf(f, "<rect class='cut' x='0' y='%d' width='%d' height='%d' fill='#fff'/>", c->y0,
 		LAB_SVG_W, c->y1 - c->y0);
 	for (k = 0; k < 2; k++)
-		fprintf(f,
-			"<path d='M%d,%d l16,-6 M%d,%d l16,-6' stroke='#333' stroke-width='2'/>",
+		fprintf(f, "<path d='M%d,%d l16,-6 M%d,%d l16,-6' stroke='#333' stroke-width='2'/>",
 			x[k] - 8, c->y0 + 3, x[k] - 8, c->y1 + 3);
 	fprintf(f, "\n");
 }

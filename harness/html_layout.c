@@ -29,7 +29,10 @@
 #define FOLD_TAIL 30 /* ... and this many after it */
 
 /* one line per packet annotation: a flag that trace.c sets, and what Wireshark calls it */
-#define PKT_FLAG(field, text) { offsetof(struct lab_pkt, field), text }
+#define PKT_FLAG(field, text)                         \
+	{                                             \
+		offsetof(struct lab_pkt, field), text \
+	}
 static const struct {
 	size_t off;
 	const char *text;
@@ -69,7 +72,8 @@ void lab_svg_pkt_notes(const struct lab_ladder_row *rows, size_t i, char *buf, s
 	size_t k, o = 0;
 
 	buf[0] = '\0';
-#define NOTE(text) (o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? ", " : "", text))
+#define NOTE(text) \
+	(o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? ", " : "", text))
 	for (k = 0; k < sizeof(pkt_flags) / sizeof(pkt_flags[0]); k++)
 		if (*((const bool *)((const char *)p + pkt_flags[k].off)))
 			NOTE(pkt_flags[k].text);
@@ -79,7 +83,8 @@ void lab_svg_pkt_notes(const struct lab_ladder_row *rows, size_t i, char *buf, s
 	if (q && q->keepalive && p->flags == LAB_TH_ACK && !p->len)
 		NOTE("keep-alive ACK");
 	/* RFC 5961 4.2: a SYN on an established connection gets an ACK of what it knows */
-	if (q && q->flags == LAB_TH_SYN && p->flags == LAB_TH_ACK && !p->len && p->ack != q->seq + 1)
+	if (q && q->flags == LAB_TH_SYN && p->flags == LAB_TH_ACK && !p->len &&
+	    p->ack != q->seq + 1)
 		NOTE("challenge ACK");
 	if (p->flags & LAB_TH_RST && q && q->flags == LAB_TH_SYN)
 		NOTE("refused: no socket");
@@ -138,9 +143,11 @@ static void row_text(const struct lab_svg_layout *L, size_t i, const struct lab_
 		return;
 	}
 	if (L->ports)
-		o = (size_t)snprintf(text, len, "port %u: ",
-				     L->rows[i].to_server ? p->sport : p->dport);
+		o = (size_t)snprintf(text, len,
+				     "port %u: ", L->rows[i].to_server ? p->sport : p->dport);
 	lab_ladder_describe(p, text + o, len - o);
+	if (p->keepalive && strlen(text) > 11 && !strcmp(text + strlen(text) - 11, " keep-alive"))
+		text[strlen(text) - 11] = '\0'; /* said once, with the other notes below */
 	lab_svg_pkt_notes(L->rows, i, notes, sizeof(notes));
 	if (notes[0])
 		snprintf(text + strlen(text), len - strlen(text), " (%s)", notes);
@@ -204,8 +211,8 @@ static const char *row_color(const struct lab_ladder_row *r)
 	const struct lab_event *ev = r->ev;
 
 	if (r->pkt)
-		return r->pkt->lost		 ? "#c62828" :
-		       r->pkt->retrans		 ? "#ef6c00" :
+		return r->pkt->lost		  ? "#c62828" :
+		       r->pkt->retrans		  ? "#ef6c00" :
 		       r->pkt->flags & LAB_TH_RST ? "#6a1b9a" :
 						    "#1565c0";
 	if (r->part == LAB_LADDER_ENTRY || !strcmp(ev->call, "note") || !strcmp(ev->call, "icmp"))
@@ -216,8 +223,7 @@ static const char *row_color(const struct lab_ladder_row *r)
 }
 
 /* a label of @text in column @c, its last line's bottom at @bottom (set later: box.y) */
-static void make_label(struct lab_svg_label *lb, enum lab_svg_column c, int font,
-		       const char *text)
+static void make_label(struct lab_svg_label *lb, enum lab_svg_column c, int font, const char *text)
 {
 	int x0, x1, w = 0, k;
 
@@ -234,8 +240,8 @@ static void make_label(struct lab_svg_label *lb, enum lab_svg_column c, int font
 	lb->box.w = w;
 	lb->box.h = (lb->n_lines - 1) * LINE + (int)ceil(font * (ASCENT + DESCENT));
 	lb->box.x = c == LAB_SVG_COL_TIME || c == LAB_SVG_COL_CLIENT ? x1 - w :
-		    c == LAB_SVG_COL_MIDDLE ? (x0 + x1) / 2 - w / 2 :
-					      x0;
+		    c == LAB_SVG_COL_MIDDLE			     ? (x0 + x1) / 2 - w / 2 :
+								       x0;
 }
 
 static int add_label(struct lab_svg_layout *L, const struct lab_svg_label *lb)
@@ -291,8 +297,9 @@ static int y_of(const struct lab_svg_layout *L, int64_t t)
 	i = lo - 1;
 	dt = t - L->rows[i].t_us;
 	if (i + 1 < L->n && L->rows[i + 1].t_us - L->rows[i].t_us > LAB_SVG_CUT_US)
-		return L->y[i] + (int)((double)dt / (double)(L->rows[i + 1].t_us - L->rows[i].t_us) *
-				       (L->y[i + 1] - L->y[i]));
+		return L->y[i] +
+		       (int)((double)dt / (double)(L->rows[i + 1].t_us - L->rows[i].t_us) *
+			     (L->y[i + 1] - L->y[i]));
 	if (i + 1 < L->n && L->y[i] + dt * LAB_SVG_PX_PER_MS / 1e3 > L->y[i + 1])
 		return L->y[i + 1];
 	return L->y[i] + (int)(dt * LAB_SVG_PX_PER_MS / 1e3);
@@ -561,8 +568,7 @@ size_t lab_svg_layout_check(const struct lab_svg_layout *L, char *why, size_t le
 
 	if (len)
 		why[0] = '\0';
-#define PROBLEM(...) \
-	(bad++ ? 0 : snprintf(why, len, __VA_ARGS__))
+#define PROBLEM(...) (bad++ ? 0 : snprintf(why, len, __VA_ARGS__))
 	for (i = 0; i < L->n_labels; i++) {
 		const struct lab_svg_box *a = &L->labels[i].box;
 
