@@ -120,6 +120,16 @@ static void event_text(const struct lab_ladder_row *r, const struct lab_run *run
 		else
 			snprintf(text + o, left, "%.*s (sampled)", state ? (int)word : 80,
 				 ev->detail);
+	} else if (!strcmp(ev->call, "tcp_state")) {
+		/* "SYN_SENT -> ESTABLISHED 192.0.2.1:42298-...": the change, whose if several */
+		const char *tuple = strrchr(ev->detail, ' '),
+			   *port = tuple ? strchr(tuple, ':') : 0;
+
+		snprintf(text + o, left, "%.*s", tuple ? (int)(tuple - ev->detail) : 80,
+			 ev->detail);
+		if (ports && port)
+			snprintf(text + strlen(text), len - strlen(text), " :%.*s",
+				 (int)strspn(port + 1, "0123456789"), port + 1);
 	} else if (wire && !note && !strcmp(ev->call, "drop") && spec) {
 		snprintf(text + o, left, "X dropped by %s", spec); /* the packet: the red arrow */
 	} else if (note || wire || !strcmp(ev->call, "icmp")) {
@@ -219,7 +229,7 @@ static const char *row_color(const struct lab_ladder_row *r)
 		return "#555";
 	if (ev->err[0] || !strcmp(ev->who, "wire"))
 		return "#c62828";
-	return !strcmp(ev->call, "state") ? "#00695c" : "#111";
+	return !strcmp(ev->call, "state") || !strcmp(ev->call, "tcp_state") ? "#00695c" : "#111";
 }
 
 /* a label of @text in column @c, its last line's bottom at @bottom (set later: box.y) */

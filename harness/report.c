@@ -317,6 +317,11 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 			       run->emulated[0] ? json_object_new_string(run->emulated) : NULL);
 	json_object_object_add(o, "behaves_like", likeness_json(run));
 	json_object_object_add(o, "story_end_us", json_object_new_int64(run->story_end_us));
+	/* where the ladder's "tcp_state" events come from, or why there are none */
+	json_object_object_add(o, "tcp_states",
+			       json_object_new_string(run->tcpstate.why[0] ?
+							      run->tcpstate.why :
+							      "sock:inet_sock_set_state (perf)"));
 	json_object_object_add(o, "impairments", lab_report_wire_json(run));
 	json_object_object_add(
 		o, "server_cmd",

@@ -11,6 +11,7 @@ set -u
 tcplab=$1
 measure=${2:-$(dirname "$0")/report-html-measure.js}
 results=$(mktemp -d /tmp/report-html.XXXXXX)
+tracefs_before=$(grep -c tracefs /proc/self/mounts)
 trap 'rm -rf "$results"' EXIT
 "$tcplab" run lost-final-ack --results "$results" --quiet >/dev/null 2>&1
 rc=$?
@@ -19,6 +20,11 @@ rc=$?
 "$tcplab" run accept-overflow --results "$results" --quiet >/dev/null 2>&1
 "$tcplab" run rst-on-close --impair delay=20ms,dir=both --results "$results" --quiet >/dev/null 2>&1
 fail=0
+# the state trace leaves nothing on the host: no tracefs mount (its perf events were fds)
+if [ "$(grep -c tracefs /proc/self/mounts)" != "$tracefs_before" ]; then
+	echo "FAIL: a run left tracefs mounted on the host"
+	fail=1
+fi
 for page in "$results"/*/*/report.html; do
 	python3 - "$page" <<'PY' || fail=1
 import sys, xml.etree.ElementTree as ET
@@ -51,6 +57,27 @@ if 'accept-overflow' in path:
 if len(pkts) < 4: problems.append(f"{len(pkts)} packet arrows")
 if len(rows) < 3: problems.append(f"{len(rows) - 1} expectation rows")
 if 'lost-final-ack' in path and len(lost) != 1: problems.append(f"{len(lost)} lost packets marked")
+if 'lost-final-ack' in path:
+    # the server's states from the kernel's tracepoint, at the packets that changed them: LAST_ACK
+    # from its close() until the client's ACK of the re-sent FIN arrives (server-side capture)
+    import json, subprocess
+    report = json.load(open(path.replace('report.html', 'report.json')))
+    states = [(e['t_us'], e['detail'].split(' ')[0] + ' -> ' + e['detail'].split(' ')[2])
+              for e in report['events'] if e['call'] == 'tcp_state' and e['who'] == 'server']
+    if report['tcp_states'] != 'sock:inet_sock_set_state (perf)':
+        problems.append("no state trace: " + report['tcp_states'])
+    seq = [s for _, s in states]
+    for want in ('LISTEN -> SYN_RECV', 'SYN_RECV -> ESTABLISHED', 'ESTABLISHED -> CLOSE_WAIT',
+                 'CLOSE_WAIT -> LAST_ACK', 'LAST_ACK -> CLOSE'):
+        if want not in seq: problems.append(f"server {want} not traced (got {seq})")
+    acks = subprocess.run(['tshark', '-r', path.replace('report.html', 'server.pcap'), '-Y',
+                           'ip.src==192.0.2.1 && tcp.flags==0x010 && tcp.len==0', '-T', 'fields',
+                           '-e', 'frame.time_epoch'], capture_output=True, text=True).stdout.split()
+    closed = [t for t, s in states if s == 'LAST_ACK -> CLOSE']
+    if acks and closed and not (0 <= closed[0] - float(acks[-1]) * 1e6 < 5000):
+        problems.append(f"LAST_ACK -> CLOSE {closed[0]} is not at the final ACK's arrival {acks[-1]}")
+    if sum('LAST_ACK' in t.text for t in ladder.iter('{http://www.w3.org/2000/svg}text') if t.text) < 2:
+        problems.append("the ladder does not show LAST_ACK where it began and ended")
 for g in lost:
     line = g.find("s:line", ns)
     if line is None or int(line.get('x2')) != (390 + 800) // 2: problems.append("a lost packet does not stop on the wire")
