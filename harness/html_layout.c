@@ -93,6 +93,20 @@ void lab_svg_pkt_notes(const struct lab_ladder_row *rows, size_t i, char *buf, s
 		strcpy(buf + len - 4, "...");
 }
 
+/*
+ * The client's port in a socket's "local:port-remote:port" (the detail's last word): the
+ * first port at the client, the second at the server; NULL without one
+ */
+static const char *client_port(const struct lab_event *ev)
+{
+	const char *tuple = strrchr(ev->detail, ' '), *port;
+
+	if (!tuple || !strchr(tuple, '-'))
+		return NULL;
+	port = strcmp(ev->who, "server") ? strchr(tuple, ':') : strrchr(tuple, ':');
+	return port && port[1] >= '1' && port[1] <= '9' ? port + 1 : NULL;
+}
+
 /* a drop note's rule: "(drop dir=to-client ...)" */
 static void event_text(const struct lab_ladder_row *r, const struct lab_run *run, bool ports,
 		       char *text, size_t len)
@@ -111,25 +125,24 @@ static void event_text(const struct lab_ladder_row *r, const struct lab_run *run
 		bool state = word && ev->detail[0] >= 'A' && ev->detail[0] <= 'Z' &&
 			     strspn(ev->detail, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789") == word;
 
-		const char *port = strchr(ev->detail, ':');
+		const char *port = client_port(ev);
 
 		/* several connections: whose state ("ESTABLISHED :44292") */
 		if (state && ports && port)
 			snprintf(text + o, left, "%.*s :%.*s (sampled)", (int)word, ev->detail,
-				 (int)strspn(port + 1, "0123456789"), port + 1);
+				 (int)strspn(port, "0123456789"), port);
 		else
 			snprintf(text + o, left, "%.*s (sampled)", state ? (int)word : 80,
 				 ev->detail);
 	} else if (!strcmp(ev->call, "tcp_state")) {
 		/* "SYN_SENT -> ESTABLISHED 192.0.2.1:42298-...": the change, whose if several */
-		const char *tuple = strrchr(ev->detail, ' '),
-			   *port = tuple ? strchr(tuple, ':') : 0;
+		const char *tuple = strrchr(ev->detail, ' '), *port = client_port(ev);
 
 		snprintf(text + o, left, "%.*s", tuple ? (int)(tuple - ev->detail) : 80,
 			 ev->detail);
 		if (ports && port)
 			snprintf(text + strlen(text), len - strlen(text), " :%.*s",
-				 (int)strspn(port + 1, "0123456789"), port + 1);
+				 (int)strspn(port, "0123456789"), port);
 	} else if (wire && !note && !strcmp(ev->call, "drop") && spec) {
 		snprintf(text + o, left, "X dropped by %s", spec); /* the packet: the red arrow */
 	} else if (note || wire || !strcmp(ev->call, "icmp")) {
