@@ -28,19 +28,41 @@
 #define FOLD_HEAD 40 /* ... keeping about this many rows before the fold */
 #define FOLD_TAIL 30 /* ... and this many after it */
 
-/* one line per packet annotation: a flag that trace.c sets, and what Wireshark calls it */
-#define PKT_FLAG(field, text)                         \
-	{                                             \
-		offsetof(struct lab_pkt, field), text \
+/*
+ * One line per packet annotation: a flag that trace.c sets (a bool, or a bit of a flag word:
+ * PKT_BIT(analysis, LAB_AN_ZERO_WINDOW, "zero window")), and what Wireshark's analysis calls it
+ */
+#define PKT_BIT(field, bit, text)                                                                \
+	{                                                                                        \
+		offsetof(struct lab_pkt, field), sizeof(((struct lab_pkt *)0)->field), bit, text \
 	}
+#define PKT_FLAG(field, text) PKT_BIT(field, 1u, text)
 static const struct {
-	size_t off;
+	size_t off, size;
+	unsigned int bit;
 	const char *text;
 } pkt_flags[] = {
 	PKT_FLAG(retrans, "retransmission"),
 	PKT_FLAG(keepalive, "keep-alive"),
 	PKT_FLAG(lost, "lost on the wire"),
 };
+
+/* the flag word or bool at @off of @p, of @size bytes */
+static unsigned int pkt_word(const struct lab_pkt *p, size_t off, size_t size)
+{
+	const unsigned char *at = (const unsigned char *)p + off;
+	uint32_t w32 = 0;
+	uint16_t w16 = 0;
+
+	if (size == 1)
+		return *at;
+	if (size == 2) {
+		memcpy(&w16, at, 2);
+		return w16;
+	}
+	memcpy(&w32, at, size < 4 ? size : 4);
+	return w32;
+}
 
 int lab_svg_text_px(const char *s, int font)
 {
@@ -75,7 +97,7 @@ void lab_svg_pkt_notes(const struct lab_ladder_row *rows, size_t i, char *buf, s
 #define NOTE(text) \
 	(o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? ", " : "", text))
 	for (k = 0; k < sizeof(pkt_flags) / sizeof(pkt_flags[0]); k++)
-		if (*((const bool *)((const char *)p + pkt_flags[k].off)))
+		if (pkt_word(p, pkt_flags[k].off, pkt_flags[k].size) & pkt_flags[k].bit)
 			NOTE(pkt_flags[k].text);
 	/* what the analysis reads from the packet and the one it answers */
 	if (!p->win && !(p->flags & (LAB_TH_RST | LAB_TH_SYN | LAB_TH_FIN)))
