@@ -2,14 +2,11 @@
 # report.html: well-formed (parsed as XML), a ladder with packet arrows and the lost packet
 # marked, the expectations table and the latency chart above the ladder, a delay drawn as
 # slanted arrows; then rendered by headless Chromium, which must load it without errors and
-# paint a real screenshot, and in which every label's box is read back (getBoundingClientRect,
-# report-html-measure.js written into the DOM and read with --dump-dom): no two overlap, none
-# crosses a timeline or passes the drawing's edge. A copy with one label moved onto another must
-# be caught (the measurement can fail).
-# usage: report-html.sh TCPLAB [MEASURE-JS]
+# paint a real screenshot, and in which every label's box is read back (report-boxes.sh): no two
+# overlap, none crosses a timeline or passes the drawing's edge.
+# usage: report-html.sh TCPLAB
 set -u
 tcplab=$1
-measure=${2:-$(dirname "$0")/report-html-measure.js}
 results=$(mktemp -d /tmp/report-html.XXXXXX)
 tracefs_before=$(grep -c tracefs /proc/self/mounts)
 trap 'rm -rf "$results"' EXIT
@@ -107,39 +104,7 @@ for page in "$results"/*/*/report.html; do
 	else
 		echo "ok: chromium rendered $(basename "$(dirname "$page")"): $size-byte screenshot"
 	fi
-	# the boxes as Chromium laid them out, details opened; then a copy with a planted overlap
-	for planted in no yes; do
-		copy="${page%.html}-measured.html"
-		python3 - "$page" "$measure" "$planted" "$copy" <<'PY'
-import re, sys
-page, js, planted, out = sys.argv[1:]
-html = open(page).read()
-if planted == 'yes':  # the second label of the ladder drawn where the first is
-    boxes = re.findall(r"<g class='label' data-box='(\d+) (\d+) \d+ \d+'><text x='(\d+)' y='(\d+)'", html)
-    (x0, y0, tx0, ty0), (x1, y1, tx1, ty1) = boxes[1], boxes[2]
-    html = html.replace(f"<text x='{tx1}' y='{ty1}'", f"<text x='{tx0}' y='{ty0}'", 1)
-html = html.replace('</body>', '<script>' + open(js).read() + '</script></body>')
-open(out, 'w').write(html)
-PY
-		found=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --dump-dom \
-			"file://$copy" 2>/dev/null | sed -n '/<pre id="measured">/,/<\/pre>/p' |
-			sed 's/<[^>]*>//g')
-		labels=$(printf '%s\n' "$found" | sed -n 's/^labels //p')
-		flaws=$(printf '%s\n' "$found" | grep -c -E '^(overlap|beyond|crosses)')
-		name=$(basename "$(dirname "$(dirname "$page")")")
-		if [ -z "$labels" ] || [ "$labels" -lt 10 ]; then
-			echo "FAIL: $name: Chromium measured ${labels:-no} labels"
-			fail=1
-		elif [ "$planted" = no ] && [ "$flaws" != 0 ]; then
-			echo "FAIL: $name: as Chromium lays it out:"
-			printf '%s\n' "$found" | grep -E '^(overlap|beyond|crosses)' | head -5
-			fail=1
-		elif [ "$planted" = yes ] && [ "$flaws" = 0 ]; then
-			echo "FAIL: $name: a planted overlap was not measured"
-			fail=1
-		elif [ "$planted" = no ]; then
-			echo "ok: $name: $labels label boxes read back from Chromium, none overlapping, crossing a timeline or past the edge"
-		fi
-	done
 done
+# every label's box as Chromium lays the pages out (report-boxes.sh)
+sh "$(dirname "$0")/report-boxes.sh" "$results"/*/*/report.html || fail=1
 exit "$fail"
