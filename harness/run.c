@@ -325,7 +325,6 @@ static void tell(struct lab_run *run)
 		lab_run_phase(run, "the story is over; its programs and sockets are still there");
 	run->t_played_us = lab_mono_us();
 	run->story_end_us = lab_now_us();
-	lab_tcpstate_stop(&run->tcpstate);
 	if (!run->err)
 		read_counters(run, run->after);
 	/*
@@ -333,6 +332,7 @@ static void tell(struct lab_run *run)
 	 * listener's queue reset) is the lab's teardown, not part of what the story explains.
 	 */
 	lab_capture_stop(&run->cap);
+	lab_tcpstate_stop(&run->tcpstate); /* what changed after the story's end is left out */
 	lab_run_stop_programs(run);
 	lab_wire_stop(run->wire);
 	err = lab_capture_check(&run->cap);

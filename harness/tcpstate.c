@@ -252,11 +252,7 @@ void lab_tcpstate_stop(struct lab_tcpstate *ts)
 		drain(ts, ts->ring[c]);
 	if (ts->n)
 		qsort(ts->v, ts->n, sizeof(*ts->v), by_time);
-	for (c = 0; c < ts->n_cpu; c++) { /* tracing ends here, not at exit */
-		munmap(ts->ring[c], ts->ring_len);
-		close(ts->fd[c]);
-	}
-	ts->n_cpu = 0;
+	/* closing waits for the tracepoint's unregistering (an RCU grace period): at free */
 }
 
 void lab_tcpstate_free(struct lab_tcpstate *ts)

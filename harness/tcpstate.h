@@ -52,7 +52,10 @@ struct lab_tcpstate {
 int lab_tcpstate_start(struct lab_tcpstate *ts, uint16_t port);
 /* lab_tcpstate_stop() - stop tracing and read every change into @ts->v, in time order */
 void lab_tcpstate_stop(struct lab_tcpstate *ts);
-/* lab_tcpstate_free() - release everything (safe on INIT, safe twice) */
+/*
+ * lab_tcpstate_free() - release everything (safe on INIT, safe twice); closing the events
+ * takes tens of ms (the tracepoint's unregistering waits for RCU), so it is not done at stop
+ */
 void lab_tcpstate_free(struct lab_tcpstate *ts);
 
 #endif
