@@ -37,7 +37,8 @@ static void load_cases(const char *path)
 	while (fgets(line, sizeof(line), f)) {
 		struct scase *c = &cases[n_cases];
 
-		if (n_cases == MAX_CASES) { /* a case left out would pass as "0 checks" */
+		if (n_cases == MAX_CASES) {
+			/* a case left out would pass as "0 checks": refuse instead */
 			fprintf(stderr, "%s: more than %d cases: raise MAX_CASES\n", path,
 				MAX_CASES);
 			exit(99);
@@ -100,6 +101,14 @@ int main(int argc, char **argv)
 		       strerror(-err));
 		return 77;
 	}
+	for (i = 0; getenv("CK_RUN_CASE") && i < n_cases; i++)
+		if (!strcmp(cases[i].name, getenv("CK_RUN_CASE")))
+			break;
+	if (getenv("CK_RUN_CASE") && i == n_cases) {
+		fprintf(stderr, "CK_RUN_CASE=%s: no such case in the cases file\n",
+			getenv("CK_RUN_CASE"));
+		return 99;
+	}
 	for (i = 0; i < n_cases; i++) {
 		const struct lab_scenario *sc = lab_scenario_find(cases[i].scenario);
 		TCase *tc = tcase_create(cases[i].name);
@@ -112,14 +121,6 @@ int main(int argc, char **argv)
 		tcase_set_timeout(tc, sc->budget_s + 5);
 		tcase_add_loop_test(tc, run_case, (int)i, (int)i + 1);
 		suite_add_tcase(s, tc);
-	}
-	/* a case meson asks for that is not in the file would pass as "0 checks" */
-	for (i = 0; getenv("CK_RUN_CASE") && i < n_cases; i++)
-		if (!strcmp(cases[i].name, getenv("CK_RUN_CASE")))
-			break;
-	if (i == n_cases) {
-		fprintf(stderr, "no case named %s in the cases file\n", getenv("CK_RUN_CASE"));
-		return 99;
 	}
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
