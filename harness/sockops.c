@@ -694,6 +694,51 @@ static int op_linger(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
+/* a SOL_SOCKET option of int @value, reported with @detail */
+static int set_sol(struct sockop_ctx *c, int opt, const char *name, int value, const char *unit)
+{
+	char detail[32];
+
+	snprintf(detail, sizeof(detail), "%d%s", value, unit);
+	LAB_EVENT_CALL(c->events, name, setsockopt(c->fd, SOL_SOCKET, opt, &value, sizeof(value)),
+		       detail);
+	return 0;
+}
+
+/* SO_SNDBUF: the kernel doubles it (sock_setsockopt()) and stops autotuning the buffer */
+static int op_sndbuf(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	return set_sol(c, SO_SNDBUF, "sndbuf", (int)arg[0], " bytes");
+}
+
+/* SO_SNDTIMEO: a blocking send() waits at most MS (sk_stream_wait_memory()), then EAGAIN */
+static int op_sndtimeo(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct timeval tv = { .tv_sec = arg[0] / 1000, .tv_usec = (arg[0] % 1000) * 1000 };
+	char detail[32];
+
+	snprintf(detail, sizeof(detail), "%ld ms", arg[0]);
+	LAB_EVENT_CALL(c->events, "sndtimeo",
+		       setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), detail);
+	return 0;
+}
+
+/* send(MSG_DONTWAIT) of N bytes, COUNT times (default once): short counts, then EAGAIN */
+static int op_nbsend(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	unsigned char *buf = calloc(1, (size_t)arg[0] + 1);
+	long i;
+
+	if (!buf)
+		return 1;
+	for (i = 0; i < (nargs > 1 ? arg[1] : 1); i++)
+		LAB_EVENT_CALL(c->events, "send",
+			       send(c->fd, buf, (size_t)arg[0], MSG_DONTWAIT | MSG_NOSIGNAL),
+			       "MSG_DONTWAIT");
+	free(buf);
+	return 0;
+}
+
 /* wait for the harness (or a person) to say go: a line or EOF on stdin */
 /* a line the harness can wait for (lab_wait_calls(run, who, "note", 1)): the steps before it ran */
 static int op_mark(struct sockop_ctx *c, const long *arg, int nargs)
@@ -804,6 +849,13 @@ static const struct sockop_verb verbs[] = {
 	  op_wait },
 	{ "accepts", 2, 2, "accepts:N:REPLY",
 	  "accept N connections, each: one recv(), a send() of REPLY bytes", op_accepts },
+	/* buffers (Catalogue II, C1-C4) */
+	{ "sndbuf", 1, 1, "sndbuf:N", "SO_SNDBUF N (the kernel doubles it; no autotuning)",
+	  op_sndbuf },
+	{ "sndtimeo", 1, 1, "sndtimeo:MS", "SO_SNDTIMEO: a blocking send() waits at most MS ms",
+	  op_sndtimeo },
+	{ "nbsend", 1, 2, "nbsend:N[:COUNT]", "COUNT (default 1) send()s of N bytes, MSG_DONTWAIT",
+	  op_nbsend },
 	/* ports (Catalogue I): more sockets, bind(), ephemeral ports, restarts */
 	{ "connects", 1, 3, "connects:N[:MODE[:PORT]]",
 	  "N more connect()s to the peer (or its PORT), kept; MODE 1 bind() first, "
