@@ -723,18 +723,51 @@ static int op_sndtimeo(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
-/* send(MSG_DONTWAIT) of N bytes, COUNT times (default once): short counts, then EAGAIN */
-static int op_nbsend(struct sockop_ctx *c, const long *arg, int nargs)
+/* up to COUNT send()s of N bytes until one fails; :1 with MSG_DONTWAIT (a writer's loop) */
+static int op_sends(struct sockop_ctx *c, const long *arg, int nargs)
 {
+	int flags = MSG_NOSIGNAL | (nargs > 2 && arg[2] ? MSG_DONTWAIT : 0);
 	unsigned char *buf = calloc(1, (size_t)arg[0] + 1);
-	long i;
+	long i, n = 0;
 
 	if (!buf)
 		return 1;
-	for (i = 0; i < (nargs > 1 ? arg[1] : 1); i++)
-		LAB_EVENT_CALL(c->events, "send",
-			       send(c->fd, buf, (size_t)arg[0], MSG_DONTWAIT | MSG_NOSIGNAL),
-			       "MSG_DONTWAIT");
+	for (i = 0; i < arg[1] && n >= 0; i++)
+		n = LAB_EVENT_CALL(c->events, "send", send(c->fd, buf, (size_t)arg[0], flags),
+				   flags & MSG_DONTWAIT ? "MSG_DONTWAIT" : NULL);
+	free(buf);
+	return 0;
+}
+
+/*
+ * An event loop's writer: send(MSG_DONTWAIT) of N bytes until EAGAIN, then epoll_wait() for
+ * EPOLLOUT at most MS; again while EPOLLOUT comes, until a wait times out
+ */
+static int op_nbwrite(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	unsigned char *buf = calloc(1, (size_t)arg[0] + 1);
+	struct epoll_event ev = { .events = EPOLLOUT }, got;
+	int ep = epoll_create1(EPOLL_CLOEXEC), n = 1;
+	int64_t t0;
+
+	if (!buf || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev)) {
+		free(buf);
+		if (ep >= 0)
+			close(ep);
+		return 1;
+	}
+	while (n > 0) {
+		while (LAB_EVENT_CALL(c->events, "send",
+				      send(c->fd, buf, (size_t)arg[0], MSG_DONTWAIT | MSG_NOSIGNAL),
+				      "MSG_DONTWAIT") > 0)
+			;
+		if (errno != EAGAIN)
+			break;
+		t0 = lab_now_us();
+		n = epoll_wait(ep, &got, 1, (int)arg[1]);
+		emit_at(c->events, "epoll_wait", t0, n, n > 0 ? "EPOLLOUT" : "timed out");
+	}
+	close(ep);
 	free(buf);
 	return 0;
 }
@@ -854,8 +887,12 @@ static const struct sockop_verb verbs[] = {
 	  op_sndbuf },
 	{ "sndtimeo", 1, 1, "sndtimeo:MS", "SO_SNDTIMEO: a blocking send() waits at most MS ms",
 	  op_sndtimeo },
-	{ "nbsend", 1, 2, "nbsend:N[:COUNT]", "COUNT (default 1) send()s of N bytes, MSG_DONTWAIT",
-	  op_nbsend },
+	{ "nbwrite", 2, 2, "nbwrite:N:MS",
+	  "send(MSG_DONTWAIT) of N bytes until EAGAIN, epoll_wait() for EPOLLOUT at most MS, "
+	  "again until a wait times out (an event loop's writer)",
+	  op_nbwrite },
+	{ "sends", 2, 3, "sends:N:COUNT[:1]",
+	  "up to COUNT send()s of N bytes, until one fails; :1 with MSG_DONTWAIT", op_sends },
 	/* ports (Catalogue I): more sockets, bind(), ephemeral ports, restarts */
 	{ "connects", 1, 3, "connects:N[:MODE[:PORT]]",
 	  "N more connect()s to the peer (or its PORT), kept; MODE 1 bind() first, "

@@ -22,7 +22,7 @@ static const struct variant variants[] = {
 	    "The handshake [S] [S.] [.]; the client's data [.] and [P.] until the server's "
 	    "ACKs [.] advertise a zero window; then the server's window update [.] (same ACK "
 	    "number, window open again), the rest of the data [.] and [P.] with its ACKs, the "
-	    "client's [F.], the server's [F.] and the last [.]." },
+	    "server's [F.] once it has read every byte, the client's [F.] and the last [.]." },
 	  true },
 };
 
@@ -63,8 +63,9 @@ static void sample(struct lab_run *run, enum lab_host host, struct lab_sock *out
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
-	lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,wait,drain,close");
-	lab_client(run, "sndbuf:%ld,send:%ld,close", p->sndbuf, p->bytes);
+	/* the reader closes first, once it has every byte: no FIN rides on the client's data */
+	lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,wait,drain:%ld,close", p->bytes);
+	lab_client(run, "sndbuf:%ld,send:%ld,recv,close", p->sndbuf, p->bytes);
 	/* tcp_select_window(): the receiver's first zero window (TcpExtTCPToZeroWindowAdv) */
 	lab_wait_counter(run, LAB_SERVER, "TcpExtTCPToZeroWindowAdv", 1);
 	lab_pause(run, "window closed", "the server advertised a zero window");

@@ -54,8 +54,9 @@ for side in client server; do
 		END {
 			for (i = 0; i < m; i++) { k = order[i]
 				if (!zero[k] && !probes[k] && !upd[k] && !sack[k]) continue
-				printf "  %s: zero window %s window probes %d window update %s SACK %s\n", k,
-					zero[k] ? "yes" : "no", probes[k], upd[k] ? "yes" : "no", sack[k] ? "yes" : "no"
+				printf "  %s: zero window %s window probe %s window update %s SACK %s\n", k,
+					zero[k] ? "yes" : "no", probes[k] ? "yes" : "no", upd[k] ? "yes" : "no",
+					sack[k] ? "yes" : "no"
 			}
 		}'
 	tshark -r "$dir/$side.pcap" -Y icmp -T fields -E separator=' ' -E occurrence=f \
