@@ -50,12 +50,28 @@ static const struct lab_param params[] = {
 		  "the server's SO_RCVBUF (doubled by the kernel)"),
 	LAB_PARAM(struct params, sndbuf, 16384, 4096, 65536, "bytes",
 		  "the client's SO_SNDBUF (doubled by the kernel): what its send queue holds"),
-	LAB_PARAM(struct params, bytes, 1048576, 524288, 4194304, "bytes",
-		  "what each send() offers: far more than both buffers"),
+	LAB_PARAM(struct params, bytes, 262144, 262144, 2097152, "bytes",
+		  "what each send() offers: more than four times both buffers together"),
 	LAB_PARAM(struct params, sndtimeo_ms, 500, 300, 1000, "ms",
 		  "SO_SNDTIMEO of the blocking writer (default, drained); the non-blocking one "
 		  "waits as long for EPOLLOUT"),
 };
+
+/*
+ * The story needs more bytes than the buffers can take: both are doubled by the kernel, and a
+ * receive buffer's window and a send queue hold about that much again in overhead
+ */
+static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
+			 char *why, size_t len)
+{
+	if (p->bytes > 4 * (p->rcvbuf + p->sndbuf))
+		return true;
+	snprintf(why, len,
+		 "bytes=%ld may all fit in the buffers (rcvbuf=%ld and sndbuf=%ld, doubled by the "
+		 "kernel): the writer would never wait (use bytes > 4 * (rcvbuf + sndbuf) = %ld)",
+		 p->bytes, p->rcvbuf, p->sndbuf, 4 * (p->rcvbuf + p->sndbuf));
+	return false;
+}
 
 struct obs {
 	struct lab_sock sender, receiver; /* inet_diag, after the writer gave up */
@@ -195,6 +211,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 wait ? wait->ret : -1);
 }
 
+LAB_PRECONDITION(send_buffer_full, struct variant, struct params)
+
 LAB_SCENARIO(
 	send_buffer_full, struct variant, variants, struct params, params, struct obs,
 	.name = "send-buffer-full",
@@ -226,4 +244,4 @@ LAB_SCENARIO(
 	.remedy = "Treat a short count as normal: loop over the rest, or keep it in an "
 		  "application buffer and wait for EPOLLOUT. Bound blocking writes with "
 		  "SO_SNDTIMEO, and make the reader keep up (or shed the slow peer).",
-	.seen_on = "6.18", .budget_s = 10, .timing = true);
+	.seen_on = "6.18", .budget_s = 10, .timing = true, .check = send_buffer_full_check);

@@ -36,11 +36,28 @@ static const struct lab_param params[] = {
 	LAB_PARAM(struct params, sndbuf, 16384, 4096, 65536, "bytes",
 		  "the client's SO_SNDBUF (doubled by the kernel): what Send-Q can hold"),
 	LAB_PARAM(struct params, bytes, 262144, 262144, 1048576, "bytes",
-		  "what the client sends in one blocking send(): far more than both buffers"),
+		  "what the client sends in one blocking send(): more than four times both "
+		  "buffers together"),
 	LAB_PARAM(struct params, probes, 3, 2, 4, "",
 		  "window probes the story waits for (default variant; each one waits twice as "
 		  "long as the one before: 4 take about 3 s)"),
 };
+
+/*
+ * The story needs more bytes than the buffers can take: both are doubled by the kernel, and a
+ * receive buffer's window and a send queue hold about that much again in overhead
+ */
+static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
+			 char *why, size_t len)
+{
+	if (p->bytes > 4 * (p->rcvbuf + p->sndbuf))
+		return true;
+	snprintf(why, len,
+		 "bytes=%ld may all fit in the buffers (rcvbuf=%ld and sndbuf=%ld, doubled by the "
+		 "kernel): the writer would never wait (use bytes > 4 * (rcvbuf + sndbuf) = %ld)",
+		 p->bytes, p->rcvbuf, p->sndbuf, 4 * (p->rcvbuf + p->sndbuf));
+	return false;
+}
 
 struct obs {
 	struct lab_sock sender, receiver; /* inet_diag, at the end of the stall */
@@ -216,6 +233,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 				 read_bytes(run));
 }
 
+LAB_PRECONDITION(zero_window, struct variant, struct params)
+
 LAB_SCENARIO(
 	zero_window, struct variant, variants, struct params, params, struct obs,
 	.name = "zero-window",
@@ -250,4 +269,4 @@ LAB_SCENARIO(
 		  "SO_SNDTIMEO, non-blocking sends with an application timeout, or "
 		  "TCP_USER_TIMEOUT (which also ends zero-window probing: "
 		  "tcp_clamp_probe0_to_user_timeout()).",
-	.seen_on = "6.18", .budget_s = 10, .timing = true);
+	.seen_on = "6.18", .budget_s = 10, .timing = true, .check = zero_window_check);
