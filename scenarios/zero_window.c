@@ -38,9 +38,9 @@ static const struct lab_param params[] = {
 	LAB_PARAM(struct params, bytes, 262144, 262144, 1048576, "bytes",
 		  "what the client sends in one blocking send(): more than four times both "
 		  "buffers together"),
-	LAB_PARAM(struct params, probes, 3, 2, 4, "",
+	LAB_PARAM(struct params, probes, 3, 3, 4, "",
 		  "window probes the story waits for (default variant; each one waits twice as "
-		  "long as the one before: 4 take about 3 s)"),
+		  "long as the one before: 4 take about 3 s; from the third on each is answered)"),
 };
 
 /*
@@ -64,6 +64,18 @@ struct obs {
 	bool sampled;
 };
 
+/*
+ * The last probe was answered: its ACK reset icsk_probes_out (tcp_ack()), which inet_diag
+ * reports with the persist timer, while icsk_backoff keeps the count (tcpi_backoff)
+ */
+static bool last_probe_answered(const struct lab_socks *s, const void *arg)
+{
+	const struct lab_sock *sk = lab_socks_find(s, 0, TCP_ESTABLISHED);
+
+	return sk && sk->has_info && sk->timer == 4 && !sk->retrans &&
+	       sk->info.tcpi_backoff >= *(const long *)arg;
+}
+
 static void sample(struct lab_run *run, enum lab_host host, struct lab_sock *out, bool *ok)
 {
 	struct lab_socks socks = LAB_SOCKS_INIT;
@@ -81,6 +93,8 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		struct obs *obs)
 {
 	/* the reader closes first, once it has every byte: no FIN rides on the client's data */
+	/* the receiver answers a probe at most once per tcp_invalid_ratelimit: its default */
+	lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_invalid_ratelimit", 500);
 	lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,wait,drain:%ld,close", p->bytes);
 	lab_client(run, "sndbuf:%ld,send:%ld,recv,close", p->sndbuf, p->bytes);
 	/* tcp_select_window(): the receiver's first zero window (TcpExtTCPToZeroWindowAdv) */
@@ -88,8 +102,14 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_pause(run, "window closed", "the server advertised a zero window");
 	obs->sampled = true;
 	if (!v->resume) {
-		/* tcp_xmit_probe_skb() counts each probe as it sends it */
+		/*
+		 * tcp_xmit_probe_skb() counts each probe as it sends it; the third and later ones
+		 * come at least 4 RTO (800 ms) after the last answer, beyond the receiver's
+		 * tcp_invalid_ratelimit (500 ms): each is answered, and the story ends with it
+		 */
 		lab_wait_counter(run, LAB_CLIENT, "TcpExtTCPWinProbe", p->probes);
+		lab_wait_for(run, LAB_CLIENT, last_probe_answered, &p->probes,
+			     "the last window probe's answer");
 		sample(run, LAB_CLIENT, &obs->sender, &obs->sampled);
 		sample(run, LAB_SERVER, &obs->receiver, &obs->sampled);
 		return lab_status(run);
@@ -256,8 +276,15 @@ LAB_SCENARIO(
 		"After each probe icsk_backoff grows and the next timer is tcp_probe0_when(): "
 		"max(RTO, TCP_RTO_MIN) << backoff, re-armed by each ACK of a probe "
 		"(tcp_ack_probe()): ~200, 400, 800 ms here. The lab measured each gap against the "
-		"RTO the client's tcp_info reported. The probes go on as long as they are answered "
-		"(tcp_retries2, 15, counts unanswered ones, and TCP_USER_TIMEOUT bounds the total): "
+		"RTO the client's tcp_info reported. The receiver answers a probe (an ACK below "
+		"its window) from tcp_validate_incoming(), but tcp_oow_rate_limited() allows one "
+		"such answer per net.ipv4.tcp_invalid_ratelimit (500 ms, pinned in the lab): the "
+		"second probe, ~450 ms after the first answer, goes unanswered "
+		"(TcpExtTCPACKSkippedSeq) and the probe's own timer sends the third; from the third "
+		"on the gaps exceed 500 ms and every probe is answered. Each answer resets "
+		"icsk_probes_out (tcpi_probes) but not icsk_backoff (tcpi_backoff): the probes go "
+		"on as long as they are answered (tcp_retries2, 15, counts unanswered ones, and "
+		"TCP_USER_TIMEOUT bounds the total): "
 		"a stalled reader never makes the sender fail. When the reader reads again, "
 		"tcp_cleanup_rbuf() sees the window can grow and sends a window update (an ACK "
 		"with the same ACK number and an open window; TcpExtTCPFromZeroWindowAdv), and the "
