@@ -19,8 +19,8 @@ static const struct variant variants[] = {
 	    "the peer does not read: each blocking send() waits SO_SNDTIMEO; short counts while "
 	    "anything fits, then EAGAIN",
 	    "The handshake [S] [S.] [.]; the client's data [.] and [P.] until the server's ACKs "
-	    "[.] advertise a zero window; then silence (the client's persist timer would probe "
-	    "after ~200 ms, within SO_SNDTIMEO: its window probes [.] and their [.] answers)." },
+	    "[.] advertise a zero window; then the client's window probes [.] (its persist "
+	    "timer, while send() waits) and the server's zero-window answers [.]." },
 	  BLOCKING,
 	  false },
 	/* a non-blocking writer: short counts and EAGAIN at once; at last EPOLLOUT never comes */
@@ -28,14 +28,14 @@ static const struct variant variants[] = {
 	    "the peer does not read: send(MSG_DONTWAIT) returns short counts, then EAGAIN at "
 	    "once; EPOLLOUT while ACKs free room, then epoll_wait() times out",
 	    "The handshake [S] [S.] [.]; the client's data [.] and [P.] until the server's ACKs "
-	    "[.] advertise a zero window; then the client's window probes [.] (~200 and ~600 ms "
-	    "later, while it waits for EPOLLOUT) and their [.] answers." },
+	    "[.] advertise a zero window; then the client's window probes [.] (its persist "
+	    "timer, while it waits for EPOLLOUT) and the server's zero-window answers [.]." },
 	  NONBLOCKING,
 	  false },
 	/* the remedy: the reader drains, the blocking send() completes */
 	{ { "drained", "the peer reads: the same blocking send() completes with every byte",
 	    "The handshake [S] [S.] [.]; the client's data [.] and [P.] with the server's ACKs "
-	    "[.] (window updates among them as it reads), the server's [F.] once it has read "
+	    "[.] as it reads, the server's [F.] once it has read "
 	    "every byte, the client's [F.] and the last [.]." },
 	  BLOCKING,
 	  true },
@@ -114,6 +114,11 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		lab_wait_settled(run, LAB_SERVER);
 		return lab_status(run);
 	}
+	/* the queues over time: after the first send() returned, and once the writer gave up */
+	lab_wait_calls(run, LAB_PROG_CLIENT, "send", 1);
+	sample(run, LAB_CLIENT, &obs->sender, &obs->sampled);
+	sample(run, LAB_SERVER, &obs->receiver, &obs->sampled);
+	obs->sampled = 0;
 	/* the writer gave up: a send() failed (and the wait for EPOLLOUT returned) */
 	lab_wait_calls(run, LAB_PROG_CLIENT, "note", 1);
 	sample(run, LAB_CLIENT, &obs->sender, &obs->sampled);
@@ -231,9 +236,12 @@ LAB_SCENARIO(
 		"(TcpExtTCPToZeroWindowAdv). A blocking send() then sleeps for its SO_SNDTIMEO "
 		"(default: for ever), and when the time is up returns the bytes it copied, a "
 		"short count, or -1 EAGAIN if it copied none: the lab's writer loops on send(), "
-		"the first returned a short count after SO_SNDTIMEO, and after another short count "
-		"(room the memory accounting found, sk_wmem_queued against sk_sndbuf, after a "
-		"random vm_wait of up to HZ/5) the last one EAGAIN after SO_SNDTIMEO. With "
+		"the first returned a short count after SO_SNDTIMEO; the second copied a few more "
+		"segments at once (the queue is charged by skb truesize, sk_wmem_queued against "
+		"sk_sndbuf, and had room for them between the calls, as its samples show: Send-Q "
+		"did not change while it waited) and returned that short count after "
+		"SO_SNDTIMEO; the last one copied nothing and failed EAGAIN after SO_SNDTIMEO. "
+		"With "
 		"MSG_DONTWAIT or O_NONBLOCK the timeout is 0: a short count or EAGAIN at once, "
 		"and epoll reports EPOLLOUT only when sk_stream_write_space() finds room again, "
 		"which needs ACKs that do not come. Every byte a send() accepted is either unread "

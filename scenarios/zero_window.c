@@ -61,6 +61,7 @@ static bool precondition(const struct lab_run *run, const struct variant *v, con
 
 struct obs {
 	struct lab_sock sender, receiver; /* inet_diag, at the end of the stall */
+	struct lab_sock closed_receiver; /* ... and when the window had just closed */
 	bool sampled;
 };
 
@@ -102,6 +103,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_pause(run, "window closed", "the server advertised a zero window");
 	obs->sampled = true;
 	if (!v->resume) {
+		/* the queues over time: now, and once the probes have gone on */
+		sample(run, LAB_CLIENT, &obs->sender, &obs->sampled);
+		sample(run, LAB_SERVER, &obs->closed_receiver, &obs->sampled);
 		/*
 		 * tcp_xmit_probe_skb() counts each probe as it sends it; the third and later ones
 		 * come at least 4 RTO (800 ms) after the last answer, beyond the receiver's
@@ -219,6 +223,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 				 LAB_EQ, 0, obs->sender.snd_wnd);
 		lab_expect_count(run, "server's Recv-Q: unread bytes (inet_diag)", LAB_GE, 1,
 				 obs->receiver.rqueue);
+		lab_expect_count(run, "server's Recv-Q at the end = when the window closed", LAB_EQ,
+				 obs->closed_receiver.rqueue, obs->receiver.rqueue);
 		lab_expect_count(run, "probe gaps in RTO << n, the backoff (client-side pcap)",
 				 LAB_EQ, p->probes, held);
 		lab_expect_timed(run);
