@@ -253,7 +253,9 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPFromZeroWindowAdv", LAB_GE, 1);
 	lab_expect_count(run, "window updates from the server (client-side pcap)", LAB_GE, 1,
 			 (int64_t)lab_trace_count_analysis(cs, server, LAB_AN_WINDOW_UPDATE, end));
+	/* the reader resumed before the first probe was due (~200 ms): a count a load can move */
 	lab_expect_counter(run, LAB_CLIENT, "TcpExtTCPWinProbe", LAB_EQ, 0);
+	lab_expect_timed(run);
 	if (lab_needs(run, LAB_PROG_SERVER, "bytes the server read"))
 		lab_expect_count(run, "bytes the server read (its recv() calls)", LAB_EQ, p->bytes,
 				 read_bytes(run));
@@ -269,7 +271,7 @@ LAB_SCENARIO(
 	.symptom = "A sender's write() blocks and the transfer stalls while the connection stays "
 		   "ESTABLISHED with no error: `ss -tno` shows the receiver's Recv-Q full and the "
 		   "sender's Send-Q full with a `persist` timer; tcpdump shows `win 0` from the "
-		   "receiver and tiny segments from the sender further and further apart.",
+		   "receiver and bare ACKs from the sender, further and further apart.",
 	.mechanism =
 		"The receiver's application does not read: its receive queue fills up to its "
 		"SO_RCVBUF and tcp_select_window() advertises a zero window "
