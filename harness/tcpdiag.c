@@ -34,7 +34,6 @@ static int attr_cb(const struct nlattr *attr, void *data)
 
 	if (mnl_attr_get_type(attr) == INET_DIAG_INFO) {
 		size_t len = mnl_attr_get_payload_len(attr);
-
 		const uint8_t *raw = mnl_attr_get_payload(attr);
 		uint32_t v;
 
