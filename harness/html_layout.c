@@ -45,6 +45,12 @@ static const struct {
 	PKT_FLAG(retrans, "retransmission"),
 	PKT_FLAG(keepalive, "keep-alive"),
 	PKT_FLAG(lost, "lost on the wire"),
+	PKT_BIT(analysis, LAB_AN_ZERO_WINDOW, "zero window"),
+	PKT_BIT(analysis, LAB_AN_WINDOW_PROBE, "window probe"),
+	PKT_BIT(analysis, LAB_AN_WINDOW_UPDATE, "window update"),
+	PKT_BIT(analysis, LAB_AN_DUP_ACK, "duplicate ACK"),
+	PKT_BIT(analysis, LAB_AN_SACK, "SACK"),
+	PKT_BIT(analysis, LAB_AN_DSACK, "D-SACK"),
 };
 
 /* the flag word or bool at @off of @p, of @size bytes */
@@ -96,12 +102,15 @@ void lab_svg_pkt_notes(const struct lab_ladder_row *rows, size_t i, char *buf, s
 	buf[0] = '\0';
 #define NOTE(text) \
 	(o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? ", " : "", text))
-	for (k = 0; k < sizeof(pkt_flags) / sizeof(pkt_flags[0]); k++)
+	for (k = 0; k < sizeof(pkt_flags) / sizeof(pkt_flags[0]); k++) {
+		/* Linux's window probe has a keep-alive's shape (snd_una - 1): say what it is */
+		if (pkt_flags[k].off == offsetof(struct lab_pkt, keepalive) &&
+		    p->analysis & LAB_AN_WINDOW_PROBE)
+			continue;
 		if (pkt_word(p, pkt_flags[k].off, pkt_flags[k].size) & pkt_flags[k].bit)
 			NOTE(pkt_flags[k].text);
+	}
 	/* what the analysis reads from the packet and the one it answers */
-	if (!p->win && !(p->flags & (LAB_TH_RST | LAB_TH_SYN | LAB_TH_FIN)))
-		NOTE("zero window");
 	if (q && q->keepalive && p->flags == LAB_TH_ACK && !p->len)
 		NOTE("keep-alive ACK");
 	/* RFC 5961 4.2: a SYN on an established connection gets an ACK of what it knows */
