@@ -346,6 +346,10 @@ void lab_trace_tally_conns(struct lab_trace *t)
 		c->fin[d] += !!(p->flags & LAB_TH_FIN);
 		c->rst[d] += !!(p->flags & LAB_TH_RST);
 		c->retrans[d] += p->retrans;
+		if ((p->flags & (LAB_TH_SYN | LAB_TH_ACK)) == LAB_TH_SYN) /* again from the start */
+			memset(c->closed_fin, 0, sizeof(c->closed_fin) + sizeof(c->closed_rst));
+		c->closed_fin[d] |= !!(p->flags & LAB_TH_FIN);
+		c->closed_rst[d] |= !!(p->flags & LAB_TH_RST);
 		c->synack |= d == 1 &&
 			     (p->flags & (LAB_TH_SYN | LAB_TH_ACK)) == (LAB_TH_SYN | LAB_TH_ACK);
 	}

@@ -418,7 +418,8 @@ static int read_all(struct lab_trace *t, pcap_t *p, const struct bpf_program *pr
 
 	t->linktype = pcap_datalink(p);
 	while ((ret = pcap_next_ex(p, &h, &data)) == 1) {
-		t->frames++;
+		if (!t->frames++)
+			t->first_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 		if (prog && !pcap_offline_filter(prog, h, data)) {
 			t->filtered++;
 			continue;

@@ -100,6 +100,7 @@ struct lab_conn {
 	uint64_t bytes[2]; /* frame bytes on the wire, as tshark -z conv,tcp counts them */
 	uint64_t data[2]; /* payload: new sequence space, each byte once */
 	bool synack; /* the server answered the SYN */
+	bool closed_fin[2], closed_rst[2]; /* a FIN, an RST after the last SYN: how it ended */
 };
 
 struct lab_trace {
@@ -112,6 +113,7 @@ struct lab_trace {
 	size_t bad; /* frames too short or malformed to parse (a file's cut-off last one too) */
 	size_t filtered; /* frames a capture filter left out (lab_trace_read_filter()) */
 	size_t frames; /* every frame read */
+	int64_t first_us; /* when the first frame was captured */
 	int linktype;
 	struct lab_conn *conns; /* by lab_trace_annotate(), in order of their first packet */
 	size_t n_conns;
