@@ -8,7 +8,7 @@
 # IPv6-only file, 2000+ connections, connections already open when the capture starts (the
 # server speaking first), a truncated file, 802.1Q and QinQ tags on a veth pair, raw IP and BSD
 # loopback (DLT_NULL) made from a capture here by rewriting its link headers.
-# usage: show-any.sh TCPLAB TRAFFIC.py
+# usage: show-any.sh TCPLAB TRAFFIC.py  (SHOW_ANY_KEEP=DIR keeps the captures there)
 set -u
 tcplab=$1 traffic=$2
 if [ "$(id -u)" != 0 ]; then
@@ -28,6 +28,7 @@ cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for n in "$ns" "$ns-a" "$ns-b"; do ip netns del "$n" 2>/dev/null; done
+	[ -n "${SHOW_ANY_KEEP:-}" ] && cp "$dir"/*.pcap* "$SHOW_ANY_KEEP"/
 	rm -rf "$dir"
 }
 trap cleanup EXIT
