@@ -40,12 +40,17 @@ fail() {
 }
 ok() { echo "ok: $*"; }
 
-# run NS OUT ERR CMD...: in the background inside NS, stdout and stderr to OUT and ERR (opened
-# in the background: a fifo blocks until its reader comes); its pid added to those the trap kills
+# run NS OUT ERR CMD...: in the background inside NS, stdout to OUT and stderr to ERR (- keeps
+# it), opened in the background (a fifo blocks until its reader comes); its pid added to those
+# the trap kills
 run() {
 	n=$1 o=$2 e=$3
 	shift 3
-	ip netns exec "$n" "$@" >"$o" 2>"$e" &
+	if [ "$e" = - ]; then
+		ip netns exec "$n" "$@" >"$o" &
+	else
+		ip netns exec "$n" "$@" >"$o" 2>"$e" &
+	fi
 	pids="$pids $!"
 	last=$!
 }
@@ -176,7 +181,7 @@ check() {
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 mkfifo "$dir/srv"
-run "$ns" "$dir/srv" /dev/stderr python3 "$traffic" serve 5000 80
+run "$ns" "$dir/srv" - python3 "$traffic" serve 5000 80
 ready "$dir/srv" ready || fail "the server never said ready"
 
 for lt in LINUX_SLL2 LINUX_SLL; do
@@ -227,7 +232,7 @@ for i in 1 2 3; do
 	mkfifo "$dir/go$i" "$dir/c$i"
 	port=5000
 	[ $i = 3 ] && port=80
-	run "$ns" "$dir/c$i" /dev/stderr python3 "$traffic" hold 127.0.0.1 $port "$dir/go$i"
+	run "$ns" "$dir/c$i" - python3 "$traffic" hold 127.0.0.1 $port "$dir/go$i"
 	holders="$holders $last"
 	ready "$dir/c$i" connected || fail "hold client $i never connected"
 done
@@ -317,7 +322,7 @@ for side in a b; do
 	for l in "$i.10" "$i.s100" "$i.q20"; do ip -n "$n" link set "$l" up; done
 done
 mkfifo "$dir/srvb"
-run "$ns-b" "$dir/srvb" /dev/stderr python3 "$traffic" serve 5000
+run "$ns-b" "$dir/srvb" - python3 "$traffic" serve 5000
 ready "$dir/srvb" ready || fail "the VLAN server never said ready"
 capture "$ns-a" "$dir/vlan.pcap" tcpdump -i a0
 ip netns exec "$ns-a" python3 "$traffic" many 10.199.10.2 5000 3
