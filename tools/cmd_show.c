@@ -170,7 +170,8 @@ static void header(const struct lab_trace *t, const struct show_opts *o, const c
 		printf("  filter '%s': %zu frame(s) matched, %zu left out\n", o->filter,
 		       t->frames - t->filtered, t->filtered);
 	if (why[0])
-		printf("warning: the file ends early (%s): showing what came before the cut\n",
+		printf("warning: the file could not be read to its end (%s): showing the frames "
+		       "before that point\n",
 		       why);
 }
 
