@@ -148,6 +148,7 @@ check() {
 	name=$1 file=$2
 	read_both "$file"
 	want=$(awk -F'\t' '$1 == 1 { print $2 }' "$dir/ts" | sort -u | grep -c .)
+	[ "$want" -gt 0 ] || fail "$name: tshark sees no TCP connection in it: the case is not tested"
 	got=$(sed -n 's/^\([0-9]*\) TCP connection(s).*/\1/p' "$dir/ours")
 	[ "$got" = "$want" ] && ok "$name: $got connections (tshark: $want TCP streams)" ||
 		fail "$name: $got connections, tshark has $want streams"
@@ -286,6 +287,13 @@ got=$("$tcplab" show "$dir/many.pcap" "tcp port $port" | sed -n 's/.*filter .*: 
 	fail "filter 'tcp port $port': $got frames, tshark has $want"
 "$tcplab" show "$dir/many.pcap" --filter 'tcp port' >/dev/null 2>&1
 [ $? = 2 ] || fail "a bad filter is not a usage error"
+unused=$(awk -F'\t' '{ print $3; print $4 }' "$dir/ts" | sed 's/.*://' | sort -n | awk '
+	$1 > n + 1 { print n + 1; exit } { n = $1 }')
+out=$("$tcplab" show "$dir/many.pcap" --conn "${unused:-1}")
+rc=$?
+[ $rc = 1 ] && printf '%s\n' "$out" | grep -q '^no connection matches --conn$' &&
+	ok "--conn ${unused:-1} (a port in no connection): said so, exit 1" ||
+	fail "--conn ${unused:-1}: not 'no connection matches', exit $rc"
 
 # -- a truncated file: what came before the cut ---------------------------------------------
 size=$(stat -c %s "$dir/many.pcap")
