@@ -238,7 +238,9 @@ size_t lab_ladder_rows(const struct lab_ladder *l, struct lab_ladder_row **out,
 		n += event_rows(l, client, &l->events[i], rows, n);
 	qsort(rows, n, sizeof(*rows), by_time);
 	for (i = 0; i < n; i++)
-		rows[i].to_server = rows[i].pkt && rows[i].pkt->src.s_addr == client.s_addr;
+		rows[i].to_server = rows[i].pkt &&
+				    (l->conn ? rows[i].pkt->from_client :
+					       rows[i].pkt->src.s_addr == client.s_addr);
 	return n;
 }
 
@@ -266,7 +268,7 @@ void lab_ladder_write(FILE *out, const struct lab_ladder *l)
 	struct lab_ladder_row *rows;
 	struct in_addr client;
 	size_t n = lab_ladder_rows(l, &rows, &client), i;
-	char a[INET_ADDRSTRLEN];
+	char a[64];
 	int64_t t0 = l->t0_us, last = 0, gap;
 	bool ports = false;
 
@@ -278,7 +280,15 @@ void lab_ladder_write(FILE *out, const struct lab_ladder *l)
 	if (!t0 && n)
 		t0 = rows[0].t_us;
 	inet_ntop(AF_INET, &client, a, sizeof(a));
-	fprintf(out, "%10s   client %-*s server\n", "t (ms)", SERVER_COLUMN - 7, a);
+	if (l->conn) {
+		char s[64];
+
+		lab_endpoint_str(&l->conn->client, a, sizeof(a));
+		fprintf(out, "%10s   client %-*s server %s\n", "t (ms)", SERVER_COLUMN - 7, a,
+			lab_endpoint_str(&l->conn->server, s, sizeof(s)));
+	} else {
+		fprintf(out, "%10s   client %-*s server\n", "t (ms)", SERVER_COLUMN - 7, a);
+	}
 	for (i = 0; i < n; i++) {
 		if (rows[i].pkt && last && rows[i].t_us - last >= gap)
 			fprintf(out, "%10s   ... +%.1f ms without a packet ...\n", "",

@@ -21,6 +21,11 @@ struct lab_ladder {
 	const struct lab_event *events;
 	size_t n_events;
 	int64_t t0_us; /* 0: the earliest row */
+	/*
+	 * One connection of a capture (tcplab show), or NULL: its packets' direction is their
+	 * from_client (loopback, both ends on one address, too) and the header names both ends.
+	 */
+	const struct lab_conn *conn;
 };
 
 void lab_ladder_write(FILE *out, const struct lab_ladder *l);

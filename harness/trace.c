@@ -21,49 +21,84 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* offset of the IPv4 header, 1 for "not IPv4", -EINVAL for too short */
-static long link_offset(int linktype, const uint8_t *d, size_t len)
-{
-	size_t off;
-	uint16_t proto;
+#define ETH_IPV4 0x0800
+#define ETH_IPV6 0x86dd
+#define ETH_ARP 0x0806
 
+static bool is_vlan(uint16_t proto)
+{
+	return proto == 0x8100 || proto == 0x88a8 || proto == 0x9100; /* 802.1Q, QinQ */
+}
+
+/* an address family of DLT_NULL / DLT_LOOP as an ethertype: BSDs number AF_INET6 24, 28 or 30 */
+static uint16_t af_proto(uint32_t af)
+{
+	if (af == 2)
+		return ETH_IPV4;
+	if (af == 10 || af == 24 || af == 28 || af == 30)
+		return ETH_IPV6;
+	return 0;
+}
+
+/*
+ * The offset of the network header and its ethertype in *@proto (0x0800, 0x86dd, 0x0806, or
+ * anything else: not ours); -EINVAL when the link header is cut short. VLAN tags (802.1Q, QinQ)
+ * are skipped on every link type that carries an ethertype.
+ */
+static long link_offset(int linktype, const uint8_t *d, size_t len, uint16_t *proto)
+{
+	size_t payload;
+
+	*proto = 0;
 	switch (linktype) {
 	case DLT_EN10MB:
 		if (len < 14)
 			return -EINVAL;
-		off = 12;
-		proto = be16(d + off);
-		while ((proto == 0x8100 || proto == 0x88a8) && off + 6 <= len) {
-			off += 4;
-			proto = be16(d + off);
-		}
-		off += 2;
+		*proto = be16(d + 12);
+		payload = 14;
 		break;
 	case DLT_LINUX_SLL:
 		if (len < 16)
 			return -EINVAL;
-		proto = be16(d + 14);
-		off = 16;
+		*proto = be16(d + 14);
+		payload = 16;
 		break;
 	case DLT_LINUX_SLL2:
 		if (len < 20)
 			return -EINVAL;
-		proto = be16(d);
-		off = 20;
+		*proto = be16(d);
+		payload = 20;
 		break;
 	case DLT_RAW:
 	case DLT_IPV4:
-		return len && (d[0] >> 4) == 4 ? 0 : 1;
-	case DLT_NULL:
+	case DLT_IPV6:
+		if (!len)
+			return -EINVAL;
+		*proto = (d[0] >> 4) == 4 ? ETH_IPV4 : (d[0] >> 4) == 6 ? ETH_IPV6 : 0;
+		return 0;
+	case DLT_NULL: /* the family in the capturing host's byte order */
 		if (len < 4)
 			return -EINVAL;
-		return (d[0] == 2 || d[3] == 2) ? 4 : 1; /* AF_INET in either byte order */
+		*proto = af_proto(d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24) ?:
+				 af_proto(be32(d));
+		return 4;
+	case DLT_LOOP: /* ... and in network byte order */
+		if (len < 4)
+			return -EINVAL;
+		*proto = af_proto(be32(d));
+		return 4;
 	default:
-		return 1;
+		return 0;
 	}
-	if (off > len)
+	while (is_vlan(*proto)) { /* the tag's TCI, then the ethertype it carries */
+		if (payload + 4 > len)
+			return -EINVAL;
+		*proto = be16(d + payload + 2);
+		payload += 4;
+	}
+	if (payload > len)
 		return -EINVAL;
-	return proto == 0x0800 ? (long)off : 1;
+	return (long)payload;
 }
 
 static void parse_options(const uint8_t *opt, size_t len, struct lab_pkt *pkt)
@@ -99,60 +134,166 @@ static void parse_options(const uint8_t *opt, size_t len, struct lab_pkt *pkt)
 	}
 }
 
-int lab_trace_parse(int linktype, const uint8_t *d, size_t caplen, struct lab_pkt *pkt)
+/* the TCP header at @tcp (@room bytes captured) carrying @seg bytes in all: into @pkt */
+static int parse_tcp(const uint8_t *tcp, size_t room, size_t seg, struct lab_pkt *pkt)
 {
-	long off = link_offset(linktype, d, caplen);
-	size_t ihl, ip_total, thl, ip_end;
-	const uint8_t *ip, *tcp;
+	size_t thl;
 
-	if (off == 1)
-		return 1;
-	if (off < 0)
-		return -EINVAL;
-	if ((size_t)off + 20 > caplen)
-		return -EINVAL;
-	ip = d + off;
-	if ((ip[0] >> 4) != 4)
-		return 1;
-	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	ip_total = be16(ip + 2);
-	if (ihl < 20 || ip_total < ihl || (size_t)off + ihl > caplen)
-		return -EINVAL;
-	if (ip[9] != IPPROTO_TCP)
-		return 1;
-	if (be16(ip + 6) & 0x1fff) /* a later fragment carries no TCP header */
-		return 1;
-	tcp = ip + ihl;
-	if ((size_t)off + ihl + 20 > caplen || ip_total < ihl + 20)
+	if (room < 20 || seg < 20)
 		return -EINVAL;
 	thl = (size_t)(tcp[12] >> 4) * 4;
-	if (thl < 20 || ip_total < ihl + thl)
+	if (thl < 20 || seg < thl)
 		return -EINVAL;
-	memset(pkt, 0, sizeof(*pkt));
 	pkt->wscale = -1;
-	memcpy(&pkt->src, ip + 12, 4);
-	memcpy(&pkt->dst, ip + 16, 4);
-	pkt->ip_id = be16(ip + 4);
 	pkt->sport = be16(tcp);
 	pkt->dport = be16(tcp + 2);
 	pkt->seq = be32(tcp + 4);
 	pkt->ack = be32(tcp + 8);
 	pkt->flags = tcp[13];
 	pkt->win = be16(tcp + 14);
-	pkt->len = (uint32_t)(ip_total - ihl - thl); /* from the IP header: snaplen may cut */
-	ip_end = (size_t)off + ihl + thl;
-	if (ip_end <= caplen)
+	pkt->len = (uint32_t)(seg - thl); /* from the IP header: snaplen may cut */
+	if (thl <= room)
 		parse_options(tcp + 20, thl - 20, pkt);
 	return 0;
 }
 
+/* an IPv4 packet at @ip, @room bytes captured: 0 TCP, 1 not TCP, -EINVAL */
+static int parse_ipv4(const uint8_t *ip, size_t room, struct lab_pkt *pkt)
+{
+	size_t ihl, ip_total;
+
+	if (room < 20)
+		return -EINVAL;
+	if ((ip[0] >> 4) != 4)
+		return 1;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	ip_total = be16(ip + 2);
+	if (ihl < 20 || ip_total < ihl || ihl > room)
+		return -EINVAL;
+	if (ip[9] != IPPROTO_TCP)
+		return 1;
+	if (be16(ip + 6) & 0x1fff) /* a later fragment carries no TCP header */
+		return 1;
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->ipver = 4;
+	memcpy(&pkt->src, ip + 12, 4);
+	memcpy(&pkt->dst, ip + 16, 4);
+	pkt->src6.s6_addr[10] = pkt->src6.s6_addr[11] = 0xff;
+	pkt->dst6.s6_addr[10] = pkt->dst6.s6_addr[11] = 0xff;
+	memcpy(pkt->src6.s6_addr + 12, ip + 12, 4);
+	memcpy(pkt->dst6.s6_addr + 12, ip + 16, 4);
+	pkt->ip_id = be16(ip + 4);
+	return parse_tcp(ip + ihl, room - ihl, ip_total - ihl, pkt);
+}
+
+/*
+ * The upper-layer protocol of an IPv6 packet at @ip (@room bytes captured) after its extension
+ * headers, its offset in *@off; -1 for a later fragment, -EINVAL when cut short.
+ */
+static int ipv6_upper(const uint8_t *ip, size_t room, size_t *off)
+{
+	uint8_t nh = ip[6];
+	size_t o = 40;
+
+	for (;;) {
+		const uint8_t *ext = ip + o;
+
+		if (nh != 0 && nh != 43 && nh != 44 && nh != 51 && nh != 60)
+			break; /* hop-by-hop, routing, fragment, AH, destination options */
+		if (o + 8 > room)
+			return -EINVAL;
+		if (nh == 44 && (be16(ext + 2) & 0xfff8))
+			return -1;
+		o += nh == 44 ? 8 : nh == 51 ? ((size_t)ext[1] + 2) * 4 : ((size_t)ext[1] + 1) * 8;
+		nh = ext[0];
+	}
+	*off = o;
+	return nh;
+}
+
+/* an IPv6 packet: 0 TCP, 1 not TCP, -EINVAL */
+static int parse_ipv6(const uint8_t *ip, size_t room, struct lab_pkt *pkt)
+{
+	size_t payload, off;
+	int nh;
+
+	if (room < 40)
+		return -EINVAL;
+	if ((ip[0] >> 4) != 6)
+		return 1;
+	payload = be16(ip + 4);
+	if (!payload) /* a jumbogram (or a GSO packet): as long as what was captured */
+		payload = room - 40;
+	nh = ipv6_upper(ip, room, &off);
+	if (nh == -EINVAL)
+		return -EINVAL;
+	if (nh != IPPROTO_TCP)
+		return 1;
+	if (40 + payload < off)
+		return -EINVAL;
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->ipver = 6;
+	memcpy(&pkt->src6, ip + 8, 16);
+	memcpy(&pkt->dst6, ip + 24, 16);
+	return parse_tcp(ip + off, room - off, 40 + payload - off, pkt);
+}
+
+int lab_trace_parse(int linktype, const uint8_t *d, size_t caplen, struct lab_pkt *pkt)
+{
+	uint16_t proto;
+	long off = link_offset(linktype, d, caplen, &proto);
+
+	if (off < 0)
+		return -EINVAL;
+	if (proto == ETH_IPV4)
+		return parse_ipv4(d + off, caplen - (size_t)off, pkt);
+	if (proto == ETH_IPV6)
+		return parse_ipv6(d + off, caplen - (size_t)off, pkt);
+	return 1;
+}
+
+enum lab_frame_kind lab_trace_frame_kind(int linktype, const uint8_t *d, size_t caplen)
+{
+	uint16_t proto;
+	long off = link_offset(linktype, d, caplen, &proto);
+	const uint8_t *ip = d + (off < 0 ? 0 : off);
+	size_t room = off < 0 ? 0 : caplen - (size_t)off, upper;
+	int nh;
+
+	if (proto == ETH_ARP)
+		return LAB_FRAME_ARP;
+	if (proto == ETH_IPV4 && room >= 20)
+		return ip[9] == IPPROTO_UDP ? LAB_FRAME_UDP : LAB_FRAME_IP_OTHER;
+	if (proto == ETH_IPV6 && room >= 40) {
+		nh = ipv6_upper(ip, room, &upper);
+		return nh == IPPROTO_UDP    ? LAB_FRAME_UDP :
+		       nh == IPPROTO_ICMPV6 ? LAB_FRAME_ICMP6 :
+					      LAB_FRAME_IP_OTHER;
+	}
+	if (proto == ETH_IPV4 || proto == ETH_IPV6)
+		return LAB_FRAME_IP_OTHER;
+	return LAB_FRAME_LINK_OTHER;
+}
+
+const char *lab_frame_kind_name(enum lab_frame_kind kind)
+{
+	static const char *const names[LAB_FRAME_KINDS] = {
+		[LAB_FRAME_ARP] = "ARP",	   [LAB_FRAME_UDP] = "UDP",
+		[LAB_FRAME_ICMP6] = "ICMPv6",	   [LAB_FRAME_IP_OTHER] = "other IP",
+		[LAB_FRAME_LINK_OTHER] = "not IP",
+	};
+
+	return kind < LAB_FRAME_KINDS ? names[kind] : "?";
+}
+
 int lab_trace_parse_icmp(int linktype, const uint8_t *d, size_t caplen, struct lab_icmp *icmp)
 {
-	long off = link_offset(linktype, d, caplen);
+	uint16_t proto;
+	long off = link_offset(linktype, d, caplen, &proto);
 	const uint8_t *ip, *msg, *inner;
 	size_t ihl, ip_total, inner_ihl;
 
-	if (off == 1)
+	if (off >= 0 && proto != ETH_IPV4)
 		return 1;
 	if (off < 0 || (size_t)off + 20 > caplen)
 		return -EINVAL;
@@ -230,8 +371,51 @@ static int add_icmp(struct lab_trace *t, const struct lab_icmp *m)
 	return 0;
 }
 
-/* the packets of an open capture; @name only for messages */
-static int read_all(struct lab_trace *t, pcap_t *p, const char *name, char *why, size_t whylen)
+/* @pkt after the @t->n packets already there, room grown by doubling (-ENOMEM) */
+static int add_pkt(struct lab_trace *t, const struct lab_pkt *pkt)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		struct lab_pkt *grown = realloc(t->v, cap * sizeof(*t->v));
+
+		if (!grown)
+			return -ENOMEM;
+		t->v = grown;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *pkt;
+	return 0;
+}
+
+/* one frame: a TCP packet, an ICMP message, or counted by its kind */
+static int add_frame(struct lab_trace *t, const struct pcap_pkthdr *h, const u_char *data)
+{
+	int64_t t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	struct lab_pkt pkt;
+	struct lab_icmp m;
+	int r = lab_trace_parse(t->linktype, data, h->caplen, &pkt);
+
+	if (r < 0) {
+		t->bad++;
+		return 0;
+	}
+	if (!r) {
+		pkt.t_us = t_us;
+		pkt.wirelen = h->len;
+		return add_pkt(t, &pkt);
+	}
+	if (!lab_trace_parse_icmp(t->linktype, data, h->caplen, &m)) {
+		m.t_us = t_us;
+		return add_icmp(t, &m);
+	}
+	t->other++;
+	t->kinds[lab_trace_frame_kind(t->linktype, data, h->caplen)]++;
+	return 0;
+}
+
+/* the packets of an open capture (those @prog matches, if not NULL); @name only for messages */
+static int read_all(struct lab_trace *t, pcap_t *p, const struct bpf_program *prog,
+		    const char *name, char *why, size_t whylen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -239,49 +423,41 @@ static int read_all(struct lab_trace *t, pcap_t *p, const char *name, char *why,
 
 	t->linktype = pcap_datalink(p);
 	while ((ret = pcap_next_ex(p, &h, &data)) == 1) {
-		struct lab_pkt pkt, *grown;
-		int r = lab_trace_parse(t->linktype, data, h->caplen, &pkt);
-
-		if (r < 0) {
-			t->bad++;
+		if (!t->frames++)
+			t->first_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		if (prog && !pcap_offline_filter(prog, h, data)) {
+			t->filtered++;
 			continue;
 		}
-		if (r > 0) {
-			struct lab_icmp m;
-
-			if (lab_trace_parse_icmp(t->linktype, data, h->caplen, &m)) {
-				t->other++;
-				continue;
-			}
-			m.t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-			if (add_icmp(t, &m)) {
-				snprintf(why, whylen, "%s: out of memory", name);
-				return -ENOMEM;
-			}
-			continue;
-		}
-		pkt.t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-		grown = realloc(t->v, (t->n + 1) * sizeof(*t->v));
-		if (!grown) {
+		if (add_frame(t, h, data)) {
 			snprintf(why, whylen, "%s: out of memory", name);
 			return -ENOMEM;
 		}
-		t->v = grown;
-		t->v[t->n++] = pkt;
 	}
 	if (ret == -1) {
 		/* a truncated file still gives what came before the cut */
 		snprintf(why, whylen, "%s: %s", name, pcap_geterr(p));
 		t->bad++;
 	}
-	lab_trace_annotate(t);
+	if (lab_trace_annotate(t)) {
+		snprintf(why, whylen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whylen)
 {
+	return lab_trace_read_filter(t, path, NULL, why, whylen);
+}
+
+int lab_trace_read_filter(struct lab_trace *t, const char *path, const char *filter, char *why,
+			  size_t whylen)
+{
 	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p = pcap_open_offline(path, errbuf);
+	struct bpf_program prog = { 0 };
+	bool filtering = filter && filter[0];
 	int err;
 
 	if (!p) {
@@ -292,7 +468,15 @@ int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whyl
 			snprintf(why, whylen, "%s: %s", path, errbuf);
 		return -EINVAL;
 	}
-	err = read_all(t, p, path, why, whylen);
+	/* compiled for this file's link type: "vlan", "ip6" ... mean what they mean there */
+	if (filtering && pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN)) {
+		snprintf(why, whylen, "filter '%s': %s", filter, pcap_geterr(p));
+		pcap_close(p);
+		return -EINVAL;
+	}
+	err = read_all(t, p, filtering ? &prog : NULL, path, why, whylen);
+	if (filtering)
+		pcap_freecode(&prog);
 	pcap_close(p);
 	return err;
 }
@@ -307,46 +491,29 @@ int lab_trace_read_fp(struct lab_trace *t, FILE *f, const char *name, char *why,
 		snprintf(why, whylen, "%s: %s", name, errbuf);
 		return -EINVAL;
 	}
-	err = read_all(t, p, name, why, whylen);
+	err = read_all(t, p, NULL, name, why, whylen);
 	pcap_close(p); /* closes @f */
 	return err;
 }
 
-/* one direction of one connection: its 4-tuple */
+/*
+ * One direction of one connection (lab_trace_split_conns() found the connections): the
+ * sequence space it has used, relative numbers counted from its base.
+ */
 struct flow {
-	struct in_addr src, dst;
-	uint16_t sport, dport;
 	uint32_t isn, next;
-	bool seen;
+	uint32_t base; /* relative 0: the SYN's sequence number, or one below the first byte seen */
+	bool seen, based;
 	uint16_t win; /* the last window this direction advertised */
 	uint32_t last_ack; /* ... and the last ACK number it sent */
 	bool acked; /* it has sent an ACK: win and last_ack are known */
 };
 
-static struct flow *flow_of(struct flow *f, size_t *nf, size_t max, const struct lab_pkt *p)
+/* relative numbers from the SYN, or (began before the capture) 1 = the first byte seen */
+static void set_base(struct flow *f, uint32_t base)
 {
-	size_t i;
-
-	for (i = 0; i < *nf; i++)
-		if (f[i].src.s_addr == p->src.s_addr && f[i].sport == p->sport &&
-		    f[i].dst.s_addr == p->dst.s_addr && f[i].dport == p->dport)
-			return &f[i];
-	if (*nf == max)
-		return NULL;
-	f[*nf] =
-		(struct flow){ .src = p->src, .sport = p->sport, .dst = p->dst, .dport = p->dport };
-	return &f[(*nf)++];
-}
-
-static struct flow *peer_of(struct flow *f, size_t nf, const struct lab_pkt *p)
-{
-	size_t i;
-
-	for (i = 0; i < nf; i++)
-		if (f[i].src.s_addr == p->dst.s_addr && f[i].sport == p->dport &&
-		    f[i].dst.s_addr == p->src.s_addr && f[i].dport == p->sport)
-			return &f[i];
-	return NULL;
+	f->base = base;
+	f->based = true;
 }
 
 /*
@@ -374,19 +541,23 @@ static unsigned int classify(const struct lab_pkt *p, const struct flow *f, cons
 	return an;
 }
 
-void lab_trace_annotate(struct lab_trace *t)
+int lab_trace_annotate(struct lab_trace *t)
 {
-	struct flow flows[256];
-	size_t nf = 0, i;
+	struct flow *flows;
+	size_t i;
 
+	if (lab_trace_split_conns(t))
+		return -ENOMEM;
+	flows = calloc(t->n_conns ? 2 * t->n_conns : 1, sizeof(*flows));
+	if (!flows)
+		return -ENOMEM;
 	for (i = 0; i < t->n; i++) {
 		struct lab_pkt *p = &t->v[i];
-		struct flow *f = flow_of(flows, &nf, 256, p), *peer;
+		struct flow *f = &flows[2 * p->conn + !p->from_client];
+		struct flow *peer = &flows[2 * p->conn + p->from_client];
 		uint32_t span = p->len + !!(p->flags & LAB_TH_SYN) + !!(p->flags & LAB_TH_FIN);
 		uint32_t data_end;
 
-		if (!f)
-			continue;
 		/* a SYN with another initial sequence number: a new connection on the same ports */
 		if (f->seen && (p->flags & LAB_TH_SYN) && p->seq != f->isn)
 			f->seen = false;
@@ -394,16 +565,21 @@ void lab_trace_annotate(struct lab_trace *t)
 			f->isn = p->seq;
 			f->next = p->seq;
 			f->seen = true;
+			if (p->flags & LAB_TH_SYN)
+				set_base(f, p->seq);
+			else if (!f->based)
+				set_base(f, p->seq - 1);
 		}
-		p->rseq = p->seq - f->isn;
-		peer = peer_of(flows, nf, p);
-		p->rack = (p->flags & LAB_TH_ACK) && peer && peer->seen ? p->ack - peer->isn :
-									  p->ack;
+		/* the peer not seen yet: its next byte is the one this packet acknowledges */
+		if ((p->flags & LAB_TH_ACK) && !peer->based)
+			set_base(peer, p->ack - 1);
+		p->rseq = p->seq - f->base;
+		p->rack = p->flags & LAB_TH_ACK ? p->ack - peer->base : p->ack;
 		p->keepalive = p->flags == LAB_TH_ACK && p->len <= 1 && p->seq + 1 == f->next;
 		p->analysis = classify(p, f, peer);
-		if (p->n_sack && peer && peer->seen) {
-			p->sack_left -= peer->isn;
-			p->sack_right -= peer->isn;
+		if (p->n_sack && peer->based) {
+			p->sack_left -= peer->base;
+			p->sack_right -= peer->base;
 		}
 		if ((p->flags & (LAB_TH_ACK | LAB_TH_SYN)) ==
 		    LAB_TH_ACK) { /* a SYN's is unscaled */
@@ -421,6 +597,9 @@ void lab_trace_annotate(struct lab_trace *t)
 		if ((int32_t)(p->seq + span - f->next) > 0)
 			f->next = p->seq + span;
 	}
+	free(flows);
+	lab_trace_tally_conns(t);
+	return 0;
 }
 
 bool lab_trace_same_packet(const struct lab_pkt *a, const struct lab_pkt *b)
@@ -553,10 +732,14 @@ void lab_trace_free(struct lab_trace *t)
 {
 	free(t->v);
 	free(t->icmp);
+	free(t->conns);
 	t->v = NULL;
 	t->icmp = NULL;
+	t->conns = NULL;
 	t->n = 0;
 	t->n_icmp = 0;
+	t->n_conns = 0;
+	t->cap = 0;
 }
 
 /* one line per (sender, receiver, type, code), in the order each first appeared */

@@ -9,8 +9,9 @@
 #include <stdint.h>
 
 /*
- * Packets read back from a capture (ours or anyone's): IPv4/TCP facts per packet, plus
- * per-direction annotations (relative sequence numbers, retransmissions).
+ * Packets read back from a capture (ours or anyone's): IPv4 or IPv6 TCP facts per packet, the
+ * connection each belongs to, plus per-direction annotations (relative sequence numbers,
+ * retransmissions).
  */
 #define LAB_TH_FIN 0x01
 #define LAB_TH_SYN 0x02
@@ -23,7 +24,12 @@
 
 struct lab_pkt {
 	int64_t t_us;
-	struct in_addr src, dst;
+	struct in_addr src, dst; /* IPv4; 0.0.0.0 for IPv6 (see src6, dst6) */
+	struct in6_addr src6, dst6; /* every packet's addresses, IPv4 as ::ffff:a.b.c.d */
+	uint8_t ipver; /* 4 or 6 (0: made by hand, IPv4) */
+	uint32_t wirelen; /* the frame's length on the wire */
+	size_t conn; /* index in lab_trace.conns (set by lab_trace_annotate()) */
+	bool from_client; /* sent by that connection's client */
 	uint16_t sport, dport;
 	uint8_t flags;
 	uint32_t seq, ack; /* absolute */
@@ -85,28 +91,88 @@ struct lab_icmp {
 #define LAB_ICMP_DEST_UNREACH 3
 #define LAB_ICMP_ECHO 8
 
+/* what a frame that is not TCP was (lab_trace.kinds): counted, never silently folded */
+enum lab_frame_kind {
+	LAB_FRAME_ARP,
+	LAB_FRAME_UDP,
+	LAB_FRAME_ICMP6,
+	LAB_FRAME_IP_OTHER, /* another IP protocol, or a later IP fragment */
+	LAB_FRAME_LINK_OTHER, /* neither IPv4 nor IPv6 (LLDP, STP, another link layer ...) */
+	LAB_FRAME_KINDS
+};
+
+/* one end of a connection */
+struct lab_endpoint {
+	struct in6_addr addr; /* IPv4 as ::ffff:a.b.c.d */
+	uint16_t port;
+};
+
+/* how a connection's client was told from its server */
+enum lab_conn_rule {
+	LAB_CONN_BY_SYN, /* the sender of the SYN (or the receiver of the SYN-ACK) */
+	LAB_CONN_BY_PORT, /* the server has the lower port, below 1024 */
+	LAB_CONN_BY_SHARED, /* the server's address and port are shared by more connections */
+	LAB_CONN_BY_FIRST, /* the sender of the first captured packet is taken as the client */
+};
+
+/*
+ * A TCP connection: its 4-tuple, until a SYN with another initial sequence number starts a new
+ * one on the same ports. Index 0 of the arrays is client -> server, 1 server -> client.
+ */
+struct lab_conn {
+	struct lab_endpoint client, server;
+	uint8_t ipver;
+	enum lab_conn_rule rule;
+	bool syn; /* its SYN or SYN-ACK was captured (else it began before the capture) */
+	size_t first, last; /* its first and last packet (indexes in lab_trace.v) */
+	size_t pkts[2], fin[2], rst[2], retrans[2];
+	uint64_t bytes[2]; /* frame bytes on the wire, as tshark -z conv,tcp counts them */
+	uint64_t data[2]; /* payload: new sequence space, each byte once */
+	bool synack; /* the server answered the SYN */
+	bool closed_fin[2], closed_rst[2]; /* a FIN, an RST after the last SYN: how it ended */
+};
+
 struct lab_trace {
 	struct lab_pkt *v;
 	size_t n;
 	struct lab_icmp *icmp; /* ICMP messages, in capture order */
 	size_t n_icmp;
-	size_t other; /* frames that were neither IPv4/TCP nor ICMP (ARP, IPv6, UDP ...) */
-	size_t bad; /* frames too short or malformed to parse */
+	size_t other; /* frames that were neither TCP nor ICMP (ARP, UDP ...) */
+	size_t kinds[LAB_FRAME_KINDS]; /* those, by kind */
+	size_t bad; /* frames too short or malformed to parse (a file's cut-off last one too) */
+	size_t filtered; /* frames a capture filter left out (lab_trace_read_filter()) */
+	size_t frames; /* every frame read */
+	int64_t first_us; /* when the first frame was captured */
 	int linktype;
+	struct lab_conn *conns; /* by lab_trace_annotate(), in order of their first packet */
+	size_t n_conns;
+	size_t cap; /* room in v */
 };
 
-#define LAB_TRACE_INIT                                       \
-	{                                                    \
-		.v = NULL, .n = 0, .icmp = NULL, .n_icmp = 0 \
+#define LAB_TRACE_INIT                                                      \
+	{                                                                   \
+		.v = NULL, .n = 0, .icmp = NULL, .n_icmp = 0, .conns = NULL \
 	}
 
 /* lab_trace_read() - 0, or -errno with a one-line reason in @why (never crashes on bad files) */
 int lab_trace_read(struct lab_trace *t, const char *path, char *why, size_t whylen);
 
+/*
+ * lab_trace_read_filter() - the same, keeping only the frames that match @filter (a pcap-filter(7)
+ * expression compiled for the file's link type; NULL or "" keeps all); a bad expression is
+ * -EINVAL with libpcap's reason in @why
+ */
+int lab_trace_read_filter(struct lab_trace *t, const char *path, const char *filter, char *why,
+			  size_t whylen);
+
 /* lab_trace_read_fp() - the same from an open stream (closed on success; the caller's on error) */
 int lab_trace_read_fp(struct lab_trace *t, FILE *f, const char *name, char *why, size_t whylen);
-/* lab_trace_parse() - 0 a TCP packet, 1 something else, -EINVAL malformed */
+/* lab_trace_parse() - 0 a TCP packet (IPv4 or IPv6), 1 something else, -EINVAL malformed */
 int lab_trace_parse(int linktype, const uint8_t *data, size_t caplen, struct lab_pkt *pkt);
+/* lab_trace_frame_kind() - what a frame that lab_trace_parse() did not take is */
+enum lab_frame_kind lab_trace_frame_kind(int linktype, const uint8_t *data, size_t caplen);
+/* "ARP", "UDP" ... */
+const char *lab_frame_kind_name(enum lab_frame_kind kind);
 
 /* lab_trace_parse_icmp() - 0 an ICMP message, 1 something else, -EINVAL malformed */
 int lab_trace_parse_icmp(int linktype, const uint8_t *data, size_t caplen, struct lab_icmp *icmp);
@@ -115,8 +181,26 @@ const char *lab_icmp_name(uint8_t type, uint8_t code, char *buf, size_t len);
 /* ICMP messages in @t of @type (and @code, -1 any) captured before @before_us */
 size_t lab_trace_count_icmp(const struct lab_trace *t, int type, int code, int64_t before_us);
 
-/* lab_trace_annotate() - relative sequence numbers and retransmission marks, in place */
-void lab_trace_annotate(struct lab_trace *t);
+/*
+ * lab_trace_annotate() - connections (lab_trace.conns, each packet's conn and from_client),
+ * relative sequence numbers and retransmission marks, in place: 0, or -ENOMEM (then no packet is
+ * annotated)
+ */
+int lab_trace_annotate(struct lab_trace *t);
+
+/*
+ * lab_trace_split_conns() - the connections of @t (conn.c): each packet's conn, each
+ * connection's client by its rule; the counts are lab_trace_tally_conns()'s. 0 or -ENOMEM.
+ */
+int lab_trace_split_conns(struct lab_trace *t);
+/* lab_trace_tally_conns() - each connection's packets, bytes, FINs, RSTs, retransmissions */
+void lab_trace_tally_conns(struct lab_trace *t);
+/* "10.0.0.1:5000", "[::1]:5000" */
+const char *lab_endpoint_str(const struct lab_endpoint *e, char *buf, size_t len);
+/* "from the SYN" ...: how @c's client was chosen, in words */
+const char *lab_conn_rule_str(const struct lab_conn *c, char *buf, size_t len);
+/* the packet's sender: client or server of its connection */
+bool lab_endpoint_is(const struct lab_endpoint *e, const struct in6_addr *addr, uint16_t port);
 
 /*
  * lab_trace_mark_lost() - packets from @src seen in @sent but never in @received are marked lost

@@ -57,6 +57,7 @@ complete_line run lost-final-ack --variant "" | grep -qx no-timewait || bad "com
 complete_line run rst-on-close --set r | grep -qx 'read_bytes=' || bad "completion: --set"
 complete_line he | grep -qx help || bad "completion: commands"
 complete_line run rst-on-close --js | grep -qx -- --json || bad "completion: run's options"
+complete_line show x.pcap --co | grep -qx -- --conn || bad "completion: show's options"
 
 # root: one scenario with the installed programs (a wrapper around the installed server says
 # that it was the one started)

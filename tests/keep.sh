@@ -66,7 +66,7 @@ for want in client:c0:192.0.2.254:02:00:00:00:01:fe wire:w0:192.0.2.1:02:00:00:0
 			"tcplab-$id-$host" ip neigh show dev "$dev")"
 done
 for pcap in "$results"/lost-final-ack/*/*.pcap; do
-	"$tcplab" show "$pcap" | head -1 | grep -q ' 0 other frames' ||
+	"$tcplab" show "$pcap" | head -1 | grep -q ' 0 other,' ||
 		no "frames other than IPv4/TCP (ARP?): $("$tcplab" show "$pcap" | head -1)"
 done
 grep -qxF "tag=$TCPLAB_TAG" "/run/tcplab/tcplab-$id.owner" || no "owner record without our tag"

@@ -81,7 +81,7 @@ rc=$?
 exec 3>&-
 why=$(left_readable "$dir")
 packets=$("$tcplab" show "$(find "$dir" -name client.pcap)" 2>&1 | head -1)
-if [ "$rc" != 130 ] || [ -n "$why" ] || ! printf '%s' "$packets" | grep -q ': 0 TCP/IPv4 packets'; then
+if [ "$rc" != 130 ] || [ -n "$why" ] || ! printf '%s' "$packets" | grep -q ' frames: 0 TCP '; then
 	echo "FAIL: Ctrl-C before the first packet: exit $rc (want 130); $why; $packets; output:"
 	cat "$dir/out"
 	fail=1

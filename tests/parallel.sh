@@ -47,7 +47,7 @@ while read -r pid run; do
 		facts_match "$pcaps/$s/$v/facts.txt" "$results/$run.facts" ||
 			why="$why${why:+, }facts differ from pcaps/$s/$v"
 		for side in client server; do
-			"$tcplab" show "$dir/$side.pcap" | head -1 | grep -q ' 0 other frames' ||
+			"$tcplab" show "$dir/$side.pcap" | head -1 | grep -q ' 0 other,' ||
 				why="$why${why:+, }non-TCP frames in $side.pcap"
 		done
 	else

@@ -528,6 +528,154 @@ END_TEST
  * quick close() that sends a RST gets one, at its entry, before the RST; an old line stays where
  * it was; a connect() that blocked while its SYN was retransmitted returns after the retransmission.
  */
+/* the frame() TCP segment behind other link headers: QinQ tags, Linux cooked v2, IPv6 */
+START_TEST(trace_reads_vlan_sll2_and_ipv6)
+{
+	uint8_t f[256], g[320];
+	size_t len = frame(f, 7, LAB_TH_SYN, 0, true), l6;
+	static const uint8_t qinq[] = { 0x88, 0xa8, 0x00, 0x64, 0x81, 0x00, 0x00, 0x14 };
+	struct lab_pkt p;
+
+	memcpy(g, f, 12); /* 802.1ad 100, 802.1Q 20, then IPv4 */
+	memcpy(g + 12, qinq, sizeof(qinq));
+	memcpy(g + 20, f + 12, len - 12);
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, g, len + 8, &p), 0);
+	ck_assert_int_eq(p.seq, 7);
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, g, 12 + 8 + 2 + 10, &p), -EINVAL);
+	memset(g, 0, 20); /* cooked v2: the protocol first, 20 bytes of header */
+	g[0] = 0x08;
+	memcpy(g + 20, f + 14, len - 14);
+	ck_assert_int_eq(lab_trace_parse(DLT_LINUX_SLL2, g, len + 6, &p), 0);
+	ck_assert_int_eq(p.ipver, 4);
+	ck_assert_int_eq(p.mss, 1460);
+	/* IPv6 with a hop-by-hop header before the TCP header */
+	memset(g, 0, sizeof(g));
+	g[12] = 0x86;
+	g[13] = 0xdd;
+	g[14] = 0x60;
+	l6 = 8 + len - 34; /* extension + TCP */
+	g[18] = (uint8_t)(l6 >> 8);
+	g[19] = (uint8_t)l6;
+	g[20] = 0; /* hop-by-hop */
+	g[37] = 1; /* ::1 -> ::1 */
+	g[53] = 1;
+	g[54] = IPPROTO_TCP;
+	memcpy(g + 62, f + 34, len - 34);
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, g, 62 + len - 34, &p), 0);
+	ck_assert_int_eq(p.ipver, 6);
+	ck_assert_int_eq(p.sport, 40000);
+	ck_assert_int_eq(p.len, 0);
+	ck_assert(IN6_IS_ADDR_LOOPBACK(&p.src6));
+	for (l6 = 14; l6 < 62 + 20; l6++)
+		ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, g, l6, &p), -EINVAL);
+	g[54] = IPPROTO_UDP;
+	ck_assert_int_eq(lab_trace_parse(DLT_EN10MB, g, 62 + len - 34, &p), 1);
+	ck_assert_int_eq(lab_trace_frame_kind(DLT_EN10MB, g, 62 + len - 34), LAB_FRAME_UDP);
+}
+END_TEST
+
+/* @n connections of three packets each (SYN, SYN-ACK, 10 bytes), one address, ports apart */
+static void many_conns(struct lab_trace *t, size_t n)
+{
+	struct in_addr lo = { htonl(0x7f000001) };
+	size_t i;
+
+	t->v = calloc(3 * n, sizeof(*t->v));
+	ck_assert_ptr_nonnull(t->v);
+	for (i = 0; i < n; i++) {
+		struct lab_pkt *p = &t->v[3 * i];
+		uint16_t port = (uint16_t)(20000 + i);
+
+		p[0] = (struct lab_pkt){ .src = lo,
+					 .dst = lo,
+					 .sport = port,
+					 .dport = 5000,
+					 .seq = (uint32_t)i * 7919,
+					 .flags = LAB_TH_SYN };
+		p[1] = (struct lab_pkt){ .src = lo,
+					 .dst = lo,
+					 .sport = 5000,
+					 .dport = port,
+					 .seq = 1000,
+					 .ack = p[0].seq + 1,
+					 .flags = LAB_TH_SYN | LAB_TH_ACK };
+		p[2] = (struct lab_pkt){ .src = lo,
+					 .dst = lo,
+					 .sport = port,
+					 .dport = 5000,
+					 .seq = p[0].seq + 1,
+					 .ack = 1001,
+					 .len = 10,
+					 .flags = LAB_TH_ACK | LAB_TH_PSH };
+	}
+	t->n = 3 * n;
+}
+
+/* thousands of connections: each its own, relative numbers right in the last one too */
+START_TEST(trace_conns_have_no_limit)
+{
+	struct lab_trace t = LAB_TRACE_INIT;
+
+	many_conns(&t, 3000);
+	ck_assert_int_eq(lab_trace_annotate(&t), 0);
+	ck_assert_int_eq(t.n_conns, 3000);
+	ck_assert_int_eq(t.v[3 * 2999 + 2].rseq, 1);
+	ck_assert_int_eq(t.v[3 * 2999 + 2].rack, 1);
+	ck_assert(t.v[3 * 2999 + 1].rack == 1 && !t.v[3 * 2999 + 1].from_client);
+	ck_assert_int_eq(t.conns[2999].rule, LAB_CONN_BY_SYN);
+	ck_assert_int_eq(t.conns[2999].client.port, 22999);
+	ck_assert_int_eq(t.conns[2999].data[0], 10);
+	/* the same data again in the last connection: a retransmission */
+	t.v[3 * 2999 + 1] = t.v[3 * 2999 + 2];
+	ck_assert_int_eq(lab_trace_annotate(&t), 0);
+	ck_assert(t.v[3 * 2999 + 2].retrans);
+	/* no SYN at all: the server is the port that all connections share, and the well-known one */
+	for (size_t i = 0; i < t.n; i++)
+		t.v[i].flags &= (uint8_t)~LAB_TH_SYN;
+	ck_assert_int_eq(lab_trace_annotate(&t), 0);
+	ck_assert_int_eq(t.conns[5].rule, LAB_CONN_BY_SHARED);
+	ck_assert_int_eq(t.conns[5].server.port, 5000);
+	ck_assert(!t.conns[5].syn);
+	ck_assert_int_eq(t.v[3 * 5].rseq, 1); /* the first byte seen */
+	lab_trace_free(&t);
+	many_conns(&t, 1);
+	t.v[0] = t.v[1]; /* the server's packet first, no handshake, port 443 */
+	t.v[0].flags = t.v[1].flags = LAB_TH_ACK;
+	t.v[0].sport = t.v[1].sport = t.v[2].dport = 443;
+	t.v[0].dport = t.v[1].dport = t.v[2].sport = 20000;
+	ck_assert_int_eq(lab_trace_annotate(&t), 0);
+	ck_assert_int_eq(t.n_conns, 1);
+	ck_assert_int_eq(t.conns[0].rule, LAB_CONN_BY_PORT);
+	ck_assert_int_eq(t.conns[0].client.port, 20000);
+	ck_assert(!t.v[0].from_client && t.v[2].from_client);
+	lab_trace_free(&t);
+}
+END_TEST
+
+/* a new initial sequence number on the same 4-tuple, once the first has ended, is a new one */
+START_TEST(trace_new_isn_new_conn)
+{
+	struct lab_trace t = LAB_TRACE_INIT;
+
+	many_conns(&t, 2);
+	t.v[3] = t.v[0];
+	t.v[3].seq += 100000;
+	t.v[4].dport = t.v[5].sport = t.v[3].sport;
+	t.v[4].ack = t.v[3].seq + 1;
+	t.v[5].seq = t.v[3].seq + 1;
+	t.v[2].flags |= LAB_TH_FIN;
+	ck_assert_int_eq(lab_trace_annotate(&t), 0);
+	ck_assert_int_eq(t.n_conns, 2);
+	ck_assert_int_eq(t.v[5].rseq, 1);
+	ck_assert(!t.v[3].retrans);
+	t.v[3].seq = t.v[0].seq; /* the same SYN: a retransmission, one connection */
+	ck_assert_int_eq(lab_trace_annotate(&t), 0);
+	ck_assert_int_eq(t.n_conns, 1);
+	ck_assert(t.v[3].retrans);
+	lab_trace_free(&t);
+}
+END_TEST
+
 START_TEST(ladder_draws_calls_at_entry)
 {
 	struct in_addr cli = { htonl(0xc0000201) }, srv = { htonl(0xc6336401) };
@@ -901,6 +1049,9 @@ int main(void)
 	tcase_add_test(tc, trace_rejects_garbage_with_a_reason);
 	tcase_add_test(tc, trace_keeps_packets_before_a_cut);
 	tcase_add_test(tc, flags_in_tcpdump_notation);
+	tcase_add_test(tc, trace_reads_vlan_sll2_and_ipv6);
+	tcase_add_test(tc, trace_conns_have_no_limit);
+	tcase_add_test(tc, trace_new_isn_new_conn);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("programs");
 	tcase_add_test(tc, sockops_parse_good_and_bad);

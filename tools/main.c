@@ -65,10 +65,19 @@ const struct lab_cmd lab_cmds[] = {
 	{ "run", cmd_run, "NAME [options]",
 	  "build a lab (client -- wire -- server namespaces), run the scenario, check it",
 	  RUN_HELP },
-	{ "show", cmd_show, "FILE.pcap",
-	  "the ladder of any capture (pcap or pcapng, IPv4/TCP): one line per packet, "
-	  "retransmissions, RSTs, zero windows, long silences",
-	  "" },
+	{ "show", cmd_show, "FILE [--conn C] [--all] [--filter EXPR | EXPR]",
+	  "any TCP capture (pcap or pcapng; Ethernet, VLAN, Linux cooked v1/v2, raw IP, loopback; "
+	  "IPv4 and IPv6): its connections, then their ladders",
+	  "  (no option)     the connections (endpoints, packets, bytes each way, duration,\n"
+	  "                  how each ended), then every ladder of a file with up to 10\n"
+	  "                  connections, else the ladders of those that ended badly (RST,\n"
+	  "                  still open, retransmissions); what is not drawn is counted\n"
+	  "  --conn C        only the ladders of the connections C names: a port (80), an\n"
+	  "                  address, ADDR:PORT ([::1]:80 for IPv6) or both ends\n"
+	  "                  (10.0.0.1:80-10.0.0.2:41234); exit 1 when none matches\n"
+	  "  --all           every connection in the summary and every ladder\n"
+	  "  --filter EXPR   only the frames a pcap-filter(7) expression matches, compiled for\n"
+	  "                  the file's link type (as tcpdump: also the words after FILE)\n" },
 	{ "facts", cmd_facts, "RUN-DIR",
 	  "what a re-run must reproduce of a run (SYN/FIN/RST, payload bytes per direction and "
 	  "capture, up to the end of the story): pcaps/*/facts.txt",

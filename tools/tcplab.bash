@@ -57,6 +57,13 @@ _tcplab()
 		_tcplab_words "$("$tcplab" help list 2>/dev/null | grep -o -- '--[a-z-]*' | sort -u)" "$cur"
 		;;
 	show)
+		case $prev in
+		--conn | --filter) return ;; # a port, an address, an expression: nothing to offer
+		esac
+		if [[ $cur == -* ]]; then
+			_tcplab_words "$("$tcplab" help show 2>/dev/null | grep -o -- '--[a-z-]*' | sort -u)" "$cur"
+			return
+		fi
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -X '!*.@(pcap|pcapng|cap)' -- "$cur") $(compgen -d -- "$cur"))
 		;;
