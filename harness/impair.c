@@ -44,6 +44,7 @@ enum key_id {
 	K_HOLD,
 	K_SEED,
 	K_LIMIT,
+	K_AT,
 	K_N
 };
 
@@ -66,6 +67,9 @@ static const struct key {
 	[K_SEED] = { "seed", KIND(LAB_IMP_LOSS) | KIND(LAB_IMP_REORDER) | KIND(LAB_IMP_CORRUPT),
 		     "0..4294967295" },
 	[K_LIMIT] = { "limit", HOLDS, "packets queued at most, 1..1000000" },
+	[K_AT] = { "at", ANY_KIND,
+		   "a moment of the story (tcplab explain lists them) or a time into it: 2s, "
+		   "150ms" },
 };
 
 const char *lab_backend_name(enum lab_impair_backend b)
@@ -326,6 +330,15 @@ static int parse_key(struct lab_impair *imp, const char *item, const char *val, 
 		return lab_units_time(item, val, &imp->jitter_us, why, whylen);
 	case K_HOLD:
 		return lab_units_time(item, val, &imp->hold_us, why, whylen);
+	case K_AT:
+		/* a time starts with a digit; a moment is a name (before-close, last-ack) */
+		if (*val >= '0' && *val <= '9')
+			return lab_units_time(item, val, &imp->at_us, why, whylen);
+		ok = strlen(val) < sizeof(imp->at) &&
+		     !val[strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789-")];
+		if (ok)
+			snprintf(imp->at, sizeof(imp->at), "%s", val);
+		break;
 	case K_N:
 		break;
 	}
@@ -392,7 +405,8 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 				    .nth = 1,
 				    .count = 1,
 				    .armed = true,
-				    .hold_us = 5000 };
+				    .hold_us = 5000,
+				    .at_us = -1 };
 	if (!spec || !*spec || strlen(spec) >= sizeof(imp->spec)) {
 		snprintf(why, whylen, "an impairment is 1 to %zu characters",
 			 sizeof(imp->spec) - 1);

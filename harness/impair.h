@@ -30,6 +30,13 @@
  * and, for all but drop and blackhole, limit=N: at most N packets queued (netem's limit; the
  * rest are dropped).
  *
+ * When it starts (--impair only; a scenario's own impairments are steps of its story):
+ *   at=MOMENT                installed at a named moment of the story (`tcplab explain NAME`
+ *                            lists them; the moment's program is held there while it is)
+ *   at=T                     installed T after the story starts ("2s", "150ms"); time spent
+ *                            paused by --step does not count
+ * Before, the wire does not have it at all; report.json and wire.log say when it was applied.
+ *
  * followed by what matches (all optional):
  *   dir=c2s|s2c|both         client->server, server->client, or both (default c2s)
  *   flags=FLAGS              exactly these TCP flags among FSRPAU ("A" or "." for ACK, "SA", "FA")
@@ -98,6 +105,8 @@ struct lab_impair {
 	bool seeded; /* seed= given (seed=0 is a seed too) */
 	uint64_t rate_bps; /* rate: bits per second */
 	long limit; /* packets queued at most, 0 for the backend's default */
+	long at_us; /* at=T: installed T into the story; -1: not by time */
+	char at[32]; /* at=MOMENT: installed at that moment of the story; "": not by moment */
 	char spec[128]; /* as given */
 };
 

@@ -107,6 +107,9 @@ static int start_lab(struct lab_run *run)
 	if (err)
 		return lab_run_error(run, err, "cannot start the wire's impairment engine");
 	for (i = 0; i < run->n_extra; i++) {
+		if (lab_run_extra_later(run,
+					i)) /* at=: a moment or the story's clock installs it */
+			continue;
 		err = lab_wire_add(run->wire, &run->extra[i], why, sizeof(why));
 		if (err < 0)
 			return lab_run_error(run, err, "cannot install impairment %s", why);
@@ -302,6 +305,28 @@ char *lab_by_hand(const struct lab_scenario *sc, const char *variant)
 	return text;
 }
 
+int lab_moments(const struct lab_scenario *sc, const char *variant, struct lab_moment *out,
+		size_t max)
+{
+	struct lab_run_opts o = { .sc = sc, .variant = variant, .dry = true };
+	struct lab_run run;
+	char why[256];
+	size_t n = 0;
+
+	run_init(&run);
+	if (!lab_run_setup(&run, &o, why, sizeof(why))) {
+		run.dry = true;
+		run.kernel.hz = 0;
+		sc->play(&run);
+		for (n = 0; n < run.n_moments && n < max; n++)
+			out[n] = run.moments[n];
+	} else {
+		n = (size_t)-1;
+	}
+	lab_run_release(&run);
+	return n == (size_t)-1 ? -EINVAL : (int)n;
+}
+
 /* the story, from the lab coming up to the programs being stopped and the captures read */
 static void tell(struct lab_run *run)
 {
@@ -313,7 +338,10 @@ static void tell(struct lab_run *run)
 	if (!err)
 		lab_run_phase(run, "the lab is up (namespaces, links, captures); nothing sent yet");
 	if (!err)
+		err = lab_run_clock_start(run);
+	if (!err)
 		run->sc->play(run);
+	lab_run_clock_stop(run);
 	/* a program that died before this moment decides, whatever play() made of it */
 	lab_run_check_ends(run);
 	if (run->unmet[0] && !run->error[0])

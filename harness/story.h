@@ -187,10 +187,31 @@ void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);
 /* lab_note() - a harness note on the ladder ("accept queue full; the first client sends") */
 void lab_note(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
- * lab_pause() - a named moment of the story: with --step, stop here (Enter goes on) and say how
- * to look inside
+ * Moments: the points of the story a lesson is about, named by the scenario. `--step` stops at
+ * every one (and at the lab's phases), `--step NAME` at that one only; `--impair SPEC,at=NAME`
+ * installs SPEC there; `tcplab explain` lists them (from a dry run of play()). The kernel's own
+ * timers run on while a class looks; the story's (budget, waits, at=T) stand still.
+ *
+ * lab_pause() - moment @name, between two steps of the story (@what: what holds there)
  */
 void lab_pause(struct lab_run *run, const char *name, const char *what);
+/*
+ * lab_moment_wanted() - will this run stop at @name or change the wire there? A moment that
+ * takes a wait of its own to reach exactly (a state that lasts a round trip) waits only then.
+ */
+bool lab_moment_wanted(const struct lab_run *run, const char *name);
+/*
+ * lab_hold() - for the steps of program @who: "wait," where moment @name is wanted and @who is
+ * our program (it stops at that step until lab_moment() lets it go), else ""
+ */
+const char *lab_hold(struct lab_run *run, int who, const char *name);
+/*
+ * lab_moment() - moment @name inside @who's steps, held there by lab_hold(): once @who has made
+ * @n calls named @after (the step before the hold), lab_pause(), then let @who go on. A user's
+ * program is not held: the moment is then the harness's, between the story's steps.
+ */
+void lab_moment(struct lab_run *run, int who, const char *after, size_t n, const char *name,
+		const char *what);
 
 /* ---- the kernel --------------------------------------------------------------------------- */
 
