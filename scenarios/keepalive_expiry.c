@@ -152,7 +152,18 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_wait_state(run, LAB_SERVER, TCP_ESTABLISHED);
 	/* the cable is cut; then the client blocks in recv() */
 	lab_arm(run, obs->blackhole, true);
+	lab_pause(run, "blackhole-armed",
+		  "the cable is cut both ways (nft list ruleset: the blackhole's drop rule); the "
+		  "connection is ESTABLISHED and idle, the client's recv() comes next");
 	lab_go(run, LAB_PROG_CLIENT);
+	if (v->keepalive) {
+		if (lab_moment_wanted(run, "first-probe"))
+			lab_wait_counter(run, LAB_CLIENT, "TcpExtTCPKeepAlive", 1);
+		lab_pause(run, "first-probe",
+			  "the first keepalive probe went into the blackhole (nstat: "
+			  "TcpExtTCPKeepAlive; ss -o: timer:(keepalive,...)); the kernel goes on "
+			  "probing while you look");
+	}
 	/* keepalive or not, the story ends one interval after the kernel would have given up */
 	until_us = lab_mono_us() + expiry_us(v, p, &probes) + p->interval * 1000000L;
 	if (v->keepalive)

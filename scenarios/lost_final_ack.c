@@ -97,8 +97,26 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	 * before the server's FIN if the server ACKs the client's FIN on its own); the server
 	 * reads EOF and closes: LAST_ACK.
 	 */
-	lab_server(run, NULL, "accept,recv,close");
+	const char *hold = lab_hold(run, LAB_PROG_SERVER, "last-ack");
+
+	lab_server(run, NULL, "accept,recv,%sclose", v->drop ? hold : "");
 	lab_client(run, "shutdown:wr,recv,close");
+	/*
+	 * LAST_ACK lasts ~200 ms when the ACK is lost (until the FIN is re-sent): a run that stops
+	 * or changes the wire there holds the server before its close() (a pause elsewhere must
+	 * not let the moment pass), lets it close, and waits for LAST_ACK
+	 */
+	if (v->drop && *hold) {
+		lab_wait_calls(run, LAB_PROG_SERVER, "recv", 1);
+		lab_go(run, LAB_PROG_SERVER);
+		lab_wait_state(run, LAB_SERVER, TCP_LAST_ACK);
+	}
+	if (v->drop)
+		lab_pause(
+			run, "last-ack",
+			"the server closed and waits in LAST_ACK for the ACK of its FIN, which "
+			"the wire dropped; the kernel's retransmission timer runs on (the FIN goes "
+			"again ~200 ms after it was sent, while you look)");
 	lab_finish_all(run);
 	/* what the server holds now (LAST_ACK if the ACK was lost) */
 	lab_states(run, LAB_SERVER, &socks);

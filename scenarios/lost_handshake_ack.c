@@ -99,6 +99,11 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		lab_socks_free(&socks);
 		lab_states(run, LAB_SERVER, &socks);
 		lab_socks_free(&socks);
+		lab_pause(
+			run, "syn-recv",
+			"the handshake's third packet was dropped: the client is ESTABLISHED (its "
+			"connect() returned), the server holds a request socket in SYN_RECV and "
+			"re-sends its SYN-ACK after 1 s (its timer runs on while you look)");
 		if (v->request_expires) {
 			lab_wait_for(run, LAB_SERVER, no_syn_recv, NULL,
 				     "the server dropped the request socket (SYN_RECV)");
