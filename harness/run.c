@@ -174,6 +174,23 @@ static void wire_events(struct lab_run *run)
 		fprintf(f,
 			"# every drop and hold: t_us (realtime) drop|hold held_us packet (spec)%s\n",
 			lab_wire_count(run->wire) ? "" : "; no impairment in this run");
+	for (i = 0; f && i < run->n_extra; i++) { /* --impair at=: when each one began */
+		char when[64];
+
+		if (!lab_run_extra_later(run, i))
+			continue;
+		if (run->extra[i].at[0])
+			snprintf(when, sizeof(when), "moment %s", run->extra[i].at);
+		else
+			snprintf(when, sizeof(when), "%.3f s of story time",
+				 (double)run->extra[i].at_us / 1e6);
+		if (run->applied_us[i])
+			fprintf(f, "# %" PRId64 " applied at %s: %s\n", run->applied_us[i], when,
+				run->extra[i].spec);
+		else
+			fprintf(f, "# never applied (the story ended before %s): %s\n", when,
+				run->extra[i].spec);
+	}
 	for (i = 0; i < n_log; i++) {
 		const struct lab_wire_log *e = &log[i];
 		const struct lab_trace *t =
@@ -337,6 +354,7 @@ static void tell(struct lab_run *run)
 	run->t_ready_us = lab_mono_us();
 	if (!err)
 		lab_run_phase(run, "the lab is up (namespaces, links, captures); nothing sent yet");
+	run->story_start_us = lab_now_us();
 	if (!err)
 		err = lab_run_clock_start(run);
 	if (!err)

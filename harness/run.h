@@ -90,6 +90,7 @@ struct lab_run {
 	char unmet[160]; /* the user's programs never did what a wait waited for (wait.c) */
 	int64_t deadline_us;
 	int64_t t_start_us, t_ready_us, t_played_us, t_end_us; /* monotonic */
+	int64_t story_start_us; /* CLOCK_REALTIME when play() began (at=T counts from here) */
 	int64_t story_end_us; /* CLOCK_REALTIME when play() returned: what the harness did after
 			       * (stopping programs) is not part of the story */
 	double scale; /* TCPLAB_TOLERANCE_SCALE */

@@ -25,6 +25,7 @@ static int cmd_version(int argc, char **argv);
 	"                  unit (50ms, 500us, 2s), P its % (2%, 0.5%), RATE tc's\n"       \
 	"                  (10mbit, 125kbps); each key once\n"                            \
 	"                  e.g. --impair delay=20ms,dir=both --impair loss=2%,seed=7\n"   \
+	"                  ...,at=MOMENT or at=T: installed then, on the running lab\n"   \
 	"  --server-cmd CMD, --client-cmd CMD\n"                                          \
 	"                  your own program instead of ours, run by /bin/sh -c in\n"      \
 	"                  the same namespace, with {server_addr} {port} {server}\n"      \
@@ -35,9 +36,10 @@ static int cmd_version(int argc, char **argv);
 	"  --keep          leave the lab's namespaces in place, named\n"                  \
 	"                  tcplab-ID-{client,wire,server}, and print the\n"               \
 	"                  `ip netns exec` commands to look inside (root)\n"              \
-	"  --step          pause at each phase of the story (Enter goes on), with the\n"  \
-	"                  commands to look (ss, nstat, the capture so far); timing\n"    \
-	"                  expectations are shown but not judged\n"                       \
+	"  --step [NAME]   pause at each phase and moment of the story (Enter goes on),\n" \
+	"                  with the commands to look (ss, nstat, the capture so far);\n"  \
+	"                  NAME: only at that moment (tcplab explain lists them);\n"      \
+	"                  timing expectations are shown but not judged\n"                \
 	"  --results DIR   where DIR/NAME/RUN-ID/ goes (default: results)\n"              \
 	"  --expect-as V   judge the run by variant V's expectations (to show that\n"     \
 	"                  they can fail: a remedy judged as the failure must fail)\n"    \
