@@ -84,13 +84,14 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	if (!v->time_wait)
 		lab_sysctl(run, LAB_CLIENT, "net.ipv4.tcp_max_tw_buckets", 0);
 	/*
-	 * The client's pure ACKs: the handshake's (1st), then the ones that acknowledge the
-	 * server's FIN and each re-sent FIN (2nd, 3rd ...): the client sends nothing else.
+	 * By its role, not its place among the client's packets: the client's packets that
+	 * acknowledge the server's FIN (its seq + 1), the first and those answering each re-sent
+	 * FIN. Whatever the client sent before (a user's client may send data, or ACK the
+	 * server's data with pure ACKs of the same shape), only these are dropped.
 	 */
 	obs->drop = -1;
 	if (v->drop)
-		obs->drop = lab_impair(run, "drop,dir=c2s,flags=A,len=0,nth=2,count=%ld",
-				       p->fin_acks_lost);
+		obs->drop = lab_impair(run, "drop,role=fin-ack,count=%ld", p->fin_acks_lost);
 	/*
 	 * The client closes its half first and waits for the server's FIN (an orphaned socket
 	 * would give FIN_WAIT_2 to a TIME_WAIT-like socket early, and with tcp_max_tw_buckets=0 die
