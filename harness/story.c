@@ -149,6 +149,12 @@ bool lab_needs_at(struct lab_run *run, int key, int who, const char *what)
 	return false;
 }
 
+void lab_not_applicable_at(struct lab_run *run, int key, const char *what, const char *why)
+{
+	lab_expect_na(&run->ex, what, why);
+	lab_run_key_last(run, key);
+}
+
 static void set_sysctl(struct lab_run *run, enum lab_host host, const char *key, const char *text)
 {
 	int err;

@@ -177,6 +177,12 @@ void lab_wait_for(struct lab_run *run, enum lab_host host,
  * they come): for a step whose outcome leaves no socket to see, such as a bind() that fails
  */
 void lab_wait_calls(struct lab_run *run, int who, const char *call, size_t n);
+/*
+ * lab_wait_idle() - the connection on the lab port of @host has been idle @ms: nothing sent,
+ * received or acknowledged for that long (tcp_info: tcpi_last_data_sent, tcpi_last_data_recv,
+ * tcpi_last_ack_recv). How a story waits until a user's request and response have crossed.
+ */
+void lab_wait_idle(struct lab_run *run, enum lab_host host, long ms);
 /* lab_wait_counter() - @host's counter @name has grown by at least @delta since the story began */
 void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name, int64_t delta);
 
@@ -184,6 +190,21 @@ void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name,
 
 /* lab_states() - @host's sockets now, drawn on the ladder as state samples (caller frees) */
 void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);
+/*
+ * What a program really set on its connection (a user's curl sets its own keepalive, not the
+ * scenario's parameters): the options of the socket on the lab port held by a process in
+ * @host's namespace, read from outside (pidfd_getfd(), getsockopt(): the values in force,
+ * the namespace's sysctls where the program set none). .read is false when none was found.
+ */
+struct lab_sockopts {
+	bool read;
+	int keepalive, keepidle_s, keepintvl_s, keepcnt, user_timeout_ms;
+	char program[24]; /* "pid 1234" */
+};
+void lab_sockopts(struct lab_run *run, enum lab_host host, struct lab_sockopts *out);
+/* lab_not_applicable() - an "n/a" row: @what (a parameter, an expectation) does not apply, @why */
+#define lab_not_applicable(run, what, why) lab_not_applicable_at(run, __LINE__, what, why)
+void lab_not_applicable_at(struct lab_run *run, int key, const char *what, const char *why);
 /* lab_note() - a harness note on the ladder ("accept queue full; the first client sends") */
 void lab_note(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*

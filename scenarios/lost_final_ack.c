@@ -157,7 +157,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	int64_t last_ack_us = last_ack_lifetime_us(lab_capture(run, LAB_SERVER));
 	bool rst = expect->drop && !expect->time_wait;
 
-	lab_expect_count(run, "ACKs of the FIN dropped (nftables counter)", LAB_EQ, lost,
+	lab_expect_count(run, "ACKs of the FIN dropped (the wire's count)", LAB_EQ, lost,
 			 dropped < 0 ? 0 : dropped);
 	lab_expect_count(run, "FINs from the server (server-side pcap)", LAB_EQ, 1 + lost,
 			 lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_FIN));
