@@ -170,7 +170,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		  "connection is ESTABLISHED and idle, the client's recv() comes next");
 	lab_go(run, LAB_PROG_CLIENT);
 	if (v->keepalive) {
-		if (lab_moment_wanted(run, "first-probe"))
+		/* a user's client that set no keepalive would never probe */
+		if (lab_moment_wanted(run, "first-probe") &&
+		    (lab_ours(run, LAB_PROG_CLIENT) || obs->opts.keepalive))
 			lab_wait_counter(run, LAB_CLIENT, "TcpExtTCPKeepAlive", 1);
 		lab_pause(run, "first-probe",
 			  "the first keepalive probe went into the blackhole (nstat: "

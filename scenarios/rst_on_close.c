@@ -95,7 +95,7 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		static const bool sending = true, reading = false;
 
 		/* every byte ACKed by the server's kernel, then read by the server */
-		if (lab_moment_wanted(run, "before-close")) {
+		if (lab_moment_wanted(run, "before-close") && lab_ours(run, LAB_PROG_SERVER)) {
 			lab_wait_for(run, LAB_CLIENT, queue_empty, &sending,
 				     "the whole request acknowledged");
 			lab_wait_for(run, LAB_SERVER, queue_empty, &reading,
@@ -109,7 +109,7 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 			   "the server read part of the request; the rest is unread in its receive "
 			   "queue (ss: Recv-Q): close() now sends RST");
 	else {
-		if (lab_moment_wanted(run, "before-close"))
+		if (lab_moment_wanted(run, "before-close") && lab_ours(run, LAB_PROG_SERVER))
 			lab_wait_for(run, LAB_SERVER, request_queued, &p->request_bytes,
 				     "the whole request queued at the server");
 		lab_moment(run, LAB_PROG_SERVER, "accept", 1, "before-close",
