@@ -160,6 +160,8 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	/* our client's options are set (its steps before `wait`); a user's set theirs */
 	if (lab_ours(run, LAB_PROG_CLIENT) && v->keepalive)
 		lab_wait_calls(run, LAB_PROG_CLIENT, "keepalive", 1);
+	if (lab_ours(run, LAB_PROG_CLIENT) && v->user_timeout)
+		lab_wait_calls(run, LAB_PROG_CLIENT, "user_timeout", 1);
 	if (p->arm_idle_ms)
 		lab_wait_idle(run, LAB_CLIENT, p->arm_idle_ms);
 	lab_sockopts(run, LAB_CLIENT, &obs->opts);
