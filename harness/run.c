@@ -352,6 +352,11 @@ static void tell(struct lab_run *run)
 	if (!err)
 		err = start_lab(run);
 	run->t_ready_us = lab_mono_us();
+	/*
+	 * The budget is the story's: it starts once the lab is up, so a lab slow to build (a
+	 * loaded machine, an emulated CPU's first run: 11 s in a TCG guest) is not charged to it
+	 */
+	run->deadline_us = run->t_ready_us + (int64_t)run->sc->budget_s * 1000000;
 	if (!err)
 		lab_run_phase(run, "the lab is up (namespaces, links, captures); nothing sent yet");
 	run->story_start_us = lab_now_us();
