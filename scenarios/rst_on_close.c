@@ -148,7 +148,17 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 lab_packets(run, LAB_CLIENT, LAB_SERVER, LAB_TH_FIN));
 	lab_expect_state(run, "server sockets in TIME_WAIT (inet_diag)", !expect->rst,
 			 obs->server_time_wait);
-	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPAbortOnClose", LAB_EQ, expect->rst);
+	lab_expect_counter(
+		run, LAB_SERVER, "TcpExtTCPAbortOnClose", LAB_EQ,
+		expect->rst); /* what tells our programs what to do cannot tell a user's */
+	if (!lab_ours(run, LAB_PROG_SERVER))
+		lab_not_applicable(
+			run, "parameter read_bytes (--set)",
+			"--server-cmd runs instead of tcplab-server: it reads what it reads");
+	if (!lab_ours(run, LAB_PROG_CLIENT))
+		lab_not_applicable(
+			run, "parameter request_bytes (--set)",
+			"--client-cmd runs instead of tcplab-client: it sends what it sends");
 }
 
 LAB_PRECONDITION(rst_on_close, struct variant, struct params)
