@@ -60,20 +60,27 @@ EOC
 	hold "$sc" "$v" "$m" &
 done
 
-budget=$(budget_of rst-on-close default)
-hold=$((budget + 1))
-# a teacher: Enter after each pause, each pause longer than the budget (a test of pauses: the
-# waiting is the point, not a guess at when something is ready)
-{ for i in 1 2 3 4 5 6 7 8; do sleep "$hold"; echo; done; } |
-	script -qec "$tcplab run rst-on-close --step --results $work --quiet" /dev/null >"$work/out" 2>&1
+# every_pause SCENARIO MOMENT: plain --step, a teacher's Enter after each pause, each pause
+# (phases and moments) longer than the budget (a test of pauses: the waiting is the point, not
+# a guess at when something is ready)
+every_pause() {
+	hold_s=$(($(budget_of "$1" default) + 1))
+	{ for i in 1 2 3 4 5 6 7 8 9; do sleep "$hold_s"; echo; done; } |
+		script -qec "$tcplab run $1 --step --results $work --quiet" /dev/null >"$work/all-$1" 2>&1
+}
+every_pause rst-on-close &
+every_pause lost-final-ack &
 wait
-pauses=$(grep -c '^== step:' "$work/out")
-if ! grep -q "verdict: as documented" "$work/out" || grep -q "ERROR" "$work/out" ||
-	[ "$pauses" -lt 5 ] || ! grep -q "^== step: moment before-close" "$work/out"; then
-	echo "FAIL: pauses of $hold s each ($pauses pauses):"; cat "$work/out"; fail=1
-else
-	echo "ok: $pauses pauses of $hold s each (budget $budget s): $(grep -m1 verdict "$work/out")"
-fi
+for sc_m in rst-on-close:before-close lost-final-ack:last-ack; do
+	sc=${sc_m%%:*} m=${sc_m#*:} out="$work/all-$sc" hold_s=$(($(budget_of "$sc" default) + 1))
+	pauses=$(grep -c '^== step:' "$out")
+	if ! grep -q "verdict: as documented" "$out" || grep -q "ERROR" "$out" ||
+		[ "$pauses" -lt 5 ] || ! grep -q "^== step: moment $m" "$out"; then
+		echo "FAIL: $sc: pauses of $hold_s s each ($pauses pauses):"; cat "$out"; fail=1
+	else
+		echo "ok: $sc: $pauses pauses of $hold_s s each: $(grep -m1 verdict "$out")"
+	fi
+done
 
 for c in $cases; do
 	IFS=: read -r sc v m <<EOC
