@@ -21,7 +21,8 @@ static bool own_userns(void)
 	       self.st_ino != init.st_ino;
 }
 
-void lab_run_phase(struct lab_run *run, const char *what)
+/* stop here until Enter, saying how to look inside; the story's clocks stop meanwhile */
+static void stop_here(struct lab_run *run, const char *what)
 {
 	static const char *const look[] = { "ss -tanoi", "nft list ruleset",
 					    "ss -tanoi; nstat -az" };
@@ -31,8 +32,6 @@ void lab_run_phase(struct lab_run *run, const char *what)
 	ssize_t n;
 	enum lab_host h;
 
-	if (!run->opts->step || run->dry)
-		return;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0)
 		self[n] = '\0';
@@ -49,6 +48,7 @@ void lab_run_phase(struct lab_run *run, const char *what)
 	fprintf(out, "   Enter goes on > ");
 	fflush(out);
 	paused = lab_mono_us();
+	lab_run_clock_pause(run, true);
 	tty = fopen("/dev/tty", "r");
 	if (!fgets(line, sizeof(line), tty ? tty : stdin))
 		fprintf(out, "\n");
@@ -56,6 +56,25 @@ void lab_run_phase(struct lab_run *run, const char *what)
 		fclose(tty);
 	/* the story's clocks stop while the class looks: no time spent paused becomes an ERROR */
 	run->deadline_us += lab_mono_us() - paused;
+	lab_run_clock_pause(run, false);
+}
+
+/* plain --step stops at every phase of the lab; --step NAME only at its moment */
+void lab_run_phase(struct lab_run *run, const char *what)
+{
+	if (run->opts->step && !run->opts->step_at && !run->dry)
+		stop_here(run, what);
+}
+
+void lab_run_pause(struct lab_run *run, const char *name, const char *what)
+{
+	char text[256];
+
+	if (!run->opts->step || run->dry ||
+	    (run->opts->step_at && strcmp(run->opts->step_at, name)))
+		return;
+	snprintf(text, sizeof(text), "moment %s: %s", name, what);
+	stop_here(run, text);
 }
 
 /*

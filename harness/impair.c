@@ -19,6 +19,7 @@ static const char *const rejects[] = { "icmp-net-unreachable", "icmp-host-unreac
 #define REJECT_VALUES                                                                             \
 	"icmp-net-unreachable|icmp-host-unreachable|icmp-port-unreachable|icmp-admin-prohibited|" \
 	"tcp-reset"
+static const char *const roles[] = { "", "handshake-ack", "fin-ack" };
 static const char *const backends[] = { "auto", "nftables", "nfqueue", "netem" };
 static const char *const dirs[] = { "c2s", "s2c", "both" };
 
@@ -44,6 +45,8 @@ enum key_id {
 	K_HOLD,
 	K_SEED,
 	K_LIMIT,
+	K_AT,
+	K_ROLE,
 	K_N
 };
 
@@ -66,6 +69,11 @@ static const struct key {
 	[K_SEED] = { "seed", KIND(LAB_IMP_LOSS) | KIND(LAB_IMP_REORDER) | KIND(LAB_IMP_CORRUPT),
 		     "0..4294967295" },
 	[K_LIMIT] = { "limit", HOLDS, "packets queued at most, 1..1000000" },
+	[K_ROLE] = { "role", KIND(LAB_IMP_DROP) | KIND(LAB_IMP_BLACKHOLE),
+		     "handshake-ack|fin-ack" },
+	[K_AT] = { "at", ANY_KIND,
+		   "a moment of the story (tcplab explain lists them) or a time into it: 2s, "
+		   "150ms" },
 };
 
 const char *lab_backend_name(enum lab_impair_backend b)
@@ -76,6 +84,11 @@ const char *lab_backend_name(enum lab_impair_backend b)
 const char *lab_reject_name(enum lab_reject r)
 {
 	return rejects[r];
+}
+
+const char *lab_role_name(enum lab_role r)
+{
+	return roles[r];
 }
 
 const char *lab_impair_kind_name(enum lab_impair_kind k)
@@ -282,6 +295,14 @@ static int parse_key(struct lab_impair *imp, const char *item, const char *val, 
 		else
 			best = lab_suggest_among(val, dirs, LAB_ARRAY_SIZE(dirs));
 		break;
+	case K_ROLE:
+		k = pick(val, roles + 1, LAB_ARRAY_SIZE(roles) - 1);
+		ok = k >= 0;
+		if (ok)
+			imp->m.role = (enum lab_role)(k + 1);
+		else
+			best = lab_suggest_among(val, roles + 1, LAB_ARRAY_SIZE(roles) - 1);
+		break;
 	case K_BACKEND:
 		k = pick(val, backends, LAB_ARRAY_SIZE(backends));
 		ok = k >= 0;
@@ -326,6 +347,15 @@ static int parse_key(struct lab_impair *imp, const char *item, const char *val, 
 		return lab_units_time(item, val, &imp->jitter_us, why, whylen);
 	case K_HOLD:
 		return lab_units_time(item, val, &imp->hold_us, why, whylen);
+	case K_AT:
+		/* a time starts with a digit; a moment is a name (before-close, last-ack) */
+		if (*val >= '0' && *val <= '9')
+			return lab_units_time(item, val, &imp->at_us, why, whylen);
+		ok = strlen(val) < sizeof(imp->at) &&
+		     !val[strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789-")];
+		if (ok)
+			snprintf(imp->at, sizeof(imp->at), "%s", val);
+		break;
 	case K_N:
 		break;
 	}
@@ -351,7 +381,14 @@ static int check(const struct lab_impair *imp, char *why, size_t whylen)
 	bool whole = imp->m.flags < 0 && imp->m.len < 0 && !imp->m.sport && !imp->m.dport;
 	const char *what = imp->limit ? "limit=N (netem's queue limit)" : kinds[imp->kind];
 
-	if (netfilter_only &&
+	if (imp->m.role &&
+	    (imp->backend == LAB_BACKEND_NFTABLES || imp->backend == LAB_BACKEND_NETEM)) {
+		snprintf(why, whylen,
+			 "role=%s is followed in user space: backend=nfqueue or auto, not %s",
+			 roles[imp->m.role], backends[imp->backend]);
+		return -EINVAL;
+	}
+	if (netfilter_only && !imp->m.role &&
 	    (imp->backend == LAB_BACKEND_NFQUEUE || imp->backend == LAB_BACKEND_NETEM)) {
 		snprintf(why, whylen, "%s is done by nftables (backend=nftables or auto)",
 			 kinds[imp->kind]);
@@ -392,7 +429,8 @@ int lab_impair_parse(const char *spec, struct lab_impair *imp, char *why, size_t
 				    .nth = 1,
 				    .count = 1,
 				    .armed = true,
-				    .hold_us = 5000 };
+				    .hold_us = 5000,
+				    .at_us = -1 };
 	if (!spec || !*spec || strlen(spec) >= sizeof(imp->spec)) {
 		snprintf(why, whylen, "an impairment is 1 to %zu characters",
 			 sizeof(imp->spec) - 1);

@@ -30,11 +30,25 @@
  * and, for all but drop and blackhole, limit=N: at most N packets queued (netem's limit; the
  * rest are dropped).
  *
+ * When it starts (--impair only; a scenario's own impairments are steps of its story):
+ *   at=MOMENT                installed at a named moment of the story (`tcplab explain NAME`
+ *                            lists them; the moment's program is held there while it is)
+ *   at=T                     installed T after the story starts ("2s", "150ms"); time spent
+ *                            paused by --step does not count
+ * Before, the wire does not have it at all; report.json and wire.log say when it was applied.
+ *
  * followed by what matches (all optional):
  *   dir=c2s|s2c|both         client->server, server->client, or both (default c2s)
  *   flags=FLAGS              exactly these TCP flags among FSRPAU ("A" or "." for ACK, "SA", "FA")
  *   len=N                    exactly N bytes of TCP payload
  *   sport=P, dport=P         TCP ports
+ *   role=handshake-ack|fin-ack   (drop, blackhole) a packet by its part in the conversation,
+ *                            not its shape: the ACK of the SYN-ACK (the handshake's third
+ *                            packet: no payload, acknowledging the server's ISN + 1), or the
+ *                            packet acknowledging the other side's FIN (seq + len + 1 of that
+ *                            FIN: a pure ACK, or a FIN or data that carries that ACK); nth and
+ *                            count then count those. Followed in user space (NFQUEUE), which
+ *                            sees the other side's SYN-ACK and FIN to know the numbers.
  *   backend=auto|nftables|nfqueue|netem   who does it (default: nftables for drop/blackhole/reject;
  *                            netem when the kernel has it, the match is a whole direction and
  *                            netem does exactly that (wire.c: lab_wire_choose()); else nfqueue)
@@ -78,11 +92,18 @@ enum lab_reject {
 	LAB_REJECT_TCP_RESET,
 };
 
+enum lab_role {
+	LAB_ROLE_NONE,
+	LAB_ROLE_HANDSHAKE_ACK,
+	LAB_ROLE_FIN_ACK,
+};
+
 struct lab_match {
 	unsigned int dir; /* LAB_DIR_* bits */
 	int flags; /* exact FSRPAU bits, -1 any */
 	long len; /* exact payload bytes, -1 any */
 	int sport, dport; /* 0 any */
+	enum lab_role role; /* what the packet is in its conversation (wire_queue.c) */
 };
 
 struct lab_impair {
@@ -98,6 +119,8 @@ struct lab_impair {
 	bool seeded; /* seed= given (seed=0 is a seed too) */
 	uint64_t rate_bps; /* rate: bits per second */
 	long limit; /* packets queued at most, 0 for the backend's default */
+	long at_us; /* at=T: installed T into the story; -1: not by time */
+	char at[32]; /* at=MOMENT: installed at that moment of the story; "": not by moment */
 	char spec[128]; /* as given */
 };
 
@@ -111,6 +134,8 @@ const char *lab_backend_name(enum lab_impair_backend b);
 const char *lab_impair_kind_name(enum lab_impair_kind k);
 /* "icmp-host-unreachable" ...: as the spec spells it */
 const char *lab_reject_name(enum lab_reject r);
+/* "handshake-ack", "fin-ack" */
+const char *lab_role_name(enum lab_role r);
 
 /* lab_impair_needs_netem() - only netem does it: duplicate, corrupt, limit=, backend=netem */
 bool lab_impair_needs_netem(const struct lab_impair *imp);

@@ -109,6 +109,7 @@ struct lab_run_opts {
 	bool outcomes_only; /* timed expectations are shown but do not decide (heavy load) */
 	bool keep_lab; /* --keep: the namespaces stay, named tcplab-ID-{client,wire,server} */
 	bool step; /* --step: pause at each phase until Enter */
+	const char *step_at; /* --step NAME: pause at that moment of the story only */
 	bool dry; /* no lab: play() only records what it would do (explain's "by hand") */
 	FILE *out; /* where the summary goes (NULL: stdout) */
 	FILE *json; /* if set, report.json's content goes here too, as one line (--json) */
@@ -144,6 +145,18 @@ int lab_run_main(const struct lab_run_opts *opts);
  * 0, or LAB_EXIT_USAGE with one line in @why (what the fuzzer and the unit tests call)
  */
 int lab_run_check(const struct lab_run_opts *opts, char *why, size_t len);
+
+#define LAB_MAX_MOMENTS 16
+
+/* a named moment of a story (lab_pause()): what --step NAME and --impair ...,at=NAME name */
+struct lab_moment {
+	char name[32];
+	char what[160];
+};
+
+/* lab_moments() - the moments @variant's story passes (a dry run), in order: how many, or -errno */
+int lab_moments(const struct lab_scenario *sc, const char *variant, struct lab_moment *out,
+		size_t max);
 
 /* lab_by_hand() - the commands play() runs for @variant (dry run), one per line; caller frees */
 char *lab_by_hand(const struct lab_scenario *sc, const char *variant);

@@ -43,6 +43,18 @@ static struct json_object *netem_json(const struct lab_run *run, size_t i)
 	return o;
 }
 
+/* an --impair at= impairment: the extra that became wire impairment @i, or -1 */
+static int later_extra(const struct lab_run *run, size_t i)
+{
+	size_t e;
+
+	for (e = 0; e < run->n_extra; e++)
+		if (lab_run_extra_later(run, e) && run->applied_us[e] &&
+		    run->applied_idx[e] == (int)i)
+			return (int)e;
+	return -1;
+}
+
 struct json_object *lab_report_wire_json(const struct lab_run *run)
 {
 	struct json_object *a = json_object_new_array();
@@ -64,6 +76,10 @@ struct json_object *lab_report_wire_json(const struct lab_run *run)
 				       st->held < 0 ? NULL : json_object_new_int64(st->held));
 		json_object_object_add(o, "why", json_object_new_string(st->why));
 		json_object_object_add(o, "netem", netem_json(run, i));
+		if (later_extra(run, i) >= 0)
+			json_object_object_add(
+				o, "applied_us",
+				json_object_new_int64(run->applied_us[later_extra(run, i)]));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -110,10 +126,27 @@ void lab_report_print_wire(FILE *out, const struct lab_run *run)
 {
 	size_t i;
 
+	for (i = 0; i < run->n_extra; i++)
+		if (lab_run_extra_later(run, i) && !run->applied_us[i])
+			fprintf(out, "wire: %-40s never applied: the story ended before it\n",
+				run->extra[i].spec);
 	for (i = 0; i < lab_wire_count(run->wire); i++) {
 		const struct lab_wire_stat *st = lab_wire_stat(run->wire, i);
-
+		int e = later_extra(run, i);
 		char did[512], *at, *next;
+
+		if (e >= 0) {
+			char when[64];
+
+			if (run->extra[e].at[0])
+				snprintf(when, sizeof(when), "at moment %s", run->extra[e].at);
+			else
+				snprintf(when, sizeof(when), "at=%.3f s of story time",
+					 (double)run->extra[e].at_us / 1e6);
+			fprintf(out, "wire: applied %.3f ms after the story began (%s): %s\n",
+				(double)(run->applied_us[e] - run->story_start_us) / 1000.0, when,
+				run->extra[e].spec);
+		}
 
 		fprintf(out, "wire: %-40s %-8s ", lab_wire_impair(run->wire, i)->spec,
 			lab_backend_name(st->backend));

@@ -107,6 +107,9 @@ static int start_lab(struct lab_run *run)
 	if (err)
 		return lab_run_error(run, err, "cannot start the wire's impairment engine");
 	for (i = 0; i < run->n_extra; i++) {
+		if (lab_run_extra_later(run,
+					i)) /* at=: a moment or the story's clock installs it */
+			continue;
 		err = lab_wire_add(run->wire, &run->extra[i], why, sizeof(why));
 		if (err < 0)
 			return lab_run_error(run, err, "cannot install impairment %s", why);
@@ -171,6 +174,23 @@ static void wire_events(struct lab_run *run)
 		fprintf(f,
 			"# every drop and hold: t_us (realtime) drop|hold held_us packet (spec)%s\n",
 			lab_wire_count(run->wire) ? "" : "; no impairment in this run");
+	for (i = 0; f && i < run->n_extra; i++) { /* --impair at=: when each one began */
+		char when[64];
+
+		if (!lab_run_extra_later(run, i))
+			continue;
+		if (run->extra[i].at[0])
+			snprintf(when, sizeof(when), "moment %s", run->extra[i].at);
+		else
+			snprintf(when, sizeof(when), "%.3f s of story time",
+				 (double)run->extra[i].at_us / 1e6);
+		if (run->applied_us[i])
+			fprintf(f, "# %" PRId64 " applied at %s: %s\n", run->applied_us[i], when,
+				run->extra[i].spec);
+		else
+			fprintf(f, "# never applied (the story ended before %s): %s\n", when,
+				run->extra[i].spec);
+	}
 	for (i = 0; i < n_log; i++) {
 		const struct lab_wire_log *e = &log[i];
 		const struct lab_trace *t =
@@ -303,6 +323,28 @@ char *lab_by_hand(const struct lab_scenario *sc, const char *variant)
 	return text;
 }
 
+int lab_moments(const struct lab_scenario *sc, const char *variant, struct lab_moment *out,
+		size_t max)
+{
+	struct lab_run_opts o = { .sc = sc, .variant = variant, .dry = true };
+	struct lab_run run;
+	char why[256];
+	size_t n = 0;
+
+	run_init(&run);
+	if (!lab_run_setup(&run, &o, why, sizeof(why))) {
+		run.dry = true;
+		run.kernel.hz = 0;
+		sc->play(&run);
+		for (n = 0; n < run.n_moments && n < max; n++)
+			out[n] = run.moments[n];
+	} else {
+		n = (size_t)-1;
+	}
+	lab_run_release(&run);
+	return n == (size_t)-1 ? -EINVAL : (int)n;
+}
+
 /* the story, from the lab coming up to the programs being stopped and the captures read */
 static void tell(struct lab_run *run)
 {
@@ -313,10 +355,19 @@ static void tell(struct lab_run *run)
 	run->t_ready_us = lab_mono_us();
 	if (!err) /* best effort: without it, the ladder has inet_diag's samples only */
 		lab_tcpstate_start(&run->tcpstate, run->port);
+	/*
+	 * The budget is the story's: it starts once the lab is up, so a lab slow to build (a
+	 * loaded machine, an emulated CPU's first run: 11 s in a TCG guest) is not charged to it
+	 */
+	run->deadline_us = run->t_ready_us + (int64_t)run->sc->budget_s * 1000000;
 	if (!err)
 		lab_run_phase(run, "the lab is up (namespaces, links, captures); nothing sent yet");
+	run->story_start_us = lab_now_us();
+	if (!err)
+		err = lab_run_clock_start(run);
 	if (!err)
 		run->sc->play(run);
+	lab_run_clock_stop(run);
 	/* a program that died before this moment decides, whatever play() made of it */
 	lab_run_check_ends(run);
 	if (run->unmet[0] && !run->error[0])

@@ -36,6 +36,8 @@
 #define LAB_MAX_SERIES 4
 #define LAB_MAX_VARIANTS 16
 
+struct lab_clock; /* moments.c: the thread that installs at=T impairments */
+
 /* how a run's observations fare under one variant's expectations (likeness.c) */
 struct lab_likeness {
 	const struct lab_variant *variant;
@@ -90,11 +92,17 @@ struct lab_run {
 	char unmet[160]; /* the user's programs never did what a wait waited for (wait.c) */
 	int64_t deadline_us;
 	int64_t t_start_us, t_ready_us, t_played_us, t_end_us; /* monotonic */
+	int64_t story_start_us; /* CLOCK_REALTIME when play() began (at=T counts from here) */
 	int64_t story_end_us; /* CLOCK_REALTIME when play() returned: what the harness did after
 			       * (stopping programs) is not part of the story */
 	double scale; /* TCPLAB_TOLERANCE_SCALE */
 	char emulated[32]; /* TCPLAB_EMULATED (timing.h): "" on real hardware */
 	char kept[640]; /* --keep: how to look inside the kept lab */
+	struct lab_moment moments[LAB_MAX_MOMENTS]; /* a dry run's: the moments play() passes */
+	size_t n_moments;
+	int64_t applied_us[LAB_WIRE_MAX]; /* --impair at=: when extra[i] was installed, or 0 */
+	int applied_idx[LAB_WIRE_MAX]; /* and its index on the wire */
+	struct lab_clock *clock;
 };
 
 /* setup.c */
@@ -158,8 +166,27 @@ const struct lab_event *lab_run_event(const struct lab_run *run, const char *who
 				      size_t nth);
 bool lab_run_ours(const struct lab_run *run, const char *who);
 
-/* classroom.c */
+/* classroom.c: --step stops at the lab's phases (plain --step) and at the story's moments */
 void lab_run_phase(struct lab_run *run, const char *what);
+void lab_run_pause(struct lab_run *run, const char *name, const char *what);
+
+/*
+ * moments.c: the story's named moments. lab_moments() (run.c) lists a variant's from a dry run;
+ * setup checks --step NAME and at=NAME against them before any lab exists.
+ */
+int lab_run_check_moments(struct lab_run *run, char *why, size_t len);
+/* will the story stop at, or change the wire at, moment @name? (then it waits for it exactly) */
+bool lab_run_moment_wanted(const struct lab_run *run, const char *name);
+/* moment @name is here: install the --impair at=@name impairments */
+void lab_run_moment_reached(struct lab_run *run, const char *name);
+/* is extra impairment @i installed later (at=)? */
+bool lab_run_extra_later(const struct lab_run *run, size_t i);
+/* the story's clock for at=T: started when play() begins, stopped when it returns */
+int lab_run_clock_start(struct lab_run *run);
+void lab_run_clock_stop(struct lab_run *run);
+void lab_run_clock_pause(struct lab_run *run, bool paused); /* --step: the clock stops too */
+/* the story's own lab_impair()/lab_arm() and the clock's thread take turns on the wire */
+void lab_run_wire_lock(struct lab_run *run, bool lock);
 void lab_run_keep(struct lab_run *run);
 
 #endif

@@ -235,12 +235,6 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 		return LAB_EXIT_USAGE;
 	}
 	run->port = opts->port ? (uint16_t)opts->port : LAB_DEFAULT_PORT;
-	if (opts->step && !opts->dry && !terminal()) {
-		snprintf(why, len,
-			 "--step pauses until Enter: it needs a terminal or a pipe on stdin (there "
-			 "is no /dev/tty, and stdin is neither)");
-		return LAB_EXIT_USAGE;
-	}
 	run->variant = lab_variant_find(run->sc, opts->variant ? opts->variant : "default");
 	run->expect_as = opts->expect_as ? lab_variant_find(run->sc, opts->expect_as) :
 					   run->variant;
@@ -270,6 +264,16 @@ int lab_run_setup(struct lab_run *run, const struct lab_run_opts *opts, char *wh
 			snprintf(why, len, "--impair %s: %s", opts->impairs[i], reason);
 			return LAB_EXIT_USAGE;
 		}
+	}
+	/* a moment named by --step NAME or at=NAME is one this variant's story passes */
+	ret = lab_run_check_moments(run, why, len);
+	if (ret)
+		return ret;
+	if (opts->step && !opts->dry && !terminal()) {
+		snprintf(why, len,
+			 "--step pauses until Enter: it needs a terminal or a pipe on stdin (there "
+			 "is no /dev/tty, and stdin is neither)");
+		return LAB_EXIT_USAGE;
 	}
 	ret = check_cmds(opts, why, len);
 	if (!ret)

@@ -177,6 +177,12 @@ bool lab_needs_at(struct lab_run *run, int key, int who, const char *what)
 	return false;
 }
 
+void lab_not_applicable_at(struct lab_run *run, int key, const char *what, const char *why)
+{
+	lab_expect_na(&run->ex, what, why);
+	lab_run_key_last(run, key);
+}
+
 static void set_sysctl(struct lab_run *run, enum lab_host host, const char *key, const char *text)
 {
 	int err;
@@ -271,7 +277,9 @@ int lab_impair(struct lab_run *run, const char *fmt, ...)
 	lab_run_record(run, "# on the wire (tcplab's --impair syntax): %s", spec);
 	if (run->dry)
 		return 0;
+	lab_run_wire_lock(run, true);
 	idx = lab_wire_add(run->wire, &imp, why, sizeof(why));
+	lab_run_wire_lock(run, false);
 	if (idx < 0) {
 		lab_run_error(run, idx, "cannot install impairment %s", why);
 		return -1;
@@ -290,7 +298,9 @@ void lab_arm(struct lab_run *run, int idx, bool on)
 	lab_run_record(run, "# now %s the wire's impairment %d", on ? "arm" : "release", idx);
 	if (run->dry)
 		return;
+	lab_run_wire_lock(run, true);
 	err = lab_wire_arm(run->wire, idx, on);
+	lab_run_wire_lock(run, false);
 	if (err) {
 		lab_run_error(run, err, "cannot %s impairment %d: %s", on ? "arm" : "release", idx,
 			      lab_wire_error(run->wire));
@@ -325,14 +335,53 @@ void lab_note(struct lab_run *run, const char *fmt, ...)
 		lab_run_note(run, "harness", "note", text);
 }
 
+/* a dry run lists the moments play() passes: what --step NAME and at=NAME may name */
+static void remember(struct lab_run *run, const char *name, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_moments; i++)
+		if (!strcmp(run->moments[i].name, name))
+			return;
+	if (run->n_moments == LAB_MAX_MOMENTS)
+		return;
+	snprintf(run->moments[i].name, sizeof(run->moments[i].name), "%s", name);
+	snprintf(run->moments[i].what, sizeof(run->moments[i].what), "%s", what);
+	run->n_moments++;
+}
+
 void lab_pause(struct lab_run *run, const char *name, const char *what)
 {
-	char text[256];
-
-	if (failed(run) || run->dry)
+	if (failed(run))
 		return;
-	snprintf(text, sizeof(text), "%s: %s", name, what);
-	lab_run_phase(run, text);
+	if (run->dry) {
+		remember(run, name, what);
+		return;
+	}
+	lab_run_moment_reached(run, name);
+	lab_run_pause(run, name, what);
+}
+
+bool lab_moment_wanted(const struct lab_run *run, const char *name)
+{
+	return lab_run_moment_wanted(run, name);
+}
+
+const char *lab_hold(struct lab_run *run, int who, const char *name)
+{
+	return lab_run_moment_wanted(run, name) && lab_ours(run, who) ? "wait," : "";
+}
+
+void lab_moment(struct lab_run *run, int who, const char *after, size_t n, const char *name,
+		const char *what)
+{
+	bool held = lab_run_moment_wanted(run, name) && lab_ours(run, who);
+
+	if (held)
+		lab_wait_calls(run, who, after, n);
+	lab_pause(run, name, what);
+	if (held)
+		lab_go(run, who);
 }
 
 /* ---- the kernel's timers ---- */

@@ -183,6 +183,12 @@ void lab_wait_for(struct lab_run *run, enum lab_host host,
  * they come): for a step whose outcome leaves no socket to see, such as a bind() that fails
  */
 void lab_wait_calls(struct lab_run *run, int who, const char *call, size_t n);
+/*
+ * lab_wait_idle() - the connection on the lab port of @host has been idle @ms: nothing sent,
+ * received or acknowledged for that long (tcp_info: tcpi_last_data_sent, tcpi_last_data_recv,
+ * tcpi_last_ack_recv). How a story waits until a user's request and response have crossed.
+ */
+void lab_wait_idle(struct lab_run *run, enum lab_host host, long ms);
 /* lab_wait_counter() - @host's counter @name has grown by at least @delta since the story began */
 void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name, int64_t delta);
 
@@ -190,13 +196,49 @@ void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name,
 
 /* lab_states() - @host's sockets now, drawn on the ladder as state samples (caller frees) */
 void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);
+/*
+ * What a program really set on its connection (a user's curl sets its own keepalive, not the
+ * scenario's parameters): the options of the socket on the lab port held by a process in
+ * @host's namespace, read from outside (pidfd_getfd(), getsockopt(): the values in force,
+ * the namespace's sysctls where the program set none). .read is false when none was found.
+ */
+struct lab_sockopts {
+	bool read;
+	int keepalive, keepidle_s, keepintvl_s, keepcnt, user_timeout_ms;
+	char program[24]; /* "pid 1234" */
+};
+void lab_sockopts(struct lab_run *run, enum lab_host host, struct lab_sockopts *out);
+/* lab_not_applicable() - an "n/a" row: @what (a parameter, an expectation) does not apply, @why */
+#define lab_not_applicable(run, what, why) lab_not_applicable_at(run, __LINE__, what, why)
+void lab_not_applicable_at(struct lab_run *run, int key, const char *what, const char *why);
 /* lab_note() - a harness note on the ladder ("accept queue full; the first client sends") */
 void lab_note(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
- * lab_pause() - a named moment of the story: with --step, stop here (Enter goes on) and say how
- * to look inside
+ * Moments: the points of the story a lesson is about, named by the scenario. `--step` stops at
+ * every one (and at the lab's phases), `--step NAME` at that one only; `--impair SPEC,at=NAME`
+ * installs SPEC there; `tcplab explain` lists them (from a dry run of play()). The kernel's own
+ * timers run on while a class looks; the story's (budget, waits, at=T) stand still.
+ *
+ * lab_pause() - moment @name, between two steps of the story (@what: what holds there)
  */
 void lab_pause(struct lab_run *run, const char *name, const char *what);
+/*
+ * lab_moment_wanted() - will this run stop at @name or change the wire there? A moment that
+ * takes a wait of its own to reach exactly (a state that lasts a round trip) waits only then.
+ */
+bool lab_moment_wanted(const struct lab_run *run, const char *name);
+/*
+ * lab_hold() - for the steps of program @who: "wait," where moment @name is wanted and @who is
+ * our program (it stops at that step until lab_moment() lets it go), else ""
+ */
+const char *lab_hold(struct lab_run *run, int who, const char *name);
+/*
+ * lab_moment() - moment @name inside @who's steps, held there by lab_hold(): once @who has made
+ * @n calls named @after (the step before the hold), lab_pause(), then let @who go on. A user's
+ * program is not held: the moment is then the harness's, between the story's steps.
+ */
+void lab_moment(struct lab_run *run, int who, const char *after, size_t n, const char *name,
+		const char *what);
 
 /* ---- the kernel --------------------------------------------------------------------------- */
 

@@ -144,6 +144,39 @@ void lab_wait_for(struct lab_run *run, enum lab_host host,
 	wait_socks(run, host, pred, arg, what);
 }
 
+/* a connection on the port with tcp_info, idle at least *arg ms every way */
+static bool idle_for(const struct lab_socks *s, const void *arg)
+{
+	const long ms = *(const long *)arg;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct tcp_info *t = &s->v[i].info;
+
+		if (s->v[i].state == TCP_ESTABLISHED && s->v[i].has_info &&
+		    t->tcpi_last_data_sent >= ms && t->tcpi_last_data_recv >= ms &&
+		    t->tcpi_last_ack_recv >= ms)
+			return true;
+	}
+	return false;
+}
+
+void lab_wait_idle(struct lab_run *run, enum lab_host host, long ms)
+{
+	char what[96];
+
+	if (!failed(run))
+		lab_run_record(run,
+			       "# wait until the connection has been idle %ld ms "
+			       "(ip netns exec %s ss -tni: lastsnd, lastrcv, lastack)",
+			       ms, lab_host_name(host));
+	if (skip_wait(run))
+		return;
+	snprintf(what, sizeof(what), "the %s's connection idle for %ld ms", lab_host_name(host),
+		 ms);
+	wait_socks(run, host, idle_for, &ms, what);
+}
+
 void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name, int64_t delta)
 {
 	struct timespec tick = { 0, 1000000 };

@@ -185,6 +185,13 @@ static enum lab_impair_backend choose(const struct lab_wire *w, const struct lab
 {
 	const char *kind = lab_impair_kind_name(imp->kind), *not_netem;
 
+	if (imp->m.role) {
+		snprintf(why, len,
+			 "role=%s: which packet that is depends on the conversation (the other "
+			 "side's SYN-ACK or FIN), followed in user space",
+			 lab_role_name(imp->m.role));
+		return LAB_BACKEND_NFQUEUE;
+	}
 	if (imp->kind == LAB_IMP_DROP || imp->kind == LAB_IMP_BLACKHOLE ||
 	    imp->kind == LAB_IMP_REJECT) {
 		snprintf(why, len, "%s: exact matches and counters are nftables'", kind);
@@ -245,6 +252,10 @@ int lab_wire_add(struct lab_wire *w, const struct lab_impair *imp, char *why, si
 	for (d = LAB_DIR_C2S; !err && b == LAB_BACKEND_NFQUEUE && d <= LAB_DIR_S2C; d++)
 		if (imp->m.dir & d)
 			err = wire_queue_rule(w, &imp->m, d);
+	/* a role is known from the other side's SYN-ACK and FIN: the engine sees those too */
+	for (d = LAB_DIR_C2S; !err && imp->m.role && d <= LAB_DIR_S2C; d++)
+		if (imp->m.dir & (LAB_DIR_C2S + LAB_DIR_S2C - d))
+			err = wire_queue_rule_flags(w, d, "SYN,FIN");
 	if (err) {
 		snprintf(why, whylen, "%s: %s", imp->spec, w->error);
 		return err;
@@ -259,8 +270,10 @@ int lab_wire_arm(struct lab_wire *w, int idx, bool on)
 		return -EINVAL;
 	if (w->imp[idx].armed == on)
 		return 0;
+	pthread_mutex_lock(&w->lock);
 	w->imp[idx].armed = on;
-	return wire_nft_arm(w, idx, on);
+	pthread_mutex_unlock(&w->lock);
+	return w->stat[idx].backend == LAB_BACKEND_NFQUEUE ? 0 : wire_nft_arm(w, idx, on);
 }
 
 void lab_wire_stop(struct lab_wire *w)

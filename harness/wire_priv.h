@@ -36,6 +36,15 @@ struct wire_netem {
 };
 struct lab_wire_held; /* wire_queue.c */
 
+/* what the engine knows of one connection (by the client's port), for role= matches */
+#define WIRE_FLOWS 64
+struct wire_flow {
+	uint16_t cport; /* 0: free */
+	bool has_isn, has_fin[3];
+	uint32_t server_isn; /* the SYN-ACK's seq */
+	uint32_t fin_end[3]; /* by the FIN's direction: its seq + len + 1, what acknowledges it */
+};
+
 struct lab_wire {
 	const struct lab_netns *ns;
 	bool netem_available;
@@ -57,6 +66,7 @@ struct lab_wire {
 	size_t n_held, cap_held;
 	int64_t last_release_us[3];
 	uint64_t queued, verdict_errors;
+	struct wire_flow flows[WIRE_FLOWS];
 	char error[160];
 };
 
@@ -83,6 +93,8 @@ void wire_nflog_drain(struct lab_wire *w);
 /* wire_queue.c */
 int wire_queue_bind(struct mnl_socket *s);
 int wire_queue_rule(struct lab_wire *w, const struct lab_match *m, unsigned int dir);
+/* every packet of @dir with any of @flags ("SYN,FIN") to the engine too */
+int wire_queue_rule_flags(struct lab_wire *w, unsigned int dir, const char *flags);
 void *wire_engine(void *arg);
 
 /* wire_netem.c */

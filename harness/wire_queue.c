@@ -75,6 +75,25 @@ int wire_queue_rule(struct lab_wire *w, const struct lab_match *m, unsigned int 
 	return wire_run_tool(w, argv);
 }
 
+int wire_queue_rule_flags(struct lab_wire *w, unsigned int dir, const char *flags)
+{
+	char *argv[] = {
+		"iptables",    "-w",
+		"-A",	       "FORWARD",
+		"-i",	       dir == LAB_DIR_C2S ? LAB_WIRE_CLIENT_IF : LAB_WIRE_SERVER_IF,
+		"-p",	       "tcp",
+		"-m",	       "tcp",
+		"!",	       "--tcp-flags",
+		(char *)flags, "NONE",
+		"-j",	       "NFQUEUE",
+		"--queue-num", "0",
+		NULL
+	};
+
+	w->queue_dir[dir] = true;
+	return wire_run_tool(w, argv);
+}
+
 int wire_queue_bind(struct mnl_socket *s)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -219,6 +238,56 @@ static int64_t rate_due(struct lab_wire *w, size_t i, unsigned int dir, int64_t 
 	return w->rate_free_us[i][dir];
 }
 
+/* ---- roles: what a packet is in its conversation ------------------------------------------ */
+
+static struct wire_flow *flow_of(struct lab_wire *w, const struct lab_pkt *p, unsigned int dir)
+{
+	uint16_t cport = dir == LAB_DIR_C2S ? p->sport : p->dport;
+	struct wire_flow *free_slot = NULL;
+	size_t i;
+
+	for (i = 0; i < WIRE_FLOWS; i++) {
+		if (w->flows[i].cport == cport)
+			return &w->flows[i];
+		if (!w->flows[i].cport && !free_slot)
+			free_slot = &w->flows[i];
+	}
+	if (!free_slot) /* a story of more connections: the oldest slot goes */
+		free_slot = &w->flows[cport % WIRE_FLOWS];
+	*free_slot = (struct wire_flow){ .cport = cport };
+	return free_slot;
+}
+
+/* learn from every queued packet: the server's ISN (its SYN-ACK), each side's FIN */
+static void observe(struct lab_wire *w, const struct lab_pkt *p, unsigned int dir)
+{
+	struct wire_flow *f = flow_of(w, p, dir);
+
+	if ((p->flags & (LAB_TH_SYN | LAB_TH_ACK)) == (LAB_TH_SYN | LAB_TH_ACK) &&
+	    dir == LAB_DIR_S2C) {
+		*f = (struct wire_flow){ .cport = f->cport, .has_isn = true, .server_isn = p->seq };
+		return;
+	}
+	if (p->flags & LAB_TH_FIN) {
+		f->has_fin[dir] = true;
+		f->fin_end[dir] = p->seq + p->len + 1;
+	}
+}
+
+/* is @p, which went @dir, the packet @role names? */
+static bool plays(struct lab_wire *w, enum lab_role role, const struct lab_pkt *p, unsigned int dir)
+{
+	struct wire_flow *f = flow_of(w, p, dir);
+	unsigned int other = LAB_DIR_C2S + LAB_DIR_S2C - dir;
+
+	if (!(p->flags & LAB_TH_ACK) || (p->flags & (LAB_TH_RST | LAB_TH_SYN)))
+		return false;
+	if (role == LAB_ROLE_HANDSHAKE_ACK) /* the client's ACK of the SYN-ACK, nothing more */
+		return dir == LAB_DIR_C2S && f->has_isn && !p->len &&
+		       (p->flags & 0x3f) == LAB_TH_ACK && p->ack == f->server_isn + 1;
+	return role == LAB_ROLE_FIN_ACK && f->has_fin[other] && p->ack == f->fin_end[other];
+}
+
 /* decide a queued packet's fate; called with w->lock held */
 static void decide(struct lab_wire *w, struct batch *b, uint32_t id, const struct lab_pkt *p,
 		   uint32_t frame)
@@ -229,14 +298,25 @@ static void decide(struct lab_wire *w, struct batch *b, uint32_t id, const struc
 	int holder = -1;
 	size_t i;
 
+	observe(w, p, dir);
 	for (i = 0; i < w->n; i++) {
 		const struct lab_impair *imp = &w->imp[i];
 		struct lab_wire_stat *st = &w->stat[i];
 		uint64_t r;
 
-		if (st->backend != LAB_BACKEND_NFQUEUE || !lab_match_packet(&imp->m, p, dir))
+		if (st->backend != LAB_BACKEND_NFQUEUE || !lab_match_packet(&imp->m, p, dir) ||
+		    (imp->m.role && !plays(w, imp->m.role, p, dir)))
 			continue;
 		st->matched++;
+		/* a role's drop: the nth.. nth + count - 1 of its matches; a blackhole: while armed */
+		if ((imp->kind == LAB_IMP_DROP && st->matched >= imp->nth &&
+		     st->matched < imp->nth + imp->count) ||
+		    (imp->kind == LAB_IMP_BLACKHOLE && imp->armed)) {
+			st->dropped++;
+			wire_log_packet(w, (int)i, true, 0, p);
+			verdict(w, b, id, NF_DROP);
+			return;
+		}
 		r = splitmix(&w->rng[i]) % 1000000u;
 		if (imp->kind == LAB_IMP_LOSS && r < imp->ppm) {
 			st->dropped++;

@@ -219,6 +219,11 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	/* one client at a time, each in the queue (or refused) before the next one starts */
 	for (i = 0; i < obs->n_clients; i++)
 		connect_one(run, v, p, i);
+	lab_pause(run, "clients-in",
+		  v->accepts ?
+			  "every client connected; the server accepts them as they come" :
+			  "the accept queue is full (ss: LISTEN Recv-Q = backlog + 1); later "
+			  "SYNs are dropped (nstat: TcpExtListenOverflows, TcpExtListenDrops)");
 	if (v->accepts) {
 		for (i = 0; i < obs->n_clients; i++)
 			lab_finish(run, i);

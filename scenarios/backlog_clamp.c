@@ -147,6 +147,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		}
 	}
 	lab_wait_counter(run, LAB_SERVER, "TcpExtListenOverflows", 1);
+	lab_pause(run, "queue-full",
+		  "the accept queue is full (ss -tln: Recv-Q = Send-Q + 1, Send-Q the clamped "
+		  "backlog); the last client's SYN was dropped (nstat: TcpExtListenOverflows)");
 	if (v->relisten) {
 		lab_note(run, "the queue is full; the server calls listen(%ld) again", p->backlog);
 		lab_go(run, LAB_PROG_SERVER);

@@ -155,6 +155,13 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	if (v->listen)
 		lab_server(run, NULL, "accept,recv,close");
 	lab_client(run, "close");
+	if (v->drop_syns) {
+		if (lab_moment_wanted(run, "syn-sent"))
+			lab_wait_state(run, LAB_CLIENT, TCP_SYN_SENT);
+		lab_pause(run, "syn-sent",
+			  "the client's SYN went into the wire's blackhole: connect() blocks in "
+			  "SYN_SENT (ss -o: timer:(on,...)) while its SYNs are re-sent");
+	}
 	lab_finish_status(run, LAB_PROG_CLIENT, v->result[0] == '0' ? 0 : 1);
 	if (v->result[0] == '0') { /* the story ends when both sides have closed */
 		lab_finish(run, LAB_PROG_SERVER);

@@ -77,6 +77,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	obs->established = (int64_t)lab_socks_count(&s, LAB_PORT, TCP_ESTABLISHED);
 	lab_socks_free(&s);
 	/* the server stops its loop (after spin_ms at least) and exits */
+	lab_pause(run, "queued",
+		  "the clients' connections wait in the accept queue (ss: LISTEN Recv-Q); the "
+		  "server's accept() keeps failing or shedding (its calls on the ladder)");
 	lab_note(run, "the server stops its accept loop and exits");
 	lab_go(run, LAB_PROG_SERVER);
 	lab_finish(run, LAB_PROG_SERVER);

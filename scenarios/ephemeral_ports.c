@@ -94,6 +94,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		   second);
 	lab_wait_for(run, LAB_CLIENT, first_closed, NULL,
 		     "the client's first connection closed (its attempts done)");
+	lab_pause(run, "exhausted",
+		  "every port of ip_local_port_range holds a connection toward the server (ss "
+		  "-tan); the client's last attempts failed (its calls on the ladder)");
 	lab_states(run, LAB_CLIENT, &socks);
 	obs->sockets = (int64_t)lab_socks_count(&socks, LAB_PORT, -1);
 	lab_socks_free(&socks);

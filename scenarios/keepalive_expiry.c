@@ -38,7 +38,7 @@ static const struct variant variants[] = {
 };
 
 struct params {
-	long idle, interval, count, user_timeout;
+	long idle, interval, count, user_timeout, arm_idle_ms;
 };
 
 static const struct lab_param params[] = {
@@ -51,10 +51,17 @@ static const struct lab_param params[] = {
 		  "TCP_USER_TIMEOUT (variant user-timeout); a value just past a probe time, "
 		  "within the timers' slack, is refused: the kernel may give up one probe "
 		  "earlier"),
+	LAB_PARAM(struct params, arm_idle_ms, 0, 0, 500, "ms",
+		  "when the blackhole is armed: once the client's connection has been idle this "
+		  "long (tcp_info: nothing sent, received or acknowledged); 0: as soon as the "
+		  "server sees ESTABLISHED. For a user's client whose request must cross first "
+		  "(curl: 500), so that the connection the wire cuts is idle, not a request in "
+		  "flight (keepalive never probes while data is unacknowledged)"),
 };
 
 struct obs {
 	int blackhole;
+	struct lab_sockopts opts; /* the client's keepalive, read from its socket when armed */
 	int64_t alive_at_deadline; /* no-keepalive: ESTABLISHED sockets when the time was up */
 };
 
@@ -150,11 +157,36 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_server(run, NULL, "accept,wait");
 	lab_client(run, "%s%swait,recv", keepalive, user_timeout);
 	lab_wait_state(run, LAB_SERVER, TCP_ESTABLISHED);
+	/* our client's options are set (its steps before `wait`); a user's set theirs */
+	if (lab_ours(run, LAB_PROG_CLIENT) && v->keepalive)
+		lab_wait_calls(run, LAB_PROG_CLIENT, "keepalive", 1);
+	if (lab_ours(run, LAB_PROG_CLIENT) && v->user_timeout)
+		lab_wait_calls(run, LAB_PROG_CLIENT, "user_timeout", 1);
+	if (p->arm_idle_ms)
+		lab_wait_idle(run, LAB_CLIENT, p->arm_idle_ms);
+	lab_sockopts(run, LAB_CLIENT, &obs->opts);
 	/* the cable is cut; then the client blocks in recv() */
 	lab_arm(run, obs->blackhole, true);
+	lab_pause(run, "blackhole-armed",
+		  "the cable is cut both ways (nft list ruleset: the blackhole's drop rule); the "
+		  "connection is ESTABLISHED and idle, the client's recv() comes next");
 	lab_go(run, LAB_PROG_CLIENT);
+	if (v->keepalive) {
+		/* a user's client that set no keepalive would never probe */
+		if (lab_moment_wanted(run, "first-probe") &&
+		    (lab_ours(run, LAB_PROG_CLIENT) || obs->opts.keepalive))
+			lab_wait_counter(run, LAB_CLIENT, "TcpExtTCPKeepAlive", 1);
+		lab_pause(run, "first-probe",
+			  "the first keepalive probe went into the blackhole (nstat: "
+			  "TcpExtTCPKeepAlive; ss -o: timer:(keepalive,...)); the kernel goes on "
+			  "probing while you look");
+	}
 	/* keepalive or not, the story ends one interval after the kernel would have given up */
 	until_us = lab_mono_us() + expiry_us(v, p, &probes) + p->interval * 1000000L;
+	if (!lab_ours(run, LAB_PROG_CLIENT) && obs->opts.read && obs->opts.keepalive)
+		until_us = lab_mono_us() + (obs->opts.keepidle_s +
+					    obs->opts.keepintvl_s * (obs->opts.keepcnt + 1)) *
+						   1000000L;
 	if (v->keepalive)
 		lab_finish(run, LAB_PROG_CLIENT);
 	else
@@ -190,13 +222,61 @@ static int64_t count_probes(const struct lab_trace *t)
 	return n;
 }
 
+/*
+ * A user's client sets its own keepalive (curl --keepalive-time 1: TCP_KEEPIDLE and
+ * TCP_KEEPINTVL 1 s, TCP_KEEPCNT the namespace's tcp_keepalive_probes, 9): the parameters do
+ * not apply to it, and the probes expected come from what its socket said when the wire was
+ * cut. Returns the probes the kernel will send before it gives up.
+ */
+static long users_probes(struct lab_run *run, const struct obs *obs)
+{
+	const struct lab_sockopts *o = &obs->opts;
+	char why[160];
+	long k;
+
+	snprintf(why, sizeof(why),
+		 "your client sets its own (read from its socket: SO_KEEPALIVE %d, TCP_KEEPIDLE %d "
+		 "s, TCP_KEEPINTVL %d s, TCP_KEEPCNT %d, TCP_USER_TIMEOUT %d ms)",
+		 o->keepalive, o->keepidle_s, o->keepintvl_s, o->keepcnt, o->user_timeout_ms);
+	lab_not_applicable(run, "parameters idle, interval, count, user_timeout (--set)",
+			   o->read ? why :
+				     "your client sets its own; its socket could not be read");
+	if (!o->read || !o->keepalive)
+		return 0;
+	if (!o->user_timeout_ms)
+		return o->keepcnt;
+	/* as expiry_us(): the first probe time at or past the user timeout */
+	k = (o->user_timeout_ms - o->keepidle_s * 1000L + o->keepintvl_s * 1000L - 1) /
+	    (o->keepintvl_s * 1000L);
+	return k < 1 ? 1 : k;
+}
+
 static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
 		  const struct obs *obs)
 {
 	const struct lab_event *on = lab_call(run, LAB_PROG_CLIENT, "wait", 0);
 	const struct lab_event *recv = lab_call(run, LAB_PROG_CLIENT, "recv", 0);
 	long probes;
-	struct lab_window w = lab_window_us(run, expiry_us(expect, p, &probes));
+	/* armed after arm_idle_ms of silence: the kernel's idle time had started by then */
+	struct lab_window w =
+		lab_window_us(run, expiry_us(expect, p, &probes) - p->arm_idle_ms * 1000L);
+
+	if (!lab_ours(run, LAB_PROG_CLIENT))
+		probes = users_probes(run, obs);
+	/* what the client's socket said when the wire was cut: keepalive on or off */
+	if (obs->opts.read) {
+		lab_expect_text(run, "client SO_KEEPALIVE (read from its socket)",
+				expect->keepalive ? "on" : "off",
+				obs->opts.keepalive ? "on" : "off");
+		lab_expect_text(run, "client TCP_USER_TIMEOUT (read from its socket)",
+				expect->user_timeout ? "set" : "none",
+				obs->opts.user_timeout_ms ? "set" : "none");
+	} else {
+		lab_not_applicable(
+			run, "client keepalive options (read from its socket)",
+			"its socket could not be read (pidfd_getfd() needs ptrace access "
+			"to the program)");
+	}
 
 	if (!expect->keepalive) {
 		lab_expect_state(run, "client ESTABLISHED at the deadline (inet_diag)", 1,

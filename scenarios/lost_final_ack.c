@@ -84,21 +84,40 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	if (!v->time_wait)
 		lab_sysctl(run, LAB_CLIENT, "net.ipv4.tcp_max_tw_buckets", 0);
 	/*
-	 * The client's pure ACKs: the handshake's (1st), then the ones that acknowledge the
-	 * server's FIN and each re-sent FIN (2nd, 3rd ...): the client sends nothing else.
+	 * By its role, not its place among the client's packets: the client's packets that
+	 * acknowledge the server's FIN (its seq + 1), the first and those answering each re-sent
+	 * FIN. Whatever the client sent before (a user's client may send data, or ACK the
+	 * server's data with pure ACKs of the same shape), only these are dropped.
 	 */
 	obs->drop = -1;
 	if (v->drop)
-		obs->drop = lab_impair(run, "drop,dir=c2s,flags=A,len=0,nth=2,count=%ld",
-				       p->fin_acks_lost);
+		obs->drop = lab_impair(run, "drop,role=fin-ack,count=%ld", p->fin_acks_lost);
 	/*
 	 * The client closes its half first and waits for the server's FIN (an orphaned socket
 	 * would give FIN_WAIT_2 to a TIME_WAIT-like socket early, and with tcp_max_tw_buckets=0 die
 	 * before the server's FIN if the server ACKs the client's FIN on its own); the server
 	 * reads EOF and closes: LAST_ACK.
 	 */
-	lab_server(run, NULL, "accept,recv,close");
+	const char *hold = lab_hold(run, LAB_PROG_SERVER, "last-ack");
+
+	lab_server(run, NULL, "accept,recv,%sclose", v->drop ? hold : "");
 	lab_client(run, "shutdown:wr,recv,close");
+	/*
+	 * LAST_ACK lasts ~200 ms when the ACK is lost (until the FIN is re-sent): a run that stops
+	 * or changes the wire there holds the server before its close() (a pause elsewhere must
+	 * not let the moment pass), lets it close, and waits for LAST_ACK
+	 */
+	if (v->drop && *hold) {
+		lab_wait_calls(run, LAB_PROG_SERVER, "recv", 1);
+		lab_go(run, LAB_PROG_SERVER);
+		lab_wait_state(run, LAB_SERVER, TCP_LAST_ACK);
+	}
+	if (v->drop)
+		lab_pause(
+			run, "last-ack",
+			"the server closed and waits in LAST_ACK for the ACK of its FIN, which "
+			"the wire dropped; the kernel's retransmission timer runs on (the FIN goes "
+			"again ~200 ms after it was sent, while you look)");
 	lab_finish_all(run);
 	/* what the server holds now (LAST_ACK if the ACK was lost) */
 	lab_states(run, LAB_SERVER, &socks);
@@ -138,7 +157,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	int64_t last_ack_us = last_ack_lifetime_us(lab_capture(run, LAB_SERVER));
 	bool rst = expect->drop && !expect->time_wait;
 
-	lab_expect_count(run, "ACKs of the FIN dropped (nftables counter)", LAB_EQ, lost,
+	lab_expect_count(run, "ACKs of the FIN dropped (the wire's count)", LAB_EQ, lost,
 			 dropped < 0 ? 0 : dropped);
 	lab_expect_count(run, "FINs from the server (server-side pcap)", LAB_EQ, 1 + lost,
 			 lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_FIN));

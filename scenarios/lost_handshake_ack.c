@@ -4,7 +4,7 @@
 
 struct variant {
 	struct lab_variant v;
-	const char *loss; /* which of the client's pure ACKs the wire drops (impair.h syntax) */
+	const char *loss; /* which handshake ACKs the wire drops (impair.h syntax: by role) */
 	bool client_waits; /* the client connects, then waits until the harness lets it send */
 	bool request_expires; /* ... until the server forgot the request: documented RST */
 };
@@ -17,7 +17,7 @@ static const struct variant variants[] = {
 	    "[S], [S.], and the client's [.], which is in the client's capture only (marked "
 	    "lost); the server's [S.] again ~1 s later (retransmission) and the client's new "
 	    "[.]; then the request [P.] and the reply [P.], and [F.] from both sides." },
-	  "drop,dir=c2s,flags=A,len=0,nth=1",
+	  "drop,role=handshake-ack",
 	  true,
 	  false },
 	/* the client talks first: its data carries the ACK that was lost */
@@ -27,7 +27,7 @@ static const struct variant variants[] = {
 	    "[S], [S.], the client's [.] marked lost, but its request [P.] right behind it "
 	    "completes the handshake: no second SYN-ACK, only the reply [P.], ACKs [.] and "
 	    "[F.] from both sides follow." },
-	  "drop,dir=c2s,flags=A,len=0,nth=1",
+	  "drop,role=handshake-ack",
 	  false,
 	  false },
 	/* the client stays silent until the server gave up on the request: RST */
@@ -37,7 +37,7 @@ static const struct variant variants[] = {
 	    "[S], [S.], the client's [.] marked lost; the [S.] again ~1 s later and its [.] "
 	    "lost too (with synack_retries=N, N re-sends 1, 2, 4 s apart); silence until the "
 	    "request expires; then the client's request [P.] and [R] from the server." },
-	  "blackhole,dir=c2s,flags=A,len=0",
+	  "blackhole,role=handshake-ack",
 	  true,
 	  true },
 };
@@ -87,7 +87,7 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 
 	if (v->request_expires)
 		lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_synack_retries", p->synack_retries);
-	/* the client's first pure ACK is the handshake's third packet */
+	/* the handshake's third packet, by its role: the client's ACK of the SYN-ACK */
 	obs->drop = lab_impair(run, "%s", v->loss);
 	lab_server(run, NULL, "accept,recv:%ld,send:%ld", p->request_bytes, p->request_bytes);
 	lab_client(run, "%ssend:%ld,recv:%ld", v->client_waits ? "wait," : "", p->request_bytes,
@@ -99,6 +99,11 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		lab_socks_free(&socks);
 		lab_states(run, LAB_SERVER, &socks);
 		lab_socks_free(&socks);
+		lab_pause(
+			run, "syn-recv",
+			"the handshake's third packet was dropped: the client is ESTABLISHED (its "
+			"connect() returned), the server holds a request socket in SYN_RECV and "
+			"re-sends its SYN-ACK after 1 s (its timer runs on while you look)");
 		if (v->request_expires) {
 			lab_wait_for(run, LAB_SERVER, no_syn_recv, NULL,
 				     "the server dropped the request socket (SYN_RECV)");

@@ -96,6 +96,17 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_client(run, "%s%srequest:%ld:%ld:%ld:%ld:%d,close", v->nodelay ? "nodelay," : "",
 		   v->cork ? "cork," : "", p->requests, p->header_bytes, p->body_bytes,
 		   p->reply_bytes, v->writev);
+	/*
+	 * Not a hold: a client stopped between requests would meet a server back in quick-ACK
+	 * mode (tcp_event_data_recv(): a gap longer than the RTO), and its next request would
+	 * not stall. So the programs run on; the capture so far shows the stall.
+	 */
+	if (lab_moment_wanted(run, "stalling") && lab_ours(run, LAB_PROG_CLIENT))
+		lab_wait_calls(run, LAB_PROG_CLIENT, "request", 2);
+	lab_pause(run, "stalling",
+		  "two requests done: the first in the server's quick-ACK mode, the second's "
+		  "body held by Nagle until the delayed ACK (tshark: the body leaves ~40 ms after "
+		  "the header); the programs run on while you look");
 	lab_finish_all(run);
 	return lab_status(run);
 }

@@ -63,7 +63,10 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		obs->filter = lab_impair(run, "blackhole,dir=c2s");
 	if (v->listen)
 		lab_server(run, NULL, "accept,recv,close");
-	lab_client(run, "ping:1000,connect,close");
+	lab_client(run, "ping:1000,%sconnect,close", lab_hold(run, LAB_PROG_CLIENT, "pinged"));
+	lab_moment(run, LAB_PROG_CLIENT, "ping", 1, "pinged",
+		   "the echo request was answered (ICMP passes the wire); the client's connect() "
+		   "to the TCP port comes next");
 	lab_finish(run, LAB_PROG_CLIENT);
 	if (v->listen && !v->filtered) { /* the story ends when both sides have closed */
 		lab_finish(run, LAB_PROG_SERVER);

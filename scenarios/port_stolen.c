@@ -76,6 +76,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_states(run, LAB_CLIENT, &socks);
 	obs->holder_port = socks.n ? socks.v[0].lport : -1;
 	lab_socks_free(&socks);
+	lab_pause(run, "connected",
+		  "the client host's outgoing connection is ESTABLISHED; ss -tan there shows "
+		  "which local port it took; the service binds app_port next");
 	lab_go(run, LAB_PROG_CLIENT);
 	lab_finish_all(run);
 	lab_wait_settled(run, LAB_SERVER);

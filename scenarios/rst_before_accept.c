@@ -66,6 +66,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	obs->established = (int64_t)(lab_socks_count(&s, LAB_PORT, TCP_ESTABLISHED) +
 				     lab_socks_count(&s, LAB_PORT, TCP_CLOSE_WAIT));
 	lab_socks_free(&s);
+	lab_pause(run, "queued",
+		  "the client is gone (it sent its last word), its connection still waits in "
+		  "the accept queue (ss: LISTEN Recv-Q 1); the server accept()s next");
 	lab_note(run, "the client is gone; the server calls accept() now");
 	lab_go(run, LAB_PROG_SERVER);
 	lab_finish(run, LAB_PROG_SERVER);

@@ -38,6 +38,22 @@ static const struct lab_param params[] = {
 };
 
 /* the failure needs unread bytes at close() */
+/* the server's connection holds the whole request in its receive queue */
+static bool request_queued(const struct lab_socks *s, const void *arg)
+{
+	const struct lab_sock *c = lab_socks_find(s, LAB_PORT, TCP_ESTABLISHED);
+
+	return c && c->rqueue >= (uint32_t) * (const long *)arg;
+}
+
+/* an ESTABLISHED socket with nothing queued (to send on the client, to read on the server) */
+static bool queue_empty(const struct lab_socks *s, const void *arg)
+{
+	const struct lab_sock *c = lab_socks_find(s, LAB_PORT, TCP_ESTABLISHED);
+
+	return c && !(*(const bool *)arg ? c->wqueue : c->rqueue);
+}
+
 static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
 			 char *why, size_t len)
 {
@@ -61,18 +77,51 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	struct lab_socks socks = LAB_SOCKS_INIT;
 
 	/* the whole request is in the receive queue before the server reads part of it */
+	const char *hold = lab_hold(run, LAB_PROG_SERVER, "before-close");
+
 	if (v->drain)
-		lab_server(run, NULL, "accept,drain:%ld,close", p->request_bytes);
+		lab_server(run, NULL, "accept,drain:%ld,%sclose", p->request_bytes, hold);
 	else if (p->read_bytes)
-		lab_server(run, NULL, "accept,queued:%ld,recv:%ld,close", p->request_bytes,
-			   p->read_bytes);
+		lab_server(run, NULL, "accept,queued:%ld,recv:%ld,%sclose", p->request_bytes,
+			   p->read_bytes, hold);
 	else
-		lab_server(run, NULL, "accept,queued:%ld,close", p->request_bytes);
+		lab_server(run, NULL, "accept,queued:%ld,%sclose", p->request_bytes, hold);
 	if (v->drain)
 		lab_client(run, "send:%ld,recv,close", p->request_bytes);
 	else
 		lab_client(run, "send:%ld,recv,recv,send:%ld", p->request_bytes, p->request_bytes);
+	/* the server stops just before close(): what it leaves unread decides RST or FIN */
+	if (v->drain) {
+		static const bool sending = true, reading = false;
+
+		/* every byte ACKed by the server's kernel, then read by the server */
+		if (lab_moment_wanted(run, "before-close") && lab_ours(run, LAB_PROG_SERVER)) {
+			lab_wait_for(run, LAB_CLIENT, queue_empty, &sending,
+				     "the whole request acknowledged");
+			lab_wait_for(run, LAB_SERVER, queue_empty, &reading,
+				     "the whole request read by the server");
+		}
+		lab_moment(run, LAB_PROG_SERVER, "recv", 1, "before-close",
+			   "the server read the whole request; its receive queue is empty: close() "
+			   "now sends FIN");
+	} else if (p->read_bytes)
+		lab_moment(run, LAB_PROG_SERVER, "recv", 1, "before-close",
+			   "the server read part of the request; the rest is unread in its receive "
+			   "queue (ss: Recv-Q): close() now sends RST");
+	else {
+		if (lab_moment_wanted(run, "before-close") && lab_ours(run, LAB_PROG_SERVER))
+			lab_wait_for(run, LAB_SERVER, request_queued, &p->request_bytes,
+				     "the whole request queued at the server");
+		lab_moment(run, LAB_PROG_SERVER, "accept", 1, "before-close",
+			   "the server read nothing; the request is unread in its receive queue "
+			   "(ss: Recv-Q): close() now sends RST");
+	}
 	lab_finish_all(run);
+	lab_pause(run, "after-close",
+		  v->drain ? "the server closed with nothing unread: FIN, and its socket waits in "
+			     "TIME_WAIT" :
+			     "the server closed with unread bytes: RST, the client's recv() got "
+			     "ECONNRESET, no TIME_WAIT on the server");
 	/* both programs are gone; wait for the closing handshake (if any) to complete */
 	lab_wait_settled(run, LAB_SERVER);
 	lab_states(run, LAB_SERVER, &socks);
@@ -99,7 +148,17 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 			 lab_packets(run, LAB_CLIENT, LAB_SERVER, LAB_TH_FIN));
 	lab_expect_state(run, "server sockets in TIME_WAIT (inet_diag)", !expect->rst,
 			 obs->server_time_wait);
-	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPAbortOnClose", LAB_EQ, expect->rst);
+	lab_expect_counter(
+		run, LAB_SERVER, "TcpExtTCPAbortOnClose", LAB_EQ,
+		expect->rst); /* what tells our programs what to do cannot tell a user's */
+	if (!lab_ours(run, LAB_PROG_SERVER))
+		lab_not_applicable(
+			run, "parameter read_bytes (--set)",
+			"--server-cmd runs instead of tcplab-server: it reads what it reads");
+	if (!lab_ours(run, LAB_PROG_CLIENT))
+		lab_not_applicable(
+			run, "parameter request_bytes (--set)",
+			"--client-cmd runs instead of tcplab-client: it sends what it sends");
 }
 
 LAB_PRECONDITION(rst_on_close, struct variant, struct params)

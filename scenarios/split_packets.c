@@ -84,17 +84,23 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	 * SO_RCVBUF before listen(): accept() inherits it, the window is small from the start.
 	 * The naive reader offers a buffer as large as the message: the bug is not the buffer.
 	 */
+	const char *hold = lab_hold(run, LAB_PROG_SERVER, "window-full");
+
 	if (v->framed)
-		lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,framed:1,close");
+		lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,%sframed:1,close", hold);
 	else
-		lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,naive:1:%ld:%ld,close",
-			   size, size);
+		lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,%snaive:1:%ld:%ld,close",
+			   hold, size, size);
 	/* the client closes after the server (its recv() sees EOF): whether its FIN would ride on
 	 * the last data segment depends on timing, and the capture would differ run to run */
 	if (v->framed)
 		lab_client(run, "fmsgs:1:%ld,recv,close", size);
 	else
 		lab_client(run, "msgs:1:%ld,recv,close", size);
+	lab_moment(run, LAB_PROG_SERVER, "accept", 1, "window-full",
+		   "the server accepted but has not read: the message fills its small receive "
+		   "buffer (ss: Recv-Q) and the rest waits in the client's send queue; the "
+		   "server's recv() comes next");
 	lab_finish_all(run);
 	framing_observe(run, obs);
 	return lab_status(run);

@@ -41,21 +41,40 @@ static long stream_bytes(bool framed, const struct params *p)
 	return p->messages * (p->message_bytes + (framed ? FRAMING_PREFIX_BYTES : 0));
 }
 
+/* the client's data all acknowledged: every byte is in the server's receive queue */
+static bool all_acked(const struct lab_socks *s, const void *arg)
+{
+	const struct lab_sock *c = lab_socks_find(s, LAB_PORT, -1);
+
+	return c && !c->wqueue;
+}
+
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct framing_obs *obs)
 {
 	long n = p->messages, size = p->message_bytes, on_wire = stream_bytes(v->framed, p);
 
 	/* the busy reader: SO_RCVLOWAT makes its first recv() wait until every message is queued */
+	const char *hold = lab_hold(run, LAB_PROG_SERVER, "all-queued");
+
 	if (v->framed)
-		lab_server(run, NULL, "accept,rcvlowat:%ld,framed:%ld,close", on_wire, n);
+		lab_server(run, NULL, "accept,%srcvlowat:%ld,framed:%ld,close", hold, on_wire, n);
 	else
-		lab_server(run, NULL, "accept,rcvlowat:%ld,naive:%ld:%ld:65536,close", on_wire, n,
-			   size);
+		lab_server(run, NULL, "accept,%srcvlowat:%ld,naive:%ld:%ld:65536,close", hold,
+			   on_wire, n, size);
 	if (v->framed)
 		lab_client(run, "fmsgs:%ld:%ld,close", n, size);
 	else
 		lab_client(run, "msgs:%ld:%ld,close", n, size);
+	/* the server, held before it reads, and every message sent: all of them in one queue */
+	if (lab_moment_wanted(run, "all-queued") && lab_ours(run, LAB_PROG_CLIENT)) {
+		lab_wait_calls(run, LAB_PROG_CLIENT, "send", (size_t)n);
+		lab_wait_for(run, LAB_CLIENT, all_acked, NULL,
+			     "every message acknowledged by the server's kernel");
+	}
+	lab_moment(run, LAB_PROG_SERVER, "accept", 1, "all-queued",
+		   "every message the client sent sits in one receive queue (ss: Recv-Q), with "
+		   "nothing to tell where one ends: the server's recv() comes next");
 	lab_finish_all(run);
 	framing_observe(run, obs);
 	return lab_status(run);

@@ -54,6 +54,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_states(run, LAB_SERVER, &s);
 	obs->stale = (int64_t)lab_socks_count(&s, LAB_PORT, TCP_ESTABLISHED);
 	lab_socks_free(&s);
+	lab_pause(run, "stale",
+		  "the first client is gone; the server still holds its connection ESTABLISHED "
+		  "(ss -tan) when its RST was lost; a new client binds the same port next");
 	lab_note(run, "the first client is gone; a new one binds the same port");
 	lab_client(run, "bind:%ld,connect,send:16,recv:16", p->port);
 	lab_finish(run, 1);

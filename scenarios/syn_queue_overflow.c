@@ -153,6 +153,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		snprintf(what, sizeof(what), "%ld requests in SYN_RECV", queued);
 		lab_wait_for(run, LAB_SERVER, syn_recv_at, &queued, what);
 	}
+	lab_pause(run, "syn-queue-full",
+		  "the SYN queue is full of half-open requests (ss -tan state syn-recv); the next "
+		  "SYNs are dropped or answered with cookies");
 	lab_note(run, "the SYN queue is full; %ld more clients connect", p->later_clients);
 	for (i = 0; i < p->later_clients; i++) {
 		lab_client(run, "send:16,recv:64");

@@ -112,6 +112,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_wait_for(run, LAB_SERVER, listening, &want_listeners, "the server's listeners are up");
 	/* its steps done: a bind() that fails leaves no socket to see, only its report */
 	lab_wait_calls(run, LAB_PROG_SERVER, "note", 1);
+	lab_pause(run, "bound",
+		  "the server's binds and listens are done (its calls on the ladder); ss -tln "
+		  "shows who listens on the port");
 	for (c = 0; c < p->clients; c++)
 		lab_client(run, "wait");
 	lab_wait_for(run, LAB_SERVER, queued, &p->clients, "every client queued on a listener");

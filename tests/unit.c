@@ -848,6 +848,30 @@ START_TEST(impair_specs_parse)
 }
 END_TEST
 
+/* at= and role= as the wire reads them */
+START_TEST(impair_at_and_role)
+{
+	struct lab_impair imp;
+	char why[256] = "";
+
+	ck_assert_int_eq(lab_impair_parse("delay=40ms,dir=s2c,at=before-close", &imp, why, 256), 0);
+	ck_assert_str_eq(imp.at, "before-close");
+	ck_assert_int_eq(imp.at_us, -1);
+	ck_assert_int_eq(lab_impair_parse("drop,flags=PA,at=1.5s", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.at_us, 1500000);
+	ck_assert_str_eq(imp.at, "");
+	ck_assert_int_eq(lab_impair_parse("delay=1ms", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.at_us, -1);
+	ck_assert_int_eq(lab_impair_parse("drop,role=fin-ack,count=2", &imp, why, 256), 0);
+	ck_assert_int_eq(imp.m.role, LAB_ROLE_FIN_ACK);
+	ck_assert_int_eq(imp.count, 2);
+	ck_assert_int_eq(lab_impair_parse("blackhole,role=handshake-ack,backend=nfqueue", &imp, why,
+					  256),
+			 0);
+	ck_assert_int_eq(imp.m.role, LAB_ROLE_HANDSHAKE_ACK);
+}
+END_TEST
+
 START_TEST(impair_specs_rejected_with_a_reason)
 {
 	static const char *const bad[][2] = {
@@ -903,7 +927,14 @@ START_TEST(impair_specs_rejected_with_a_reason)
 		{ "drop,dir=up", "dir=up is not valid (dir: c2s|s2c|both)" },
 		{ "drop,dir=bth", "did you mean dir=both?" },
 		{ "drop,flags=SX", "flags=SX is not valid (flags: TCP flags among FSRPAU" },
-		{ "drop,jitter=5ms", "not a key of 'drop' (drop takes nth, count, dir, flags," },
+		{ "drop,jitter=5ms",
+		  "not a key of 'drop' (drop takes nth, count, role, dir, flags," },
+		{ "delay=5ms,role=fin-ack", "not a key of 'delay'" },
+		{ "drop,role=fin", "did you mean role=fin-ack? (role: handshake-ack|fin-ack)" },
+		{ "drop,role=fin-ack,backend=nftables", "role=fin-ack is followed in user space" },
+		{ "delay=5ms,at=2", "has no unit: did you mean at=2ms?" },
+		{ "delay=5ms,at=20s", "at=20s is not a time" },
+		{ "delay=5ms,at=Before_Close", "at=Before_Close is not valid (at: a moment of" },
 		{ "delay=5ms,jiter=1ms", "not a key of 'delay': did you mean jitter?" },
 		{ "drop,backend=nfq", "did you mean backend=nfqueue? (backend: auto|nftables|" },
 		{ "drop,backend=nfqueue", "done by nftables" },
@@ -1065,6 +1096,7 @@ int main(void)
 	tcase_add_test(tc, options_are_checked);
 	tcase_add_test(tc, impair_specs_parse);
 	tcase_add_test(tc, impair_specs_rejected_with_a_reason);
+	tcase_add_test(tc, impair_at_and_role);
 	tcase_add_test(tc, impair_matches_exactly);
 	tcase_add_test(tc, impair_option_is_checked);
 	tcase_add_test(tc, suggest_typos_not_strangers);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # --server-cmd / --client-cmd: the user's programs in the lab. A program that crashes, hangs or
 # never listens ends the run within its timeout, with that reason (exit 99: the lab could not
-# tell the story, not a TCP failure); a real server (Debian's socat) runs in the scenario and
-# the network-level expectations judge it.
+# tell the story, not a TCP failure); real programs (Debian's socat, nc, curl, Python's
+# http.server) run in the scenarios and the network-level expectations judge them, each case
+# with the answer it must give written next to it.
 # usage: user-programs.sh TCPLAB SERVER-PROGRAM
 set -u
 tcplab=$1 server=$2
@@ -11,7 +12,9 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 results=$(mktemp -d /tmp/user-programs.XXXXXX)
-trap 'rm -rf "$results"' EXIT
+
+www=$(mktemp -d /tmp/user-programs-www.XXXXXX)
+trap 'rm -rf "$results" "$www"' EXIT
 
 # case NAME CODE PATTERN MAX_SECONDS ARGS...: exit code, a line of output, and a time bound
 case_() {
@@ -52,6 +55,44 @@ if command -v socat >/dev/null; then
 	# socat reads the whole request into its pipe before closing: FIN, not RST
 	case_ socat-drains 1 "not as documented" 10 rst-on-close \
 		--server-cmd 'exec socat -u TCP-LISTEN:{port},reuseaddr SYSTEM:"head -c 10 >/dev/null"' &
+fi
+if command -v curl >/dev/null && command -v python3 >/dev/null; then
+	# curl's data completes the handshake whose third packet (by role, not shape) was lost:
+	# the answer is data-first, in seconds
+	case_ curl-data-first 1 "behaves like: data-first" 15 lost-handshake-ack \
+		--server-cmd 'exec python3 -m http.server --bind {server_addr} {port}' \
+		--client-cmd 'exec curl -sS -o /dev/null http://{server}/' &
+	# keepalive-expiry with curl --keepalive-time 1 against a python http.server that never
+	# answers (a FIFO nobody writes: open() blocks): armed once the connection has been idle
+	# 500 ms (the request crossed and was ACKed), curl's own keepalive (read from its socket:
+	# idle 1 s, interval 1 s, count 9 from tcp_keepalive_probes) probes 9 times into the
+	# blackhole and aborts: as documented, the parameters marked n/a
+	mkfifo "$www/slow"
+	case_ curl-keepalive 0 "TCP_KEEPCNT 9" 25 keepalive-expiry --set arm_idle_ms=500 \
+		--server-cmd "cd $www && exec python3 -m http.server --bind {server_addr} {port}" \
+		--client-cmd 'exec curl -sS -o /dev/null --keepalive-time 1 http://{server}/slow' &
+	case_ curl-keepalive-probes 0 "keepalive probes (client-side pcap) *9 *9" 25 \
+		keepalive-expiry --set arm_idle_ms=500 \
+		--server-cmd "cd $www && exec python3 -m http.server --bind {server_addr} {port}" \
+		--client-cmd 'exec curl -sS -o /dev/null --keepalive-time 1 http://{server}/slow' &
+	# the same curl against a server that answers at once: curl closes after the response,
+	# so there is no idle connection for keepalive to matter: an answer, not an ERROR
+	case_ curl-keepalive-answered 1 "the client's connection idle for 500 ms *not met" 15 \
+		keepalive-expiry --set arm_idle_ms=500 \
+		--server-cmd "cd $www && exec python3 -m http.server --bind {server_addr} {port}" \
+		--client-cmd 'exec curl -sS -o /dev/null --keepalive-time 1 http://{server}/' &
+fi
+if command -v socat >/dev/null && command -v nc >/dev/null; then
+	# lost-final-ack with socat and nc: nc sends, shuts down (-N), reads socat's reply, gets
+	# its FIN. The client's pure ACKs are the handshake's, the reply's and the FIN's: the
+	# wire drops the FIN's by role (a shape rule, nth=2, took the reply's), so the server
+	# re-sends its FIN from LAST_ACK and the TIME_WAIT answers: as documented
+	case_ socat-nc-fin-ack 0 "behaves like: default" 15 lost-final-ack \
+		--server-cmd "exec socat TCP-LISTEN:{port},reuseaddr SYSTEM:'cat >/dev/null; echo bye'" \
+		--client-cmd 'printf hi | exec nc -N {server_addr} {port}' &
+	case_ socat-nc-fin-resent 0 "FINs from the server (server-side pcap) *2 *2" 15 lost-final-ack \
+		--server-cmd "exec socat TCP-LISTEN:{port},reuseaddr SYSTEM:'cat >/dev/null; echo bye'" \
+		--client-cmd 'printf hi | exec nc -N {server_addr} {port}' &
 fi
 wait
 if ls "$results"/*.fail >/dev/null 2>&1; then

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -261,6 +262,89 @@ START_TEST(blackhole_arms_and_releases)
 END_TEST
 
 /*
+ * role=fin-ack: the client ACKs the server's data with a pure ACK first (the shape a "2nd pure
+ * ACK" rule would take), then the server's FIN: only the packets acknowledging the FIN are
+ * dropped, each re-sent FIN's too (a blackhole), all with the same ack number
+ */
+START_TEST(role_fin_ack_is_the_ack_of_the_fin)
+{
+	const char *specs[] = { "blackhole,role=fin-ack", NULL };
+	struct timespec tick = { 0, 10 * 1000000 };
+	const struct lab_wire_log *log;
+	struct tcp_info ti;
+	socklen_t len;
+	size_t n_log, i, drops = 0;
+	uint32_t ack = 0;
+	struct lab l;
+	char b;
+	int64_t until;
+
+	lab_up(&l, specs);
+	round_trip(&l, 10);
+	/* the reply's ACK (delayed, pure) has reached the server before its FIN leaves */
+	until = lab_mono_us() + 3000000;
+	do {
+		len = sizeof(ti);
+		ck_assert_int_eq(getsockopt(l.s, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+		if (ti.tcpi_unacked)
+			nanosleep(&tick, NULL); /* a polling interval */
+	} while (ti.tcpi_unacked && lab_mono_us() < until);
+	ck_assert_int_eq(ti.tcpi_unacked, 0);
+	ck_assert_int_eq(shutdown(l.s, SHUT_WR), 0);
+	ck_assert_int_eq(read(l.c, &b, 1), 0); /* the FIN reached the client */
+	until = lab_mono_us() + 3000000; /* the FIN is re-sent ~200 ms later: its ACK dropped too */
+	while (lab_wire_stat(l.wire, 0)->dropped < 2 && lab_mono_us() < until)
+		nanosleep(&tick, NULL);
+	lab_wire_stop(l.wire);
+	ck_assert_int_eq(lab_wire_stat(l.wire, 0)->backend, LAB_BACKEND_NFQUEUE);
+	log = lab_wire_log(l.wire, &n_log);
+	for (i = 0; i < n_log; i++) {
+		if (!log[i].drop)
+			continue;
+		ck_assert_int_eq(log[i].dir, LAB_DIR_C2S);
+		ck_assert_int_eq(log[i].pkt.flags & 0x3f, LAB_TH_ACK);
+		ck_assert_uint_eq(log[i].pkt.len, 0);
+		if (!drops++)
+			ack = log[i].pkt.ack;
+		ck_assert_uint_eq(log[i].pkt.ack, ack); /* never the data's ACK */
+	}
+	ck_assert_uint_ge(drops, 2);
+	lab_down(&l);
+}
+END_TEST
+
+/*
+ * role=handshake-ack: the client's ACK of the SYN-ACK is dropped; its ACK of the SYN-ACK
+ * re-sent a second later completes the handshake (accept() returns then); the ACKs of the
+ * data after it are not the handshake's
+ */
+START_TEST(role_handshake_ack_is_the_third_packet)
+{
+	const char *specs[] = { "drop,role=handshake-ack", NULL };
+	const struct lab_wire_stat *st;
+	const struct lab_wire_log *log;
+	size_t n_log;
+	struct lab l;
+	int64_t t0 = lab_mono_us();
+	int i;
+
+	lab_up(&l, specs); /* accept() waits for the re-sent SYN-ACK's ACK */
+	ck_assert_int_ge(lab_mono_us() - t0, 900000);
+	for (i = 0; i < 3; i++)
+		round_trip(&l, 10);
+	lab_wire_stop(l.wire);
+	st = lab_wire_stat(l.wire, 0);
+	ck_assert_int_eq(st->dropped, 1);
+	ck_assert_int_eq(st->matched, 2); /* the handshake ACK and its repeat, nothing after */
+	log = lab_wire_log(l.wire, &n_log);
+	ck_assert_uint_ge(n_log, 1);
+	ck_assert_int_eq(log[0].pkt.flags & 0x3f, LAB_TH_ACK);
+	ck_assert_uint_eq(log[0].pkt.len, 0);
+	lab_down(&l);
+}
+END_TEST
+
+/*
  * a connect() through the wire with @specs on it (the last one a reject), a listener behind:
  * its errno (0 if connected)
  */
@@ -333,6 +417,8 @@ int main(void)
 	tcase_add_test(tc, reorder_lets_later_packets_overtake);
 	tcase_add_test(tc, blackhole_arms_and_releases);
 	tcase_add_test(tc, reject_answers_like_a_router);
+	tcase_add_test(tc, role_fin_ack_is_the_ack_of_the_fin);
+	tcase_add_test(tc, role_handshake_ack_is_the_third_packet);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -10,6 +10,42 @@
 #include "cli.h"
 #include "topo.h"
 
+/*
+ * The story's named moments (from a dry run of each variant): what `--step NAME` stops at and
+ * `--impair SPEC,at=NAME` changes the wire at
+ */
+static void print_moments(const struct lab_scenario *sc)
+{
+	struct lab_moment all[LAB_MAX_MOMENTS], m[LAB_MAX_MOMENTS];
+	char in[LAB_MAX_MOMENTS][160] = { { 0 } };
+	size_t n_all = 0, i, j;
+	int n;
+
+	for (i = 0; i < sc->n_variants; i++) {
+		const char *v = lab_variant_at(sc, i)->name;
+
+		n = lab_moments(sc, v, m, LAB_MAX_MOMENTS);
+		for (j = 0; n > 0 && j < (size_t)n; j++) {
+			size_t k;
+
+			for (k = 0; k < n_all && strcmp(all[k].name, m[j].name); k++)
+				;
+			if (k == n_all && n_all < LAB_MAX_MOMENTS)
+				all[n_all++] = m[j];
+			if (k < n_all)
+				snprintf(in[k] + strlen(in[k]), sizeof(in[k]) - strlen(in[k]),
+					 "%s%s", in[k][0] ? ", " : "", v);
+		}
+	}
+	printf("\nMOMENTS (--step NAME stops there; --impair SPEC,at=NAME changes the wire there)\n");
+	if (!n_all)
+		printf("  none: --step stops at the lab's phases only\n");
+	for (i = 0; i < n_all; i++) {
+		printf("  %-16s %s\n", all[i].name, all[i].what);
+		printf("  %-16s (variants: %s)\n", "", in[i]);
+	}
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	int first = cli_positional("explain", argc, argv, 1, 1, "one scenario name");
@@ -46,6 +82,7 @@ int cmd_explain(int argc, char **argv)
 		       p->unit);
 		cli_wrap(p->help, 20);
 	}
+	print_moments(sc);
 	printf("\nBY HAND (what the lab runs for each variant, in namespaces you make: CLIENT and\n"
 	       "SERVER joined through a router; the lab's addresses are %s and %s)\n",
 	       LAB_CLIENT_ADDR, LAB_SERVER_ADDR);
@@ -67,6 +104,8 @@ int cmd_explain(int argc, char **argv)
 	printf("\nRUN IT\n  tcplab run %s\n  tcplab run %s --variant %s\n", sc->name, sc->name,
 	       sc->n_variants > 1 ? lab_variant_at(sc, 1)->name : "default");
 	printf("  tcplab run %s --step        # pause at each phase, look with ss/nstat\n",
+	       sc->name);
+	printf("  tcplab run %s --step NAME   # pause at one moment (MOMENTS above) only\n",
 	       sc->name);
 	printf("  then open results/%s/RUN-ID/report.html; reference captures: pcaps/%s/\n",
 	       sc->name, sc->name);

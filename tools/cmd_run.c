@@ -13,6 +13,26 @@
 #include "netns.h"
 #include "supervise.h"
 
+/*
+ * `--step NAME` (a space, not `=`): the word after --step is a moment when it is not a scenario
+ * (moment names never are): taken out of argv before getopt sees it as a second scenario
+ */
+static int step_moment(int argc, char **argv, struct lab_run_opts *o)
+{
+	int i;
+
+	for (i = 1; i + 1 < argc && strcmp(argv[i], "--"); i++) {
+		if (strcmp(argv[i], "--step") || argv[i + 1][0] == '-' ||
+		    lab_scenario_find(argv[i + 1]))
+			continue;
+		o->step_at = argv[i + 1];
+		memmove(&argv[i + 1], &argv[i + 2], (size_t)(argc - i - 2) * sizeof(*argv));
+		argv[argc - 1] = NULL;
+		return argc - 1;
+	}
+	return argc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = { { "variant", required_argument, NULL, 'v' },
@@ -26,7 +46,7 @@ int cmd_run(int argc, char **argv)
 					      { "outcomes-only", no_argument, NULL, 'O' },
 					      { "server-cmd", required_argument, NULL, 'S' },
 					      { "keep", no_argument, NULL, 'K' },
-					      { "step", no_argument, NULL, 'P' },
+					      { "step", optional_argument, NULL, 'P' },
 					      { "client-cmd", required_argument, NULL, 'C' },
 					      { "json", no_argument, NULL, 'j' },
 					      CLI_HELP_OPTION,
@@ -44,6 +64,7 @@ int cmd_run(int argc, char **argv)
 		return LAB_EXIT_ERROR;
 	}
 	o.impairs = impairs;
+	argc = step_moment(argc, argv, &o);
 	optind = 1;
 	while ((c = cli_option("run", argc, argv, opts)) != CLI_END) {
 		switch (c) {
@@ -76,6 +97,8 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'P':
 			o.step = true;
+			if (optarg)
+				o.step_at = optarg;
 			o.outcomes_only = true; /* a class looking at `ss` is not on the clock */
 			break;
 		case 'C':

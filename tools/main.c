@@ -11,44 +11,46 @@
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
-#define RUN_HELP                                                                          \
-	"  --variant V     which variant (default: default)\n"                            \
-	"  --set K=V       change a parameter (see explain); bounds are checked\n"        \
-	"  --impair SPEC   an extra impairment on the wire, on top of the scenario's:\n"  \
-	"                  drop[,nth=K][,count=N] | blackhole | delay=T[,jitter=T] |\n"   \
-	"                  loss=P[,seed=N] | reorder=P[,hold=T][,seed=N] |\n"             \
-	"                  duplicate=P | corrupt=P[,seed=N] | rate=RATE |\n"              \
-	"                  reject=icmp-net-unreachable|icmp-host-unreachable|\n"          \
-	"                  icmp-port-unreachable|icmp-admin-prohibited|tcp-reset, then\n" \
-	"                  dir=c2s|s2c|both flags=FSRPAU len=N sport=P dport=P\n"         \
-	"                  limit=N backend=auto|nftables|nfqueue|netem; T has its\n"      \
-	"                  unit (50ms, 500us, 2s), P its % (2%, 0.5%), RATE tc's\n"       \
-	"                  (10mbit, 125kbps); each key once\n"                            \
-	"                  e.g. --impair delay=20ms,dir=both --impair loss=2%,seed=7\n"   \
-	"  --server-cmd CMD, --client-cmd CMD\n"                                          \
-	"                  your own program instead of ours, run by /bin/sh -c in\n"      \
-	"                  the same namespace, with {server_addr} {port} {server}\n"      \
-	"                  {client_addr} filled in; the server must listen on port\n"     \
-	"                  7357 within 10 s. Expectations that need our programs'\n"      \
-	"                  reports are n/a; the network's decide the verdict.\n"          \
-	"                  e.g. --client-cmd 'curl -s http://{server}/'\n"                \
-	"  --keep          leave the lab's namespaces in place, named\n"                  \
-	"                  tcplab-ID-{client,wire,server}, and print the\n"               \
-	"                  `ip netns exec` commands to look inside (root)\n"              \
-	"  --step          pause at each phase of the story (Enter goes on), with the\n"  \
-	"                  commands to look (ss, nstat, the capture so far); timing\n"    \
-	"                  expectations are shown but not judged\n"                       \
-	"  --results DIR   where DIR/NAME/RUN-ID/ goes (default: results)\n"              \
-	"  --expect-as V   judge the run by variant V's expectations (to show that\n"     \
-	"                  they can fail: a remedy judged as the failure must fail)\n"    \
-	"  --quiet         no ladder, only the expectations and the verdict\n"            \
-	"  --outcomes-only timed expectations are shown but do not decide the\n"          \
-	"                  verdict (for runs on a loaded machine)\n"                      \
-	"  --repeat N      N runs on fresh labs: how many reproduced, and the spread\n"   \
-	"                  of every timed expectation (the flake detector)\n"             \
-	"  --json          the report (report.json's content) on stdout as one line\n"    \
-	"                  of JSON, one per run with --repeat; all else on stderr\n"      \
-	"  --port N        the server's port (default 7357, which no Wireshark\n"         \
+#define RUN_HELP                                                                           \
+	"  --variant V     which variant (default: default)\n"                             \
+	"  --set K=V       change a parameter (see explain); bounds are checked\n"         \
+	"  --impair SPEC   an extra impairment on the wire, on top of the scenario's:\n"   \
+	"                  drop[,nth=K][,count=N] | blackhole | delay=T[,jitter=T] |\n"    \
+	"                  loss=P[,seed=N] | reorder=P[,hold=T][,seed=N] |\n"              \
+	"                  duplicate=P | corrupt=P[,seed=N] | rate=RATE |\n"               \
+	"                  reject=icmp-net-unreachable|icmp-host-unreachable|\n"           \
+	"                  icmp-port-unreachable|icmp-admin-prohibited|tcp-reset, then\n"  \
+	"                  dir=c2s|s2c|both flags=FSRPAU len=N sport=P dport=P\n"          \
+	"                  limit=N backend=auto|nftables|nfqueue|netem; T has its\n"       \
+	"                  unit (50ms, 500us, 2s), P its % (2%, 0.5%), RATE tc's\n"        \
+	"                  (10mbit, 125kbps); each key once\n"                             \
+	"                  e.g. --impair delay=20ms,dir=both --impair loss=2%,seed=7\n"    \
+	"                  ...,at=MOMENT or at=T: installed then, on the running lab\n"    \
+	"  --server-cmd CMD, --client-cmd CMD\n"                                           \
+	"                  your own program instead of ours, run by /bin/sh -c in\n"       \
+	"                  the same namespace, with {server_addr} {port} {server}\n"       \
+	"                  {client_addr} filled in; the server must listen on port\n"      \
+	"                  7357 within 10 s. Expectations that need our programs'\n"       \
+	"                  reports are n/a; the network's decide the verdict.\n"           \
+	"                  e.g. --client-cmd 'curl -s http://{server}/'\n"                 \
+	"  --keep          leave the lab's namespaces in place, named\n"                   \
+	"                  tcplab-ID-{client,wire,server}, and print the\n"                \
+	"                  `ip netns exec` commands to look inside (root)\n"               \
+	"  --step [NAME]   pause at each phase and moment of the story (Enter goes on),\n" \
+	"                  with the commands to look (ss, nstat, the capture so far);\n"   \
+	"                  NAME: only at that moment (tcplab explain lists them);\n"       \
+	"                  timing expectations are shown but not judged\n"                 \
+	"  --results DIR   where DIR/NAME/RUN-ID/ goes (default: results)\n"               \
+	"  --expect-as V   judge the run by variant V's expectations (to show that\n"      \
+	"                  they can fail: a remedy judged as the failure must fail)\n"     \
+	"  --quiet         no ladder, only the expectations and the verdict\n"             \
+	"  --outcomes-only timed expectations are shown but do not decide the\n"           \
+	"                  verdict (for runs on a loaded machine)\n"                       \
+	"  --repeat N      N runs on fresh labs: how many reproduced, and the spread\n"    \
+	"                  of every timed expectation (the flake detector)\n"              \
+	"  --json          the report (report.json's content) on stdout as one line\n"     \
+	"                  of JSON, one per run with --repeat; all else on stderr\n"       \
+	"  --port N        the server's port (default 7357, which no Wireshark\n"          \
 	"                  dissector claims; not 40000..44999, the client's ports)\n"
 
 const struct lab_cmd lab_cmds[] = {
