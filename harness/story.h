@@ -133,6 +133,16 @@ void lab_finish(struct lab_run *run, int who);
 void lab_finish_status(struct lab_run *run, int who, int code);
 /* lab_finish_all() - every client in order, then the server */
 void lab_finish_all(struct lab_run *run);
+/*
+ * Signals in the story (signals.c): a death by the signal named here is an observation
+ * (lab_ending()), not an ERROR. lab_signal() - send @sig to program @who now (`kill -9` of the
+ * server); lab_may_die() - program @who may be killed by @sig from its own kernel (SIGPIPE on a
+ * write to a reset connection), said before it can happen.
+ */
+void lab_signal(struct lab_run *run, int who, int sig);
+void lab_may_die(struct lab_run *run, int who, int sig);
+/* lab_ending() - how @who ended, for judge: "exit 0", "killed by SIGPIPE", "still running" ... */
+const char *lab_ending(const struct lab_run *run, int who, char *buf, size_t len);
 /* lab_go() - let a program waiting at its `wait` step go on */
 void lab_go(struct lab_run *run, int who);
 /* lab_ours() - is @who our program (reporting its calls), not a user's --server/client-cmd? */
