@@ -23,12 +23,15 @@ void lab_may_die(struct lab_run *run, int who, int sig)
 	struct lab_proc *p;
 	char name[16];
 
-	if (run->err || run->dry)
+	if (run->err)
+		return;
+	lab_run_record(run, "# the %s may be killed by SIG%s: that is the story, not an error",
+		       lab_run_prog_name(who, name, sizeof(name)), sig_name(sig));
+	if (run->dry)
 		return;
 	p = lab_run_prog(run, who);
 	if (!p) {
-		lab_run_error(run, -ESRCH, "no %s to expect SIG%s for",
-			      lab_run_prog_name(who, name, sizeof(name)), sig_name(sig));
+		lab_run_error(run, -ESRCH, "no %s to expect SIG%s for", name, sig_name(sig));
 		return;
 	}
 	p->story_sig = sig;
