@@ -37,8 +37,9 @@ struct params {
 };
 
 static const struct lab_param params[] = {
-	LAB_PARAM(struct params, write_bytes, 100, 1, 60000, "bytes",
-		  "size of each of the client's two send()s"),
+	LAB_PARAM(struct params, write_bytes, 100, 1, 1448, "bytes",
+		  "size of each of the client's two send()s: one segment at most (MSS 1448), "
+		  "so that one RST answers it"),
 };
 
 struct obs {
