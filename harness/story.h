@@ -194,6 +194,8 @@ void lab_wait_counter(struct lab_run *run, enum lab_host host, const char *name,
 
 /* lab_states() - @host's sockets now, drawn on the ladder as state samples (caller frees) */
 void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);
+/* lab_states_count() - the same, and how many are in @state (-1: any); the sample is freed */
+int64_t lab_states_count(struct lab_run *run, enum lab_host host, int state);
 /* lab_note() - a harness note on the ladder ("accept queue full; the first client sends") */
 void lab_note(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*

@@ -46,8 +46,6 @@ struct obs {
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
-	struct lab_socks socks = LAB_SOCKS_INIT;
-
 	/* the whole request is in the receive queue before the server reads it, or not */
 	lab_server(run, NULL, "accept,%s:%ld,%sclose", v->unread ? "queued" : "drain",
 		   p->request_bytes, v->linger0 ? "linger:0," : "");
@@ -55,9 +53,7 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_finish_all(run);
 	/* both programs are gone; wait for the closing handshake (if any) to complete */
 	lab_wait_settled(run, LAB_SERVER);
-	lab_states(run, LAB_SERVER, &socks);
-	obs->server_time_wait = (int64_t)lab_socks_count(&socks, LAB_PORT, TCP_TIME_WAIT);
-	lab_socks_free(&socks);
+	obs->server_time_wait = lab_states_count(run, LAB_SERVER, TCP_TIME_WAIT);
 	return lab_status(run);
 }
 

@@ -51,8 +51,6 @@ static bool client_gone(const struct lab_socks *s, const void *arg)
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
-	struct lab_socks socks = LAB_SOCKS_INIT;
-
 	lab_sysctl(run, LAB_CLIENT, "net.ipv4.tcp_fin_timeout", p->fin_timeout_s);
 	/* drain: recv() until it returns 0, the client's FIN */
 	if (v->closes)
@@ -71,12 +69,8 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 			     "the client's orphan has left FIN_WAIT2 (tcp_fin_timeout)");
 		obs->client_gone_us = lab_status(run) ? 0 : lab_now_us();
 	}
-	lab_states(run, LAB_CLIENT, &socks);
-	obs->client_left = (int64_t)lab_socks_count(&socks, LAB_PORT, -1);
-	lab_socks_free(&socks);
-	lab_states(run, LAB_SERVER, &socks);
-	obs->server_close_wait = (int64_t)lab_socks_count(&socks, LAB_PORT, TCP_CLOSE_WAIT);
-	lab_socks_free(&socks);
+	obs->client_left = lab_states_count(run, LAB_CLIENT, -1);
+	obs->server_close_wait = lab_states_count(run, LAB_SERVER, TCP_CLOSE_WAIT);
 	if (!v->closes) {
 		/* the application finally writes: the client's kernel no longer knows the socket */
 		lab_go(run, LAB_PROG_SERVER);

@@ -39,8 +39,6 @@ struct obs {
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
-	struct lab_socks socks = LAB_SOCKS_INIT;
-
 	/* the server never reads, never closes: it waits to be killed */
 	if (v->unread) {
 		lab_server(run, NULL, "accept,queued:%ld,mark,wait", p->request_bytes);
@@ -54,9 +52,7 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_finish(run, LAB_PROG_SERVER);
 	lab_finish(run, LAB_PROG_CLIENT);
 	lab_wait_settled(run, LAB_SERVER);
-	lab_states(run, LAB_SERVER, &socks);
-	obs->server_time_wait = (int64_t)lab_socks_count(&socks, LAB_PORT, TCP_TIME_WAIT);
-	lab_socks_free(&socks);
+	obs->server_time_wait = lab_states_count(run, LAB_SERVER, TCP_TIME_WAIT);
 	return lab_status(run);
 }
 

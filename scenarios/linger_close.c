@@ -62,6 +62,7 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		struct obs *obs)
 {
 	struct lab_socks socks = LAB_SOCKS_INIT;
+	const struct lab_sock *orphan;
 	char linger[32] = "";
 
 	obs->blackhole = lab_impair(run, "blackhole,dir=c2s,armed=0");
@@ -75,19 +76,15 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_go(run, LAB_PROG_CLIENT);
 	lab_finish(run, LAB_PROG_CLIENT);
 	/* the process is gone: what the kernel holds for it now, and that it keeps trying */
-	lab_states(run, LAB_CLIENT, &socks);
-	obs->client_fin_wait1 = (int64_t)lab_socks_count(&socks, LAB_PORT, TCP_FIN_WAIT1);
-	lab_socks_free(&socks);
+	obs->client_fin_wait1 = lab_states_count(run, LAB_CLIENT, TCP_FIN_WAIT1);
 	if (v->stuck) {
 		lab_wait_for(run, LAB_CLIENT, orphan_retried, NULL,
 			     "the client's orphan has retransmitted after a timeout");
 		lab_states(run, LAB_CLIENT, &socks);
-		if (lab_socks_find(&socks, LAB_PORT, TCP_FIN_WAIT1))
-			obs->orphan_retrans =
-				lab_socks_find(&socks, LAB_PORT, TCP_FIN_WAIT1)->retrans;
+		orphan = lab_socks_find(&socks, LAB_PORT, TCP_FIN_WAIT1);
+		obs->orphan_retrans = orphan ? orphan->retrans : 0;
 		lab_socks_free(&socks);
-	}
-	if (!v->stuck) { /* the server reads to the end and closes: the teardown completes */
+	} else { /* the server reads to the end and closes: the teardown completes */
 		lab_finish(run, LAB_PROG_SERVER);
 		lab_wait_settled(run, LAB_CLIENT);
 	}

@@ -61,7 +61,6 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		struct obs *obs)
 {
 	long buckets = v->enough ? p->connections : p->buckets;
-	struct lab_socks socks = LAB_SOCKS_INIT;
 
 	lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_max_tw_buckets", buckets);
 	/* the server closes every connection first; the client keeps its ends open until go */
@@ -69,15 +68,11 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_client(run, "connects:%ld,wait", p->connections - 1);
 	lab_finish(run, LAB_PROG_SERVER);
 	lab_wait_for(run, LAB_SERVER, closes_acked, NULL, "every close of the server is ACKed");
-	lab_states(run, LAB_SERVER, &socks);
-	obs->fin_wait2 = (int64_t)lab_socks_count(&socks, LAB_PORT, TCP_FIN_WAIT2);
-	lab_socks_free(&socks);
+	obs->fin_wait2 = lab_states_count(run, LAB_SERVER, TCP_FIN_WAIT2);
 	lab_go(run, LAB_PROG_CLIENT); /* the client closes its ends: FINs to the server */
 	lab_finish(run, LAB_PROG_CLIENT);
 	lab_wait_settled(run, LAB_CLIENT);
-	lab_states(run, LAB_SERVER, &socks);
-	obs->time_wait = (int64_t)lab_socks_count(&socks, LAB_PORT, TCP_TIME_WAIT);
-	lab_socks_free(&socks);
+	obs->time_wait = lab_states_count(run, LAB_SERVER, TCP_TIME_WAIT);
 	return lab_status(run);
 }
 
