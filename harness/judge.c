@@ -36,6 +36,44 @@ int64_t lab_packets(const struct lab_run *run, enum lab_host side, enum lab_host
 					       (uint8_t)flags, false, run->story_end_us);
 }
 
+int64_t lab_packets_once(const struct lab_run *run, enum lab_host side, enum lab_host from,
+			 unsigned int flags, int64_t before_us)
+{
+	const struct lab_trace *t = &run->trace[side];
+	struct in_addr src = lab_host_addr(from);
+	int64_t n = 0;
+	size_t i;
+
+	if (!before_us || before_us > run->story_end_us)
+		before_us = run->story_end_us;
+	for (i = 0; i < t->n && t->v[i].t_us < before_us; i++)
+		n += t->v[i].src.s_addr == src.s_addr && (t->v[i].flags & flags) == flags &&
+		     !t->v[i].retrans;
+	return n;
+}
+
+const struct lab_pkt *lab_ack_of_fin(const struct lab_run *run, enum lab_host side,
+				     enum lab_host from)
+{
+	const struct lab_trace *t = &run->trace[side];
+	struct in_addr src = lab_host_addr(from);
+	const struct lab_pkt *fin = NULL;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct lab_pkt *p = &t->v[i];
+
+		if (p->src.s_addr == src.s_addr) {
+			if (!fin && (p->flags & LAB_TH_FIN))
+				fin = p;
+			continue;
+		}
+		if (fin && (p->flags & LAB_TH_ACK) && p->ack == fin->seq + fin->len + 1)
+			return p;
+	}
+	return NULL;
+}
+
 int64_t lab_icmp_count(const struct lab_run *run, enum lab_host side, int type, int code)
 {
 	return (int64_t)lab_trace_count_icmp(&run->trace[side], type, code, run->story_end_us);
@@ -90,6 +128,18 @@ size_t lab_count_client_calls(const struct lab_run *run, const char *call, long 
 		n += !strncmp(run->events[i].who, "client", 6) &&
 		     !strcmp(run->events[i].call, call) && run->events[i].ret == ret;
 	return n;
+}
+
+int64_t lab_bytes_read(const struct lab_run *run, int who)
+{
+	const struct lab_event *ev;
+	int64_t total = 0;
+	size_t i;
+
+	for (i = 0; (ev = lab_call(run, who, "recv", i)); i++)
+		if (ev->ret > 0)
+			total += ev->ret;
+	return total;
 }
 
 const struct lab_event *lab_call(const struct lab_run *run, int who, const char *call, size_t nth)

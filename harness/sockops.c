@@ -19,8 +19,10 @@
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -747,6 +749,31 @@ static int op_accepts(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
+/* ---- teardown (Catalogue II) -------------------------------------------------------------- */
+
+/*
+ * fork[:HOW]: a child process holds a copy of the socket until this program ends (it dies with
+ * it: PR_SET_PDEATHSIG), so a close() here drops only one reference; with HOW the child calls
+ * shutdown(HOW) first, reported with the detail "in the child"
+ */
+static int op_fork(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(0);
+		if (nargs)
+			LAB_EVENT_CALL(c->events, "shutdown", shutdown(c->fd, (int)arg[0]),
+				       "in the child");
+		for (;;)
+			pause();
+	}
+	lab_event_emit(c->events, "fork", pid < 0 ? -1 : 0, pid < 0 ? errno : 0,
+		       "a child holds the socket");
+	return pid < 0;
+}
+
 /* ---- the table: a verb is one row here and one function above ------------------------------ */
 
 static const struct sockop_verb verbs[] = {
@@ -819,6 +846,10 @@ static const struct sockop_verb verbs[] = {
 	  op_wait },
 	{ "accepts", 2, 2, "accepts:N:REPLY",
 	  "accept N connections, each: one recv(), a send() of REPLY bytes", op_accepts },
+	{ "fork", 0, 1, "fork[:wr|rd|rdwr]",
+	  "a child holds the socket until this program ends; with HOW it first calls "
+	  "shutdown(HOW)",
+	  op_fork },
 	/* ports (Catalogue I): more sockets, bind(), ephemeral ports, restarts */
 	{ "connects", 1, 3, "connects:N[:MODE[:PORT]]",
 	  "N more connect()s to the peer (or its PORT), kept; MODE 1 bind() first, "

@@ -241,6 +241,19 @@ const struct lab_trace *lab_capture(const struct lab_run *run, enum lab_host sid
 /* packets in @side's capture sent by @from with all of @flags (before the story's end) */
 int64_t lab_packets(const struct lab_run *run, enum lab_host side, enum lab_host from,
 		    unsigned int flags);
+/*
+ * lab_packets_once() - the same, retransmissions not counted (a FIN re-sent because a loaded
+ * peer was slow to ACK is still one FIN), and only those captured before @before_us
+ * (CLOCK_REALTIME, like the packets; 0: the story's end)
+ */
+int64_t lab_packets_once(const struct lab_run *run, enum lab_host side, enum lab_host from,
+			 unsigned int flags, int64_t before_us);
+/*
+ * lab_ack_of_fin() - in @side's capture, the first packet from the other host that
+ * acknowledges @from's first FIN (the closer's FIN_WAIT1 ends there), NULL if none
+ */
+const struct lab_pkt *lab_ack_of_fin(const struct lab_run *run, enum lab_host side,
+				     enum lab_host from);
 /* lab_port_number() - the lab port's number (LAB_PORT stands for it in counts and waits) */
 int lab_port_number(const struct lab_run *run);
 /*
@@ -255,6 +268,8 @@ int64_t lab_counter(const struct lab_run *run, enum lab_host host, const char *n
 /* "send=200 recv=ECONNRESET recv=0": @who's calls named in @calls (NULL-terminated), in order */
 void lab_calls(const struct lab_run *run, int who, const char *const *calls, char *buf, size_t len);
 size_t lab_count_calls(const struct lab_run *run, int who, const char *call, const char *detail);
+/* lab_bytes_read() - the bytes @who's recv() calls returned in all */
+int64_t lab_bytes_read(const struct lab_run *run, int who);
 /* calls named @call by any client (client, client2 ...) that returned @ret */
 size_t lab_count_client_calls(const struct lab_run *run, const char *call, long ret);
 /* lab_call() - @who's @nth call named @call, NULL if none */
