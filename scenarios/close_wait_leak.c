@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* close-wait-leak: the peer closed, the application never calls close(): CLOSE_WAIT for ever. */
-#include <arpa/inet.h>
-
 #include "story.h"
 
 #define LATE_WRITE 100 /* the server's one late write: one segment, so one RST answers it */
@@ -82,38 +80,13 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
-/*
- * when the server ACKed the client's FIN (client-side capture), 0 if it did not: that ACK moves
- * the orphan to FIN_WAIT2 and starts its timer
- */
-static int64_t fin_acked_us(const struct lab_run *run)
-{
-	const struct lab_trace *t = lab_capture(run, LAB_CLIENT);
-	struct in_addr client = lab_host_addr(LAB_CLIENT);
-	uint32_t end = 0;
-	bool fin = false;
-	size_t i;
-
-	for (i = 0; t && i < t->n; i++) {
-		const struct lab_pkt *k = &t->v[i];
-
-		if (!fin && k->src.s_addr == client.s_addr && (k->flags & LAB_TH_FIN)) {
-			end = k->seq + k->len + 1;
-			fin = true;
-		} else if (fin && k->src.s_addr != client.s_addr && (k->flags & LAB_TH_ACK) &&
-			   (int32_t)(k->ack - end) >= 0) {
-			return k->t_us;
-		}
-	}
-	return 0;
-}
-
 static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
 		  const struct obs *obs)
 {
 	static const char *const calls[] = { "send", "close", NULL };
 	struct lab_window w = lab_timer_window(run, p->fin_timeout_s * 1000000);
-	int64_t acked_us = fin_acked_us(run);
+	/* the ACK of the client's FIN moves its orphan to FIN_WAIT2 and starts the timer */
+	const struct lab_pkt *acked = lab_ack_of_fin(run, LAB_CLIENT, LAB_CLIENT);
 	char want[64];
 
 	if (expect->closes)
@@ -128,9 +101,9 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	if (!expect->closes)
 		lab_expect_within(
 			run, "client's orphan gone after its FIN's ACK (tcp_fin_timeout)", &w,
-			obs->client_gone_us && acked_us ? obs->client_gone_us - acked_us : -1);
+			obs->client_gone_us && acked ? obs->client_gone_us - acked->t_us : -1);
 	lab_expect_count(run, "FIN from the server (server-side pcap)", LAB_EQ, expect->closes,
-			 lab_packets(run, LAB_SERVER, LAB_SERVER, LAB_TH_FIN));
+			 lab_packets_once(run, LAB_SERVER, LAB_SERVER, LAB_TH_FIN, 0));
 	lab_expect_count(run, "RST from the client (server-side pcap)", LAB_EQ, !expect->closes,
 			 lab_packets(run, LAB_SERVER, LAB_CLIENT, LAB_TH_RST));
 }
