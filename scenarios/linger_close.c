@@ -8,6 +8,7 @@ struct variant {
 	struct lab_variant v;
 	bool linger; /* SO_LINGER {1, linger_s} before close() */
 	bool stuck; /* the wire drops everything from the client once the connection is up */
+	bool shutdown; /* shutdown(SHUT_WR) before close() */
 };
 
 static const struct variant variants[] = {
@@ -17,19 +18,32 @@ static const struct variant variants[] = {
 	    "[F.] and their retransmissions (the data and the FIN in one [FP.]), all dropped by "
 	    "the wire: the server's capture ends with the handshake." },
 	  true,
-	  true },
+	  true,
+	  false },
 	/* the data and the FIN are acknowledged at once: close() returns at once */
 	{ { "acked", "SO_LINGER {1,N}, nothing lost: close() returns when its FIN is ACKed",
 	    "The handshake [S] [S.] [.], the client's data [P.] and its [F.], the server's "
 	    "[.] for them, its own [F.] after reading to the end, and the client's last [.]: "
 	    "the client in TIME_WAIT." },
 	  true,
+	  false,
 	  false },
 	/* no SO_LINGER, the same loss: close() returns at once, the kernel goes on alone */
 	{ { "nolinger", "no SO_LINGER, data stuck: close() returns at once, the orphan retries",
 	    "As default: the handshake [S] [S.] [.], then only on the client side its data "
 	    "[P.], [F.] and their retransmissions ([FP.]), all dropped by the wire." },
 	  false,
+	  true,
+	  false },
+	/* the seeds' claim refuted: shutdown() never lingers (the close() after it still does) */
+	{ { "shutdown",
+	    "SO_LINGER {1,N}, data stuck: shutdown(SHUT_WR) returns at once, close() "
+	    "still blocks N s",
+	    "As default: the handshake [S] [S.] [.], then only on the client side its data "
+	    "[P.], the [F.] that shutdown() sends and their retransmissions ([FP.]), all "
+	    "dropped by the wire." },
+	  true,
+	  true,
 	  true },
 };
 
@@ -39,7 +53,7 @@ struct params {
 
 static const struct lab_param params[] = {
 	LAB_PARAM(struct params, linger_s, 1, 1, 3, "s",
-		  "SO_LINGER's l_linger: how long close() may wait (default and acked)"),
+		  "SO_LINGER's l_linger: how long close() may wait (all but nolinger)"),
 	LAB_PARAM(struct params, request_bytes, 1000, 1, 8000, "bytes",
 		  "what the client sends just before close()"),
 };
@@ -69,7 +83,8 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	if (v->linger)
 		snprintf(linger, sizeof(linger), "linger:%ld,", p->linger_s);
 	lab_server(run, NULL, "accept,drain,close");
-	lab_client(run, "wait,%ssend:%ld,close", linger, p->request_bytes);
+	lab_client(run, "wait,%ssend:%ld,%sclose", linger, p->request_bytes,
+		   v->shutdown ? "shutdown:wr," : "");
 	lab_wait_state(run, LAB_SERVER, TCP_ESTABLISHED);
 	if (v->stuck)
 		lab_arm(run, obs->blackhole, true);
@@ -94,12 +109,21 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
 		  const struct obs *obs)
 {
+	static const char *const calls[] = { "send", "shutdown", "close", NULL };
 	const struct lab_event *close = lab_call(run, LAB_PROG_CLIENT, "close", 0);
-	int64_t blocked_us = close ? close->t_us - close->t0_us : -1;
+	const struct lab_event *shut = lab_call(run, LAB_PROG_CLIENT, "shutdown", 0);
+	int64_t blocked_us = close ? close->t_us - close->t0_us : INT64_MAX;
 	struct lab_window w = lab_timer_window(run, p->linger_s * 1000000);
+	char want[64];
 
 	if (!lab_needs(run, LAB_PROG_CLIENT, "how long close() blocked"))
 		return;
+	snprintf(want, sizeof(want), "send=%ld %sclose=0", p->request_bytes,
+		 expect->shutdown ? "shutdown=0 " : "");
+	lab_expect_calls(run, LAB_PROG_CLIENT, calls, want);
+	if (expect->shutdown)
+		lab_expect_at_most(run, "client shutdown() blocked (never lingers)", AT_ONCE_US,
+				   shut ? shut->t_us - shut->t0_us : INT64_MAX);
 	lab_expect_count(run, "client close() returned", LAB_EQ, 0, close ? close->ret : -2);
 	if (expect->linger && expect->stuck)
 		lab_expect_within(run, "client close() blocked (SO_LINGER's l_linger)", &w,
@@ -135,12 +159,15 @@ LAB_SCENARIO(
 		     "returns 0 (inet_release() has no error to return): no EWOULDBLOCK for a "
 		     "blocking socket, no RST. The socket is then orphaned and the kernel keeps "
 		     "retransmitting in FIN_WAIT1 (up to tcp_orphan_retries), as without "
-		     "SO_LINGER. shutdown() never lingers. In the lab the wire drops everything "
+		     "SO_LINGER. shutdown() never lingers: tcp_shutdown() sends the FIN and "
+		     "returns (variant 'shutdown'; the close() after it still waits, its "
+		     "socket being in FIN_WAIT1 already). In the lab the wire drops everything "
 		     "from the client once the connection is up; the wait is a schedule_timeout() "
 		     "of N s, so it ends on the timer wheel (a 1 s timer fires up to ~32 ms late "
 		     "at HZ=250). Observed on 6.18: default close() = 0 after 1.0x s and the "
 		     "socket still in FIN_WAIT1; acked and nolinger returned in well under a "
-		     "millisecond.",
+		     "millisecond, and so did shutdown() in variant 'shutdown' before its close() "
+		     "waited the full linger.",
 	.remedy = "Do not use SO_LINGER as a delivery receipt: an acknowledgement only says the "
 		  "peer's kernel has the bytes, and a timed-out linger is not even reported. To "
 		  "know, shutdown(SHUT_WR) and read until the peer's EOF (or an application "
