@@ -246,18 +246,27 @@ int lab_report_html(const struct lab_run *run, const char *verdict, const char *
 		lab_report_esc(f, cmd);
 		fprintf(f, "</code>");
 	}
-	fprintf(f,
-		"</p>\n<h2>On the wire</h2>\n<p class='text'>Time runs down. Arrows are packets "
-		"(blue; orange: retransmission; purple: RST; red, stopped on the wire: lost). "
-		"Beside the timelines: the programs' calls where they began (red: an error), "
-		"socket states seen through inet_diag (green, italic). A call still in progress "
-		"when packets arrived, or blocked while its host sent some, is drawn twice: grey "
-		"\"...\" where it began, its value where it returned, and a bar on its timeline "
-		"between the two (hover: how long).</p>\n");
-	lab_report_svg_ladder(f, run);
+	fprintf(f, "</p>\n");
 	expectations(f, run);
 	for (size_t k = 0; k < run->n_series; k++)
 		svg_series(f, run, k);
+	fprintf(f,
+		"<h2>On the wire</h2>\n<p class='text'>Time runs down, 2.5 px per millisecond: "
+		"a stall is empty space, and a silence over 100 ms is cut (a white band, its "
+		"length written in it). Each packet is an arrow from the moment the sender's "
+		"capture saw it to the moment the receiver's did, so a delayed packet slants; "
+		"one that never arrived stops on the wire at a red X (blue: data and ACKs; "
+		"orange: retransmission; purple: RST; red: lost). A packet's notes in brackets "
+		"are what Wireshark's analysis would say (retransmission, keep-alive, zero "
+		"window, challenge ACK). Beside the timelines: the programs' calls where they "
+		"began (red: an error); each endpoint's TCP state where it "
+		"changed (green: the kernel's sock:inet_sock_set_state tracepoint), and socket "
+		"states sampled through inet_diag (green, italic, \"sampled\"); in the middle, the wire's drops and the harness's own steps "
+		"(grey). A call still in progress when packets arrived is drawn twice: grey "
+		"\"...\" where it began, its value where it returned, and a bar on its timeline "
+		"between the two (hover: how long). When more than one connection is drawn, "
+		"each packet names its client port.</p>\n");
+	lab_report_svg_ladder(f, run);
 	facts(f, run);
 	story(f, run);
 	fprintf(f, "</body></html>\n");

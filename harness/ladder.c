@@ -126,7 +126,7 @@ static void event_line(FILE *out, const struct lab_ladder_row *r)
 	}
 	if (!strcmp(ev->call, "state")) {
 		fprintf(out, "state %s%s%s\n", ev->detail, ev->err[0] ? " " : "", ev->err);
-	} else if (!strcmp(ev->call, "note")) {
+	} else if (!strcmp(ev->call, "note") || !strcmp(ev->call, "tcp_state")) {
 		fprintf(out, "%s\n", ev->detail);
 	} else {
 		lab_ladder_call_str(r, LAB_CALL_TIME | LAB_CALL_DETAIL, text, sizeof(text));

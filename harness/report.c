@@ -280,7 +280,7 @@ static struct json_object *likeness_json(const struct lab_run *run)
 int lab_report_write(const struct lab_run *run, const char *verdict)
 {
 	struct json_object *o = json_object_new_object();
-	char path[PATH_MAX + 32], tool[128], *text = NULL;
+	char path[PATH_MAX + 32], tool[128], states[200], *text = NULL;
 	size_t len = 0, i;
 	FILE *m = open_memstream(&text, &len);
 	int err = m ? 0 : lab_fail(-ENOMEM, "the ladder");
@@ -317,6 +317,12 @@ int lab_report_write(const struct lab_run *run, const char *verdict)
 			       run->emulated[0] ? json_object_new_string(run->emulated) : NULL);
 	json_object_object_add(o, "behaves_like", likeness_json(run));
 	json_object_object_add(o, "story_end_us", json_object_new_int64(run->story_end_us));
+	/* where the ladder's "tcp_state" events come from, or why there are none */
+	snprintf(states, sizeof(states), "%s", run->tcpstate.why);
+	if (!states[0])
+		snprintf(states, sizeof(states), "sock:inet_sock_set_state (perf)%s",
+			 run->tcpstate.lost ? ", some changes lost: ring buffer full" : "");
+	json_object_object_add(o, "tcp_states", json_object_new_string(states));
 	json_object_object_add(o, "impairments", lab_report_wire_json(run));
 	json_object_object_add(
 		o, "server_cmd",

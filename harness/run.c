@@ -258,6 +258,7 @@ void lab_run_release(struct lab_run *run)
 	lab_wire_free(run->wire);
 	run->wire = NULL;
 	lab_capture_stop(&run->cap);
+	lab_tcpstate_free(&run->tcpstate);
 	lab_topo_free(&run->topo);
 	for (h = 0; h < LAB_NHOSTS; h++) {
 		lab_trace_free(&run->trace[h]);
@@ -310,6 +311,8 @@ static void tell(struct lab_run *run)
 	if (!err)
 		err = start_lab(run);
 	run->t_ready_us = lab_mono_us();
+	if (!err) /* best effort: without it, the ladder has inet_diag's samples only */
+		lab_tcpstate_start(&run->tcpstate, run->port);
 	if (!err)
 		lab_run_phase(run, "the lab is up (namespaces, links, captures); nothing sent yet");
 	if (!err)
@@ -329,6 +332,7 @@ static void tell(struct lab_run *run)
 	 * listener's queue reset) is the lab's teardown, not part of what the story explains.
 	 */
 	lab_capture_stop(&run->cap);
+	lab_tcpstate_stop(&run->tcpstate); /* what changed after the story's end is left out */
 	lab_run_stop_programs(run);
 	lab_wire_stop(run->wire);
 	err = lab_capture_check(&run->cap);
@@ -338,6 +342,7 @@ static void tell(struct lab_run *run)
 		read_traces(run);
 	wire_events(run);
 	icmp_events(run);
+	lab_run_state_events(run);
 }
 
 int lab_run_main(const struct lab_run_opts *opts)

@@ -17,6 +17,7 @@
 #include "proc.h"
 #include "story.h"
 #include "tcpdiag.h"
+#include "tcpstate.h"
 #include "topo.h"
 #include "trace.h"
 #include "wire.h"
@@ -68,6 +69,7 @@ struct lab_run {
 	struct lab_kernel kernel;
 	struct lab_topo topo;
 	struct lab_capture cap;
+	struct lab_tcpstate tcpstate; /* the kernel's state changes, when it can trace them */
 	struct lab_trace trace[LAB_NHOSTS]; /* client- and server-side captures */
 	struct lab_nstat before[LAB_NHOSTS], after[LAB_NHOSTS];
 	struct lab_proc server;
@@ -144,6 +146,8 @@ void lab_run_key_last(struct lab_run *run, int line);
 
 /* observe.c */
 void lab_run_add_event(struct lab_run *run, const struct lab_event *ev);
+/* run_states.c: the traced state changes of the lab's connections, as "tcp_state" events */
+void lab_run_state_events(struct lab_run *run);
 void lab_run_collect_events(struct lab_run *run, struct lab_proc *p); /* its event lines */
 void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail);
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);

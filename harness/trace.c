@@ -379,7 +379,7 @@ void lab_trace_annotate(struct lab_trace *t)
 	}
 }
 
-static bool same_packet(const struct lab_pkt *a, const struct lab_pkt *b)
+bool lab_trace_same_packet(const struct lab_pkt *a, const struct lab_pkt *b)
 {
 	/* TIME_WAIT's ACKs share IP id 0, seq and ack: the timestamp tells them apart */
 	return a->ip_id == b->ip_id && a->seq == b->seq && a->ack == b->ack &&
@@ -397,7 +397,7 @@ void lab_trace_mark_lost(struct lab_trace *sent, const struct lab_trace *receive
 
 		if (p->src.s_addr != src.s_addr)
 			continue;
-		for (k = j; k < received->n && !same_packet(p, &received->v[k]); k++)
+		for (k = j; k < received->n && !lab_trace_same_packet(p, &received->v[k]); k++)
 			;
 		if (k == received->n) {
 			p->lost = true;

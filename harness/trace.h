@@ -95,6 +95,8 @@ void lab_trace_annotate(struct lab_trace *t);
  */
 void lab_trace_mark_lost(struct lab_trace *sent, const struct lab_trace *received,
 			 struct in_addr src);
+/* lab_trace_same_packet() - @a and @b are one packet seen at two places (the match above) */
+bool lab_trace_same_packet(const struct lab_pkt *a, const struct lab_pkt *b);
 
 /* packets from @src (0.0.0.0 = any) with every bit of @flags set, and payload if @data */
 size_t lab_trace_count(const struct lab_trace *t, struct in_addr src, uint8_t flags, bool data);

@@ -37,7 +37,7 @@ for scenario in $names; do
 		run=$(ls -d "$work/$scenario/"*"-$variant-"* | tail -1)
 		dest="$top/pcaps/$scenario/$variant"
 		mkdir -p "$dest"
-		cp "$run/client.pcap" "$run/server.pcap" "$run/report.html" "$dest/"
+		cp "$run/client.pcap" "$run/server.pcap" "$run/report.html" "$run/report.json" "$dest/"
 		"$TCPLAB" facts "$run" >"$dest/facts.txt"
 		echo "$scenario/$variant: $(tr -s ' \n' ' ' <"$dest/facts.txt" | cut -c1-100)..."
 	done <"$work/v"

@@ -28,7 +28,7 @@ fi
 # every registered variant has its reference captures and facts
 grep -v '^#' "$top/tests/scenario-cases.txt" | awk '$2 == $3 { print $1 "/" $2 }' |
 	while read -r case; do
-		for f in client.pcap server.pcap facts.txt report.html; do
+		for f in client.pcap server.pcap facts.txt report.html report.json; do
 			[ -s "$top/pcaps/$case/$f" ] && continue
 			echo "FAIL: pcaps/$case/$f is missing (regenerate: pcaps/regenerate.sh ${case%/*})"
 			echo x >>"$tmp/missing"
