@@ -106,6 +106,20 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	return lab_status(run);
 }
 
+/* the client's retransmissions (client-side capture) before @until_us: while close() waited */
+static int64_t retrans_before(const struct lab_run *run, int64_t until_us)
+{
+	const struct lab_trace *t = lab_capture(run, LAB_CLIENT);
+	struct in_addr client = lab_host_addr(LAB_CLIENT);
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 0; t && i < t->n; i++)
+		n += t->v[i].src.s_addr == client.s_addr && t->v[i].retrans &&
+		     t->v[i].t_us < until_us;
+	return n;
+}
+
 static void judge(struct lab_run *run, const struct variant *expect, const struct params *p,
 		  const struct obs *obs)
 {
@@ -131,6 +145,11 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	else
 		lab_expect_at_most(run, "client close() blocked (at once: far below 1 s)",
 				   AT_ONCE_US, blocked_us);
+	/* an order, not a duration: it holds where timed expectations are not judged */
+	lab_expect_count(run, "client retransmissions before close() returned (client pcap)",
+			 expect->linger && expect->stuck ? LAB_GE : LAB_EQ,
+			 expect->linger && expect->stuck,
+			 retrans_before(run, close ? close->t_us : 0));
 	lab_expect_state(run, "client FIN_WAIT1 after close() (inet_diag)", expect->stuck,
 			 obs->client_fin_wait1);
 	lab_expect_count(run, "its orphan's retransmission timeouts (inet_diag)",
