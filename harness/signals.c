@@ -39,8 +39,8 @@ void lab_may_die(struct lab_run *run, int who, int sig)
 
 void lab_signal(struct lab_run *run, int who, int sig)
 {
+	char name[16], detail[48];
 	struct lab_proc *p;
-	char name[16], text[64];
 
 	if (run->err)
 		return;
@@ -56,10 +56,15 @@ void lab_signal(struct lab_run *run, int who, int sig)
 		return;
 	}
 	p->story_sig = sig;
-	snprintf(text, sizeof(text), "kill -%s %s", sig_name(sig), name);
-	lab_run_note(run, "harness", "note", text);
-	if (kill(p->pid, sig) < 0)
+	snprintf(detail, sizeof(detail), "SIG%s from the harness", sig_name(sig));
+	lab_run_note(run, name, "note", detail);
+	if (kill(p->pid, sig) < 0) {
 		lab_run_error(run, -errno, "kill(%s, SIG%s)", name, sig_name(sig));
+		return;
+	}
+	/* a crash: reaped before the story goes on, so its kernel has closed its sockets */
+	if (sig == SIGKILL)
+		lab_proc_wait(p, run->deadline_us);
 }
 
 const char *lab_ending(const struct lab_run *run, int who, char *buf, size_t len)

@@ -434,6 +434,16 @@ static int op_user_timeout(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
+/* SO_RCVTIMEO: a blocking recv() gives up after MS with EAGAIN (sock_rcvtimeo()) */
+static int op_rcvtimeo(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	struct timeval tv = { .tv_sec = arg[0] / 1000, .tv_usec = arg[0] % 1000 * 1000 };
+
+	LAB_EVENT_CALL(c->events, "rcvtimeo",
+		       setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), NULL);
+	return 0;
+}
+
 /* ---- an event loop's accept at its descriptor limit ------------------------------------- */
 
 /* a call whose value was taken before: stamped at its entry @t0_us and now, at its return */
@@ -838,6 +848,8 @@ static const struct sockop_verb verbs[] = {
 	  "SO_KEEPALIVE; TCP_KEEPIDLE, TCP_KEEPINTVL in seconds; TCP_KEEPCNT", op_keepalive },
 	{ "user_timeout", 1, 1, "user_timeout:MS", "TCP_USER_TIMEOUT in milliseconds",
 	  op_user_timeout },
+	{ "rcvtimeo", 1, 1, "rcvtimeo:MS", "SO_RCVTIMEO: recv() gives up after MS with EAGAIN",
+	  op_rcvtimeo },
 	{ "linger", 1, 1, "linger:SECS",
 	  "SO_LINGER on with SECS (0: the next close() sends a RST, not a FIN)", op_linger },
 	{ "mark", 0, 0, "mark",

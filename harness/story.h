@@ -135,9 +135,12 @@ void lab_finish_status(struct lab_run *run, int who, int code);
 void lab_finish_all(struct lab_run *run);
 /*
  * Signals in the story (signals.c): a death by the signal named here is an observation
- * (lab_ending()), not an ERROR. lab_signal() - send @sig to program @who now (`kill -9` of the
- * server); lab_may_die() - program @who may be killed by @sig from its own kernel (SIGPIPE on a
- * write to a reset connection), said before it can happen.
+ * (lab_ending()), not an ERROR.
+ * lab_signal() - send @sig to program @who as a step of the story: SIGKILL is a crash (the
+ * program is reaped before this returns, so its kernel has closed its sockets), SIGSTOP a hung
+ * application.
+ * lab_may_die() - program @who may be killed by @sig from its own kernel (SIGPIPE on a write to
+ * a reset connection), said before it can happen.
  */
 void lab_signal(struct lab_run *run, int who, int sig);
 void lab_may_die(struct lab_run *run, int who, int sig);

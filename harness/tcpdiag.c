@@ -208,3 +208,16 @@ bool lab_socks_settled(const struct lab_socks *s, const void *arg)
 {
 	return !transient(s, *(const uint16_t *)arg);
 }
+
+bool lab_socks_lack_state(const struct lab_socks *s, const void *arg)
+{
+	return !lab_socks_have_state(s, arg);
+}
+
+bool lab_socks_queued(const struct lab_socks *s, const void *arg)
+{
+	const struct lab_socks_queue *q = arg;
+	const struct lab_sock *sk = lab_socks_find(s, q->port, TCP_ESTABLISHED);
+
+	return sk && sk->rqueue >= q->unread && sk->wqueue <= q->unacked;
+}

@@ -68,5 +68,17 @@ struct lab_socks_state {
 };
 bool lab_socks_have_state(const struct lab_socks *s, const void *arg);
 bool lab_socks_settled(const struct lab_socks *s, const void *arg);
+/* lab_socks_lack_state(): no socket on @arg's port in its state (a reset or timed-out one) */
+bool lab_socks_lack_state(const struct lab_socks *s, const void *arg);
+/*
+ * lab_socks_queued(): an ESTABLISHED socket on @arg's port holding at least .unread bytes
+ * received and not read (Recv-Q) and at most .unacked bytes sent and not acknowledged
+ * (Send-Q): "the request arrived, unread", "all it sent was acknowledged"
+ */
+struct lab_socks_queue {
+	uint16_t port;
+	uint32_t unread, unacked;
+};
+bool lab_socks_queued(const struct lab_socks *s, const void *arg);
 
 #endif

@@ -19,6 +19,7 @@
 #include "registry.h"
 #include "sockops.h"
 #include "suggest.h"
+#include "tcpdiag.h"
 #include "timing.h"
 #include "trace.h"
 
@@ -783,6 +784,35 @@ START_TEST(suggest_typos_not_strangers)
 }
 END_TEST
 
+/* ---- socket predicates (the waits' conditions) ------------------------------------------- */
+
+START_TEST(socks_predicates)
+{
+	struct lab_sock v[] = {
+		{ .state = TCP_LISTEN, .lport = 7357 },
+		{ .state = TCP_ESTABLISHED,
+		  .lport = 7357,
+		  .rport = 40000,
+		  .rqueue = 100,
+		  .wqueue = 20 },
+	};
+	struct lab_socks s = { .v = v, .n = 2 };
+	struct lab_socks_queue unread = { 7357, 100, UINT32_MAX }, more = { 7357, 101, UINT32_MAX };
+	struct lab_socks_queue acked = { 7357, 0, 0 }, some = { 7357, 0, 20 };
+	struct lab_socks_state est = { 7357, TCP_ESTABLISHED }, tw = { 7357, TCP_TIME_WAIT };
+
+	ck_assert(lab_socks_queued(&s, &unread));
+	ck_assert(!lab_socks_queued(&s, &more));
+	ck_assert(!lab_socks_queued(&s, &acked)); /* 20 bytes not acknowledged yet */
+	ck_assert(lab_socks_queued(&s, &some));
+	ck_assert(!lab_socks_lack_state(&s, &est));
+	ck_assert(lab_socks_lack_state(&s, &tw));
+	s.n = 1; /* the connection is gone: only the listener */
+	ck_assert(!lab_socks_queued(&s, &unread));
+	ck_assert(lab_socks_lack_state(&s, &est));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("harness");
@@ -817,6 +847,7 @@ int main(void)
 	tcase_add_test(tc, event_round_trip);
 	tcase_add_test(tc, event_call_stamps_entry_and_return);
 	tcase_add_test(tc, ladder_draws_calls_at_entry);
+	tcase_add_test(tc, socks_predicates);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("options");
 	tcase_add_test(tc, options_are_checked);
