@@ -22,7 +22,7 @@ struct lab_event {
 	char call[24];
 	long ret;
 	char err[20]; /* "" when the call succeeded */
-	char detail[96];
+	char detail[160];
 };
 
 int64_t lab_now_us(void); /* CLOCK_REALTIME in microseconds */

@@ -38,13 +38,17 @@ void lab_ladder_describe(const struct lab_pkt *p, char *buf, size_t len)
 	o += snprintf(buf + o, len - (size_t)o, " win %u len %u", p->win, p->len);
 	if (p->mss)
 		o += snprintf(buf + o, len - (size_t)o, " mss %u", p->mss);
-	if (p->keepalive)
+	if (p->n_sack)
+		o += snprintf(buf + o, len - (size_t)o, " %s %u-%u%s",
+			      p->analysis & LAB_AN_DSACK ? "dsack" : "sack", p->sack_left,
+			      p->sack_right, p->n_sack > 1 ? "+" : "");
+	if (p->keepalive && !(p->analysis & LAB_AN_WINDOW_PROBE))
 		snprintf(buf + o, len - (size_t)o, " keep-alive");
 }
 
 static void packet_line(FILE *out, const struct lab_pkt *p, bool to_server, bool ports)
 {
-	char text[96], line[ARROW_WIDTH + sizeof(text) + 8];
+	char text[112], line[ARROW_WIDTH + sizeof(text) + 8], kind[64];
 	size_t tl, fill, i;
 
 	lab_ladder_describe(p, text, sizeof(text));
@@ -65,8 +69,12 @@ static void packet_line(FILE *out, const struct lab_pkt *p, bool to_server, bool
 		strncat(line, " ", sizeof(line) - strlen(line) - 1);
 		strncat(line, text, sizeof(line) - strlen(line) - 1);
 	}
-	fprintf(out, "%s%s%s%s\n", line, p->retrans ? "  (retransmission)" : "",
-		p->win == 0 && !(p->flags & (LAB_TH_RST | LAB_TH_SYN)) ? "  (zero window)" : "",
+	/* the SACK blocks are in the text; the other kinds are said beside it */
+	lab_pkt_analysis_str(&(struct lab_pkt){ .analysis = p->analysis &
+							    ~(LAB_AN_SACK | LAB_AN_DSACK) },
+			     kind, sizeof(kind));
+	fprintf(out, "%s%s%s%s%s%s\n", line, p->retrans ? "  (retransmission)" : "",
+		kind[0] ? "  (" : "", kind, kind[0] ? ")" : "",
 		p->lost ? "  X lost on the wire" : "");
 }
 

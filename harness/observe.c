@@ -44,9 +44,31 @@ void lab_run_note(struct lab_run *run, const char *who, const char *call, const 
 	lab_run_add_event(run, &ev);
 }
 
+/*
+ * What `ss -tnoi` would add for a connection, when there is something to say: its queues
+ * (Recv-Q unread bytes, Send-Q bytes not yet acknowledged: inet_diag's idiag_rqueue and
+ * idiag_wqueue), the peer's window when it is closed, and a persist or retransmission timer
+ * with its probe or retransmission count (inet_sk_diag_fill(): idiag_timer 4 and 1)
+ */
+static void queues(const struct lab_sock *sk, char *buf, size_t len)
+{
+	int o = 0;
+
+	if (sk->state == TCP_LISTEN || sk->state == TCP_TIME_WAIT || sk->state == TCP_SYN_RECV)
+		return;
+	if (sk->rqueue || sk->wqueue)
+		o += snprintf(buf, len, " Recv-Q %u Send-Q %u", sk->rqueue, sk->wqueue);
+	if (sk->snd_wnd == 0 && (size_t)o < len)
+		o += snprintf(buf + o, len - (size_t)o, " peer window 0");
+	if (sk->timer == 4 && (size_t)o < len)
+		snprintf(buf + o, len - (size_t)o, " timer persist (probes %u)", sk->retrans);
+	else if (sk->timer == 1 && (size_t)o < len)
+		snprintf(buf + o, len - (size_t)o, " timer on (retransmissions %u)", sk->retrans);
+}
+
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out)
 {
-	char detail[96], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char detail[160], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	size_t i, n = 0;
 	int err = lab_tcpdiag_dump(&run->topo.ns[host], LAB_TCPF_ALL, out);
 
@@ -60,6 +82,7 @@ int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *ou
 		inet_ntop(AF_INET, &sk->remote, b, sizeof(b));
 		snprintf(detail, sizeof(detail), "%s %s:%u-%s:%u", lab_tcp_state_name(sk->state), a,
 			 sk->lport, b, sk->rport);
+		queues(sk, detail + strlen(detail), sizeof(detail) - strlen(detail));
 		lab_run_note(run, lab_host_name(host), "state", detail);
 		n++;
 	}

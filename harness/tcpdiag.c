@@ -13,6 +13,9 @@
 #include "tcpdiag.h"
 
 #define POLL_INTERVAL_US 1000
+/* where linux/tcp.h's struct tcp_info keeps fields glibc's lacks (the UAPI only appends) */
+#define TCPI_RCV_OOOPACK_OFFSET 224
+#define TCPI_SND_WND_OFFSET 228
 
 const char *lab_tcp_state_name(int state)
 {
@@ -31,10 +34,17 @@ static int attr_cb(const struct nlattr *attr, void *data)
 
 	if (mnl_attr_get_type(attr) == INET_DIAG_INFO) {
 		size_t len = mnl_attr_get_payload_len(attr);
+		const uint8_t *raw = mnl_attr_get_payload(attr);
+		uint32_t v;
 
-		memcpy(&sk->info, mnl_attr_get_payload(attr),
-		       len < sizeof(sk->info) ? len : sizeof(sk->info));
+		memcpy(&sk->info, raw, len < sizeof(sk->info) ? len : sizeof(sk->info));
 		sk->has_info = true;
+		if (len >= TCPI_SND_WND_OFFSET + 4) {
+			memcpy(&v, raw + TCPI_SND_WND_OFFSET, 4);
+			sk->snd_wnd = v;
+			memcpy(&v, raw + TCPI_RCV_OOOPACK_OFFSET, 4);
+			sk->rcv_ooopack = v;
+		}
 	}
 	return MNL_CB_OK;
 }
@@ -53,6 +63,8 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	out->v = grown;
 	sk = &out->v[out->n++];
 	memset(sk, 0, sizeof(*sk));
+	sk->snd_wnd = -1;
+	sk->rcv_ooopack = -1;
 	sk->state = m->idiag_state;
 	memcpy(&sk->local, m->id.idiag_src, 4);
 	memcpy(&sk->remote, m->id.idiag_dst, 4);

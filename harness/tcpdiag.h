@@ -24,6 +24,13 @@ struct lab_sock {
 	uint8_t retrans;
 	bool has_info;
 	struct tcp_info info;
+	/*
+	 * Newer than glibc's struct tcp_info (appended by the kernel, UAPI linux/tcp.h): the peer's
+	 * advertised receive window after scaling (tcpi_snd_wnd, 5.19+), -1 when the kernel's
+	 * tcp_info is too short to hold it; out-of-order segments received (tcpi_rcv_ooopack)
+	 */
+	int64_t snd_wnd;
+	int64_t rcv_ooopack;
 };
 
 struct lab_socks {

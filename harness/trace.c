@@ -90,6 +90,11 @@ static void parse_options(const uint8_t *opt, size_t len, struct lab_pkt *pkt)
 			pkt->wscale = (int8_t)(opt[i + 2] > 14 ? 14 : opt[i + 2]);
 		else if (kind == 8 && olen == 10)
 			pkt->tsval = be32(opt + i + 2);
+		else if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0) {
+			pkt->n_sack = (uint8_t)((olen - 2) / 8);
+			pkt->sack_left = be32(opt + i + 2);
+			pkt->sack_right = be32(opt + i + 6);
+		}
 		i += olen;
 	}
 }
@@ -313,6 +318,9 @@ struct flow {
 	uint16_t sport, dport;
 	uint32_t isn, next;
 	bool seen;
+	uint16_t win; /* the last window this direction advertised */
+	uint32_t last_ack; /* ... and the last ACK number it sent */
+	bool acked; /* it has sent an ACK: win and last_ack are known */
 };
 
 static struct flow *flow_of(struct flow *f, size_t *nf, size_t max, const struct lab_pkt *p)
@@ -341,6 +349,31 @@ static struct flow *peer_of(struct flow *f, size_t nf, const struct lab_pkt *p)
 	return NULL;
 }
 
+/*
+ * The kind of segment @p is (LAB_AN_*, trace.h), from its direction @f before it and the other
+ * direction @peer (NULL: not seen yet), as Wireshark's tcp_analyze_sequence_number() words it
+ */
+static unsigned int classify(const struct lab_pkt *p, const struct flow *f, const struct flow *peer)
+{
+	bool plain = !(p->flags & (LAB_TH_SYN | LAB_TH_FIN | LAB_TH_RST));
+	bool same = f->acked && (p->flags & LAB_TH_ACK) && p->seq == f->next &&
+		    p->ack == f->last_ack && !p->len;
+	bool peer_closed = peer && peer->acked && !peer->win;
+	unsigned int an = 0;
+
+	if (plain && !p->win)
+		an |= LAB_AN_ZERO_WINDOW;
+	if (plain && peer_closed && (p->keepalive || (p->len == 1 && p->seq == f->next)))
+		an |= LAB_AN_WINDOW_PROBE;
+	if (plain && same && p->win && p->win != f->win)
+		an |= LAB_AN_WINDOW_UPDATE;
+	if (plain && same && p->win && p->win == f->win)
+		an |= LAB_AN_DUP_ACK;
+	if (p->n_sack)
+		an |= (int32_t)(p->sack_left - p->ack) > 0 ? LAB_AN_SACK : LAB_AN_DSACK;
+	return an;
+}
+
 void lab_trace_annotate(struct lab_trace *t)
 {
 	struct flow flows[256];
@@ -367,6 +400,17 @@ void lab_trace_annotate(struct lab_trace *t)
 		p->rack = (p->flags & LAB_TH_ACK) && peer && peer->seen ? p->ack - peer->isn :
 									  p->ack;
 		p->keepalive = p->flags == LAB_TH_ACK && p->len <= 1 && p->seq + 1 == f->next;
+		p->analysis = classify(p, f, peer);
+		if (p->n_sack && peer && peer->seen) {
+			p->sack_left -= peer->isn;
+			p->sack_right -= peer->isn;
+		}
+		if ((p->flags & (LAB_TH_ACK | LAB_TH_SYN)) ==
+		    LAB_TH_ACK) { /* a SYN's is unscaled */
+			f->win = p->win;
+			f->last_ack = p->ack;
+			f->acked = true;
+		}
 		/* new data even where the capture missed the bytes before it (as tshark counts) */
 		data_end = p->seq + !!(p->flags & LAB_TH_SYN) + p->len;
 		if (p->len && (int32_t)(data_end - f->next) > 0)
@@ -433,6 +477,40 @@ size_t lab_trace_count_retrans(const struct lab_trace *t, struct in_addr src)
 	for (i = 0; i < t->n; i++)
 		n += t->v[i].retrans && (!src.s_addr || t->v[i].src.s_addr == src.s_addr);
 	return n;
+}
+
+size_t lab_trace_count_analysis(const struct lab_trace *t, struct in_addr src,
+				unsigned int analysis, int64_t before_us)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->n && t->v[i].t_us < before_us; i++)
+		n += (t->v[i].analysis & analysis) == analysis &&
+		     (!src.s_addr || t->v[i].src.s_addr == src.s_addr);
+	return n;
+}
+
+const char *lab_pkt_analysis_str(const struct lab_pkt *p, char *buf, size_t len)
+{
+	static const struct {
+		unsigned int bit;
+		const char *name;
+	} names[] = { { LAB_AN_ZERO_WINDOW, "zero window" },
+		      { LAB_AN_WINDOW_PROBE, "window probe" },
+		      { LAB_AN_WINDOW_UPDATE, "window update" },
+		      { LAB_AN_DUP_ACK, "dup ACK" } };
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && o < len; i++)
+		if (p->analysis & names[i].bit)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "",
+					      names[i].name);
+	if ((p->analysis & (LAB_AN_SACK | LAB_AN_DSACK)) && o < len)
+		snprintf(buf + o, len - o, "%s%s %u-%u%s", o ? ", " : "",
+			 p->analysis & LAB_AN_SACK ? "SACK" : "DSACK", p->sack_left, p->sack_right,
+			 p->n_sack > 1 ? " +" : "");
+	return buf;
 }
 
 int64_t lab_trace_max_gap(const struct lab_trace *t, struct in_addr src, size_t *before)
@@ -508,6 +586,25 @@ static void icmp_facts(const struct lab_trace *t, int64_t until_us, const char *
 	}
 }
 
+/*
+ * Flow control and loss recovery seen from @src, when there was any: whether it advertised a
+ * zero window, sent window probes, SACKed data past a hole (how many of each depends on timing
+ * and on when the story ends: only whether). Window updates are left out: a receiver whose
+ * buffer grows mid-transfer sends one or not, by timing.
+ */
+static void flow_control_facts(const struct lab_trace *t, int64_t until_us, struct in_addr src,
+			       const char *indent, const char *a, const char *b, FILE *out)
+{
+	bool probes = lab_trace_count_analysis(t, src, LAB_AN_WINDOW_PROBE, until_us + 1);
+	bool zero = lab_trace_count_analysis(t, src, LAB_AN_ZERO_WINDOW, until_us + 1);
+	bool sack = lab_trace_count_analysis(t, src, LAB_AN_SACK, until_us + 1);
+
+	if (!probes && !zero && !sack)
+		return;
+	fprintf(out, "%s%s -> %s: zero window %s window probe %s SACK %s\n", indent, a, b,
+		zero ? "yes" : "no", probes ? "yes" : "no", sack ? "yes" : "no");
+}
+
 void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *indent, FILE *out)
 {
 	struct in_addr src[2] = { { 0 } }, dst[2] = { { 0 } };
@@ -536,6 +633,11 @@ void lab_trace_facts(const struct lab_trace *t, int64_t until_us, const char *in
 		inet_ntop(AF_INET, &dst[d], b, sizeof(b));
 		fprintf(out, "%s%s -> %s: SYN %zu FIN %zu RST %zu payload %" PRIu64 " bytes\n",
 			indent, a, b, syn[d], fin[d], rst[d], bytes[d]);
+	}
+	for (d = 0; d < nsrc; d++) {
+		inet_ntop(AF_INET, &src[d], a, sizeof(a));
+		inet_ntop(AF_INET, &dst[d], b, sizeof(b));
+		flow_control_facts(t, until_us, src[d], indent, a, b, out);
 	}
 	icmp_facts(t, until_us, indent, out);
 }

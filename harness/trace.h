@@ -39,7 +39,36 @@ struct lab_pkt {
 	uint32_t fresh;
 	bool keepalive; /* ACK only, 0 or 1 byte, seq one below the next byte: Wireshark's Keep-Alive */
 	bool lost; /* seen leaving one side, never seen at the other (set by matching) */
+	unsigned int analysis; /* LAB_AN_* bits: what kind of segment this is (lab_trace_annotate) */
+	uint8_t n_sack; /* SACK blocks in the SACK option (0: none) */
+	uint32_t sack_left, sack_right; /* the first block, absolute; relative once annotated */
 };
+
+/*
+ * What a segment is, in the words of Wireshark's tcp.analysis (packet-tcp.c), judged per
+ * direction from the packets before it in the same capture:
+ * - ZERO_WINDOW: window 0 and none of SYN, FIN, RST (tcp.analysis.zero_window).
+ * - WINDOW_PROBE: a persist-timer probe: keep-alive-shaped (0 or 1 byte at one below the next
+ *   sequence number, or 1 new byte) while the last window the peer advertised was 0. Linux's
+ *   probe (tcp_xmit_probe_skb() from tcp_send_probe0()) carries no byte at snd_una - 1, which
+ *   Wireshark calls tcp.analysis.keep_alive; a 1-byte probe at the next sequence number is its
+ *   tcp.analysis.zero_window_probe.
+ * - WINDOW_UPDATE: no payload, a non-zero window that differs from this direction's last one,
+ *   sequence and ACK number unchanged, none of SYN, FIN, RST (tcp.analysis.window_update).
+ * - DUP_ACK: no payload, the same non-zero window, sequence and ACK number unchanged, none of
+ *   SYN, FIN, RST, after an earlier ACK (tcp.analysis.duplicate_ack).
+ * - SACK: its first SACK block lies above its ACK number (tcp.options.sack_le > tcp.ack): data
+ *   past a hole arrived. DSACK: the first block lies below it (RFC 2883): a duplicate arrived.
+ */
+#define LAB_AN_ZERO_WINDOW 0x01
+#define LAB_AN_WINDOW_PROBE 0x02
+#define LAB_AN_WINDOW_UPDATE 0x04
+#define LAB_AN_DUP_ACK 0x08
+#define LAB_AN_SACK 0x10
+#define LAB_AN_DSACK 0x20
+
+/* lab_pkt_analysis_str() - "zero window", "window probe", "dup ACK, SACK 2897-4345" ... or "" */
+const char *lab_pkt_analysis_str(const struct lab_pkt *p, char *buf, size_t len);
 
 /*
  * An ICMP message (IPv4): what a router or a host said instead of a TCP answer. For an error
@@ -104,6 +133,9 @@ size_t lab_trace_count(const struct lab_trace *t, struct in_addr src, uint8_t fl
 size_t lab_trace_count_before(const struct lab_trace *t, struct in_addr src, uint8_t flags,
 			      bool data, int64_t before_us);
 size_t lab_trace_count_retrans(const struct lab_trace *t, struct in_addr src);
+/* packets from @src (0.0.0.0 = any) with every LAB_AN_* bit of @analysis, before @before_us */
+size_t lab_trace_count_analysis(const struct lab_trace *t, struct in_addr src,
+				unsigned int analysis, int64_t before_us);
 
 /*
  * lab_trace_max_gap() - the longest time between two consecutive packets from @src (0.0.0.0 =

@@ -30,6 +30,33 @@ for side in client server; do
 			for (i = 0; i < n; i++) { k = order[i]
 				printf "  %s: SYN %d FIN %d RST %d payload %d bytes\n", k, syn[k], fin[k], rst[k], len[k] }
 		}'
+	# flow control, as Wireshark's tcp.analysis words it: zero windows, SACK blocks above the
+	# ACK number, and window probes: keep-alives (Linux's probe) or 1-byte zero-window probes
+	# sent while the other direction's last window was 0
+	tshark -r "$dir/$side.pcap" -Y 'tcp and not icmp' -T fields -E separator=, -E occurrence=f \
+		-e frame.time_epoch -e ip.src -e ip.dst -e tcp.flags.syn -e tcp.flags.ack \
+		-e tcp.window_size_value -e tcp.ack -e tcp.analysis.zero_window \
+		-e tcp.analysis.keep_alive \
+		-e tcp.analysis.zero_window_probe -e tcp.options.sack_le 2>/dev/null |
+		awk -F, -v end="$end" '
+		function b(x) { return x == "1" || x == "True" }
+		{
+			split($1, t, "."); us = t[1] * 1000000 + substr(t[2] "000000", 1, 6)
+			if (us > end) next
+			k = $2 " -> " $3; r = $3 " -> " $2
+			if (!(k in seen)) { seen[k] = 1; order[m++] = k }
+			if ($8 != "") zero[k] = 1
+			if ($11 != "" && $11 + 0 > $7 + 0) sack[k] = 1
+			if (($9 != "" || $10 != "") && (r in win) && win[r] == 0) probes[k]++
+			if (b($5) && !b($4)) win[k] = $6 + 0
+		}
+		END {
+			for (i = 0; i < m; i++) { k = order[i]
+				if (!zero[k] && !probes[k] && !sack[k]) continue
+				printf "  %s: zero window %s window probe %s SACK %s\n", k, zero[k] ? "yes" : "no",
+					probes[k] ? "yes" : "no", sack[k] ? "yes" : "no"
+			}
+		}'
 	tshark -r "$dir/$side.pcap" -Y icmp -T fields -E separator=' ' -E occurrence=f \
 		-e frame.time_epoch -e ip.src -e ip.dst -e icmp.type -e icmp.code 2>/dev/null |
 		awk -v end="$end" '

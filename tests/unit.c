@@ -294,6 +294,66 @@ START_TEST(trace_reads_file_and_marks_retransmissions)
 }
 END_TEST
 
+/* Wireshark's tcp.analysis words, per direction: zero window, window probe, update, dup ACK */
+START_TEST(trace_names_flow_control_segments)
+{
+	struct in_addr c = { htonl(0xc0000201) }, sv = { htonl(0xc6336401) };
+	struct {
+		bool to_server;
+		uint32_t seq, ack;
+		uint8_t flags;
+		uint16_t win, len;
+		uint32_t sack; /* left edge of a 1000-byte SACK block, 0 for none */
+		unsigned int want;
+	} rows[] = {
+		{ true, 100, 0, LAB_TH_SYN, 64240, 0, 0, 0 },
+		{ false, 500, 101, LAB_TH_SYN | LAB_TH_ACK, 65160, 0, 0, 0 },
+		{ true, 101, 501, LAB_TH_ACK, 200, 0, 0, 0 },
+		{ true, 101, 501, LAB_TH_ACK, 200, 1000, 0, 0 },
+		{ false, 501, 1101, LAB_TH_ACK, 0, 0, 0, LAB_AN_ZERO_WINDOW },
+		/* Linux's probe: no payload at snd_una - 1 while the window is zero */
+		{ true, 1100, 501, LAB_TH_ACK, 200, 0, 0, LAB_AN_WINDOW_PROBE },
+		{ false, 501, 1101, LAB_TH_ACK, 0, 0, 0, LAB_AN_ZERO_WINDOW },
+		{ false, 501, 1101, LAB_TH_ACK, 50, 0, 0, LAB_AN_WINDOW_UPDATE },
+		{ false, 501, 1101, LAB_TH_ACK, 50, 0, 0, LAB_AN_DUP_ACK },
+		{ false, 501, 1101, LAB_TH_ACK, 50, 0, 2101, LAB_AN_DUP_ACK | LAB_AN_SACK },
+		{ false, 501, 1101, LAB_TH_ACK, 50, 0, 101, LAB_AN_DUP_ACK | LAB_AN_DSACK },
+		/* the same shape with an open window is a keep-alive, not a probe */
+		{ true, 1100, 501, LAB_TH_ACK, 200, 0, 0, 0 },
+		{ false, 501, 1101, LAB_TH_ACK | LAB_TH_FIN, 0, 0, 0, 0 },
+	};
+	struct lab_pkt v[sizeof(rows) / sizeof(rows[0])];
+	struct lab_trace t = { .v = v, .n = sizeof(rows) / sizeof(rows[0]) };
+	char text[64];
+	size_t i;
+
+	memset(v, 0, sizeof(v));
+	for (i = 0; i < t.n; i++) {
+		v[i].src = rows[i].to_server ? c : sv;
+		v[i].dst = rows[i].to_server ? sv : c;
+		v[i].sport = rows[i].to_server ? 40000 : 7357;
+		v[i].dport = rows[i].to_server ? 7357 : 40000;
+		v[i].seq = rows[i].seq;
+		v[i].ack = rows[i].ack;
+		v[i].flags = rows[i].flags;
+		v[i].win = rows[i].win;
+		v[i].len = rows[i].len;
+		v[i].n_sack = rows[i].sack ? 1 : 0;
+		v[i].sack_left = rows[i].sack;
+		v[i].sack_right = rows[i].sack + 1000;
+	}
+	lab_trace_annotate(&t);
+	for (i = 0; i < t.n; i++)
+		ck_assert_msg(v[i].analysis == rows[i].want, "row %zu: analysis %#x, want %#x", i,
+			      v[i].analysis, rows[i].want);
+	ck_assert(v[11].keepalive);
+	ck_assert_str_eq(lab_pkt_analysis_str(&v[9], text, sizeof(text)),
+			 "dup ACK, SACK 2001-3001");
+	ck_assert_int_eq(lab_trace_count_analysis(&t, c, LAB_AN_WINDOW_PROBE, INT64_MAX), 1);
+	ck_assert_int_eq(lab_trace_count_analysis(&t, sv, LAB_AN_ZERO_WINDOW, INT64_MAX), 2);
+}
+END_TEST
+
 START_TEST(trace_rejects_garbage_with_a_reason)
 {
 	char path[32];
@@ -837,6 +897,7 @@ int main(void)
 	tcase_add_test(tc, trace_survives_truncation);
 	tcase_add_test(tc, trace_parses_icmp_errors);
 	tcase_add_test(tc, trace_reads_file_and_marks_retransmissions);
+	tcase_add_test(tc, trace_names_flow_control_segments);
 	tcase_add_test(tc, trace_rejects_garbage_with_a_reason);
 	tcase_add_test(tc, trace_keeps_packets_before_a_cut);
 	tcase_add_test(tc, flags_in_tcpdump_notation);
