@@ -247,7 +247,13 @@ int lab_proc_died_by(struct lab_proc *p)
 {
 	if (p->pid <= 0 || lab_proc_running(p) || p->stopped || WIFEXITED(p->status))
 		return 0;
-	return WTERMSIG(p->status);
+	return WTERMSIG(p->status) == p->story_sig ? 0 : WTERMSIG(p->status);
+}
+
+bool lab_proc_story_death(const struct lab_proc *p)
+{
+	return p->exited && !p->stopped && !WIFEXITED(p->status) && p->story_sig &&
+	       WTERMSIG(p->status) == p->story_sig;
 }
 
 void lab_proc_outcome(const struct lab_proc *p, char *buf, size_t len)

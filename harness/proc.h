@@ -29,6 +29,7 @@ struct lab_proc {
 	bool stopped; /* the harness killed it (a deadline, the story's end): not a death to report */
 	bool reported; /* its events are in the run */
 	bool blamed; /* how it ended is already the run's ERROR */
+	int story_sig; /* a death by this signal is the story (lab_signal, lab_may_die), not an ERROR */
 };
 
 #define LAB_PROC_INIT                                                                           \
@@ -67,10 +68,13 @@ bool lab_proc_running(struct lab_proc *p);
 
 /*
  * lab_proc_died_by() - the signal that ended the program if the harness did not send it (kill -9
- * from outside, the OOM killer, a crash); 0 while it runs, after an exit, or after
- * lab_proc_kill(). Reaps it without waiting.
+ * from outside, the OOM killer, a crash); 0 while it runs, after an exit, after
+ * lab_proc_kill(), or for a death by its @story_sig. Reaps it without waiting.
  */
 int lab_proc_died_by(struct lab_proc *p);
+
+/* lab_proc_story_death() - did it end by its @story_sig (not stopped by the harness at the end)? */
+bool lab_proc_story_death(const struct lab_proc *p);
 
 /* lab_proc_go() - one line on the program's stdin: what its "wait" step waits for */
 int lab_proc_go(struct lab_proc *p);

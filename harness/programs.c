@@ -257,7 +257,8 @@ static int check_user_server(struct lab_run *run)
 	lab_run_collect_events(run, &run->server);
 	lab_proc_outcome(&run->server, outcome, sizeof(outcome));
 	lab_run_note(run, "server", "note", outcome);
-	if (WIFEXITED(run->server.status) && !WEXITSTATUS(run->server.status))
+	if ((WIFEXITED(run->server.status) && !WEXITSTATUS(run->server.status)) ||
+	    lab_proc_story_death(&run->server))
 		return 0;
 	run->server.blamed = true;
 	return lab_run_error(run, -ECHILD, "--server-cmd %s during the run (%s)%s%.200s",
@@ -306,6 +307,9 @@ int lab_run_finish_status(struct lab_run *run, int who, int code)
 	lab_run_collect_events(run, p);
 	lab_proc_outcome(p, outcome, sizeof(outcome));
 	lab_run_note(run, p->name, "note", outcome);
+	/* killed by the signal the story sends or expects: how it ended is an observation */
+	if (!err && lab_proc_story_death(p))
+		return 0;
 	sig = lab_proc_died_by(p);
 	if (sig || err || !WIFEXITED(p->status) ||
 	    (!user_cmd[0] && WEXITSTATUS(p->status) != code)) {

@@ -26,6 +26,7 @@
  * The run, as the runner's own modules see it (scenarios see story.h only):
  *   setup.c      variants, parameters, --set, --impair            (before any lab exists)
  *   programs.c   our programs and the user's: start, finish, stop
+ *   signals.c    the signals a story sends or expects (lab_signal, lab_may_die, lab_ending)
  *   observe.c    events, calls, counters, states, series           (what judge() and reports read)
  *   classroom.c  --step pauses, --keep
  *   story.c      the scenario-facing steps, waits, timers, expectations (story.h)

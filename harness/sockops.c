@@ -226,6 +226,18 @@ static int op_send(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
+/* no MSG_NOSIGNAL: on a dead connection the kernel sends SIGPIPE (sk_stream_error()) */
+static int op_sigsend(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	unsigned char *buf = calloc(1, (size_t)arg[0] + 1);
+
+	if (!buf)
+		return 1;
+	LAB_EVENT_CALL(c->events, "send", send(c->fd, buf, (size_t)arg[0], 0), "no MSG_NOSIGNAL");
+	free(buf);
+	return 0;
+}
+
 static int op_close(struct sockop_ctx *c, const long *arg, int nargs)
 {
 	LAB_EVENT_CALL(c->events, "close", close(c->fd), NULL);
@@ -886,6 +898,9 @@ static const struct sockop_verb verbs[] = {
 	  "recv() until N bytes in all (0 or absent: until EOF or error)", op_drain },
 	{ "send", 1, 1, "send:N", "one send() of N bytes (MSG_NOSIGNAL: EPIPE is reported)",
 	  op_send },
+	{ "sigsend", 1, 1, "sigsend:N",
+	  "one send() of N bytes without MSG_NOSIGNAL: EPIPE comes with SIGPIPE (kills by default)",
+	  op_sigsend },
 	{ "close", 0, 0, "close", "close() the socket", op_close },
 	{ "shutdown", 1, 1, "shutdown:wr|rd|rdwr", "shutdown() one or both directions",
 	  op_shutdown },

@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,33 +125,6 @@ void lab_go(struct lab_run *run, int who)
 	if ((!p || lab_proc_go(p)) && !lab_run_blame_deaths(run))
 		lab_run_error(run, -EPIPE, "%s is gone: it cannot be told to go on",
 			      lab_run_prog_name(who, name, sizeof(name)));
-}
-
-void lab_signal(struct lab_run *run, int who, int sig)
-{
-	const char *abbrev = sigabbrev_np(sig) ?: "?";
-	char name[16], detail[48];
-	struct lab_proc *p;
-
-	if (failed(run))
-		return;
-	lab_run_prog_name(who, name, sizeof(name));
-	lab_run_record(run, "kill -%s <pid of the %s>", abbrev, name);
-	if (run->dry)
-		return;
-	p = lab_run_prog(run, who);
-	if (!p || !lab_proc_running(p)) {
-		if (!lab_run_blame_deaths(run))
-			lab_run_error(run, -ESRCH, "%s is gone: it cannot be sent SIG%s", name,
-				      abbrev);
-		return;
-	}
-	snprintf(detail, sizeof(detail), "SIG%s from the harness", abbrev);
-	lab_run_note(run, name, "note", detail);
-	if (sig == SIGKILL)
-		lab_proc_kill(p); /* reaped: marked stopped by us, not a death to report */
-	else if (kill(p->pid, sig))
-		lab_run_error(run, -errno, "kill(%s, SIG%s)", name, abbrev);
 }
 
 bool lab_ours(const struct lab_run *run, int who)

@@ -133,14 +133,21 @@ void lab_finish(struct lab_run *run, int who);
 void lab_finish_status(struct lab_run *run, int who, int code);
 /* lab_finish_all() - every client in order, then the server */
 void lab_finish_all(struct lab_run *run);
-/* lab_go() - let a program waiting at its `wait` step go on */
-void lab_go(struct lab_run *run, int who);
 /*
+ * Signals in the story (signals.c): a death by the signal named here is an observation
+ * (lab_ending()), not an ERROR.
  * lab_signal() - send @sig to program @who as a step of the story: SIGKILL is a crash (the
  * program is reaped before this returns, so its kernel has closed its sockets), SIGSTOP a hung
- * application. A program the harness signalled is not a death to report.
+ * application.
+ * lab_may_die() - program @who may be killed by @sig from its own kernel (SIGPIPE on a write to
+ * a reset connection), said before it can happen.
  */
 void lab_signal(struct lab_run *run, int who, int sig);
+void lab_may_die(struct lab_run *run, int who, int sig);
+/* lab_ending() - how @who ended, for judge: "exit 0", "killed by SIGPIPE", "still running" ... */
+const char *lab_ending(const struct lab_run *run, int who, char *buf, size_t len);
+/* lab_go() - let a program waiting at its `wait` step go on */
+void lab_go(struct lab_run *run, int who);
 /* lab_ours() - is @who our program (reporting its calls), not a user's --server/client-cmd? */
 bool lab_ours(const struct lab_run *run, int who);
 /* lab_needs() - lab_ours(), else an "n/a" expectation named @what (the judge skips it) */
@@ -211,6 +218,8 @@ void lab_sockopts(struct lab_run *run, enum lab_host host, struct lab_sockopts *
 /* lab_not_applicable() - an "n/a" row: @what (a parameter, an expectation) does not apply, @why */
 #define lab_not_applicable(run, what, why) lab_not_applicable_at(run, __LINE__, what, why)
 void lab_not_applicable_at(struct lab_run *run, int key, const char *what, const char *why);
+/* lab_states_count() - the same, and how many are in @state (-1: any); the sample is freed */
+int64_t lab_states_count(struct lab_run *run, enum lab_host host, int state);
 /* lab_note() - a harness note on the ladder ("accept queue full; the first client sends") */
 void lab_note(struct lab_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*

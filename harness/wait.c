@@ -219,6 +219,17 @@ void lab_states(struct lab_run *run, enum lab_host host, struct lab_socks *out)
 	lab_run_states(run, host, out);
 }
 
+int64_t lab_states_count(struct lab_run *run, enum lab_host host, int state)
+{
+	struct lab_socks socks = LAB_SOCKS_INIT;
+	int64_t n;
+
+	lab_states(run, host, &socks);
+	n = (int64_t)lab_socks_count(&socks, LAB_PORT, state);
+	lab_socks_free(&socks);
+	return n;
+}
+
 static size_t count_calls(const char *out, const char *call)
 {
 	char needle[48];
