@@ -507,6 +507,7 @@ struct flow {
 	uint16_t win; /* the last window this direction advertised */
 	uint32_t last_ack; /* ... and the last ACK number it sent */
 	bool acked; /* it has sent an ACK: win and last_ack are known */
+	bool probed; /* its last segment was a keep-alive or window probe (the answer is no dup ACK) */
 };
 
 /* relative numbers from the SYN, or (began before the capture) 1 = the first byte seen */
@@ -534,7 +535,8 @@ static unsigned int classify(const struct lab_pkt *p, const struct flow *f, cons
 		an |= LAB_AN_WINDOW_PROBE;
 	if (plain && same && p->win && p->win != f->win)
 		an |= LAB_AN_WINDOW_UPDATE;
-	if (plain && same && p->win && p->win == f->win)
+	/* the answer to a probe is Wireshark's "ACK to a keep-alive" / "window probe ACK" */
+	if (plain && same && p->win && p->win == f->win && !(peer && peer->probed))
 		an |= LAB_AN_DUP_ACK;
 	if (p->n_sack)
 		an |= (int32_t)(p->sack_left - p->ack) > 0 ? LAB_AN_SACK : LAB_AN_DSACK;
@@ -577,6 +579,8 @@ int lab_trace_annotate(struct lab_trace *t)
 		p->rack = p->flags & LAB_TH_ACK ? p->ack - peer->base : p->ack;
 		p->keepalive = p->flags == LAB_TH_ACK && p->len <= 1 && p->seq + 1 == f->next;
 		p->analysis = classify(p, f, peer);
+		f->probed = p->keepalive || (p->analysis & LAB_AN_WINDOW_PROBE);
+		peer->probed = false; /* answered (or not: then this is no answer to it) */
 		if (p->n_sack && peer->based) {
 			p->sack_left -= peer->base;
 			p->sack_right -= peer->base;

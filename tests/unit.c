@@ -320,6 +320,8 @@ START_TEST(trace_names_flow_control_segments)
 		{ false, 501, 1101, LAB_TH_ACK, 50, 0, 101, LAB_AN_DUP_ACK | LAB_AN_DSACK },
 		/* the same shape with an open window is a keep-alive, not a probe */
 		{ true, 1100, 501, LAB_TH_ACK, 200, 0, 0, 0 },
+		/* its answer is Wireshark's "ACK to a keep-alive", not a dup ACK */
+		{ false, 501, 1101, LAB_TH_ACK, 50, 0, 0, 0 },
 		{ false, 501, 1101, LAB_TH_ACK | LAB_TH_FIN, 0, 0, 0, 0 },
 	};
 	struct lab_pkt v[sizeof(rows) / sizeof(rows[0])];
