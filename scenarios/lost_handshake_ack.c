@@ -117,8 +117,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	}
 	lab_finish(run, LAB_PROG_CLIENT);
 	/* past-retries: the server never gets a connection to accept; the runner stops it */
-	if (!v->request_expires)
+	if (!v->request_expires) {
 		lab_finish(run, LAB_PROG_SERVER);
+		/* both FINs across (the wire's queue holds packets for a moment): whole captures */
+		lab_wait_settled(run, LAB_SERVER);
+		lab_wait_settled(run, LAB_CLIENT);
+	}
 	return lab_status(run);
 }
 

@@ -215,23 +215,28 @@ printf '%s\n' "$out" | grep -q 'client \[::1\]:[0-9]* *server \[::1\]:5000' &&
 printf '%s\n' "$out" | grep -q '0\.0\.0\.0' && fail "IPv6: 0.0.0.0 in the output"
 
 # pcapng, written by dumpcap (tcpdump writes pcap only)
-if command -v dumpcap >/dev/null; then
-	capture "$ns" "$dir/lo.pcapng" dumpcap -i lo
-	# dumpcap names its file before it captures: one UDP datagram at a time until one is written
-	# (dumpcap flushes every 100 ms), bounded
-	size0=$(stat -c %s "$dir/lo.pcapng" 2>/dev/null || echo 0)
+dumpcap_sync() {
+	seen=$(tshark -r "$dir/lo.pcapng" -Y 'udp.dstport == 9' 2>/dev/null | wc -l)
 	tries=0
-	while [ "$(stat -c %s "$dir/lo.pcapng" 2>/dev/null || echo 0)" -le "$size0" ] &&
-		[ "$tries" -lt 100 ]; do
+	until [ "$(tshark -r "$dir/lo.pcapng" -Y 'udp.dstport == 9' 2>/dev/null | wc -l)" -gt "$seen" ] ||
+		[ "$tries" -ge 40 ]; do
 		ip netns exec "$ns" python3 -c 'import socket, select
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(b"marker", ("127.0.0.1", 9))
-select.select([], [], [], 0.05)'
+select.select([], [], [], 0.1)'
 		tries=$((tries + 1))
 	done
-	[ "$tries" -lt 100 ] || fail "dumpcap wrote nothing within 100 datagrams"
+	[ "$tries" -lt 40 ] || fail "dumpcap wrote none of 40 datagrams"
+}
+if command -v dumpcap >/dev/null; then
+	capture "$ns" "$dir/lo.pcapng" dumpcap -i lo
+	# dumpcap names its file before it captures, and on SIGINT drops what its ring buffer
+	# holds: before the traffic and before the stop, one more datagram at a time until tshark
+	# finds it in the file (everything sent before it is written too)
+	dumpcap_sync
 	ip netns exec "$ns" python3 "$traffic" many 127.0.0.1 5000 4 3
 	ip netns exec "$ns" python3 "$traffic" many ::1 5000 2
+	dumpcap_sync
 	stop
 	head -c 4 "$dir/lo.pcapng" | od -An -tx1 | grep -q '0a 0d 0d 0a' ||
 		fail "dumpcap did not write pcapng"
