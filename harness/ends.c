@@ -100,6 +100,7 @@ void lab_run_stop_programs(struct lab_run *run)
 	struct lab_proc *all[LAB_MAX_CLIENTS + 1];
 	size_t i, n = programs(run, all);
 	char outcome[64], note[96];
+	int64_t t_us;
 
 	for (i = 0; i < n; i++) {
 		struct lab_proc *p = all[i];
@@ -108,6 +109,7 @@ void lab_run_stop_programs(struct lab_run *run)
 		if (p->reported)
 			continue;
 		running = lab_proc_running(p);
+		t_us = lab_now_us(); /* the note goes where the stop happened: before its effects */
 		lab_proc_kill(p);
 		lab_proc_wait(p, lab_mono_us() + 500000);
 		lab_run_collect_events(run, p);
@@ -119,6 +121,6 @@ void lab_run_stop_programs(struct lab_run *run)
 			snprintf(note, sizeof(note), "%s", outcome);
 		else
 			snprintf(note, sizeof(note), "%s after the story's end", outcome);
-		lab_run_note(run, p->name, "note", note);
+		lab_run_note_at(run, running ? t_us : lab_now_us(), p->name, "note", note);
 	}
 }

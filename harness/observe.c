@@ -36,7 +36,13 @@ void lab_run_collect_events(struct lab_run *run, struct lab_proc *p)
 
 void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail)
 {
-	struct lab_event ev = { .t_us = lab_now_us() };
+	lab_run_note_at(run, lab_now_us(), who, call, detail);
+}
+
+void lab_run_note_at(struct lab_run *run, int64_t t_us, const char *who, const char *call,
+		     const char *detail)
+{
+	struct lab_event ev = { .t_us = t_us };
 
 	snprintf(ev.who, sizeof(ev.who), "%s", who);
 	snprintf(ev.call, sizeof(ev.call), "%s", call);

@@ -384,6 +384,8 @@ static void tell(struct lab_run *run)
 	 */
 	lab_capture_stop(&run->cap);
 	lab_tcpstate_stop(&run->tcpstate); /* what changed after the story's end is left out */
+	lab_run_note_at(run, run->story_end_us, "harness", "note",
+			"end of the story: the captures stop; what follows is the lab's teardown");
 	lab_run_stop_programs(run);
 	lab_wire_stop(run->wire);
 	err = lab_capture_check(&run->cap);

@@ -158,6 +158,9 @@ void lab_run_add_event(struct lab_run *run, const struct lab_event *ev);
 void lab_run_state_events(struct lab_run *run);
 void lab_run_collect_events(struct lab_run *run, struct lab_proc *p); /* its event lines */
 void lab_run_note(struct lab_run *run, const char *who, const char *call, const char *detail);
+/* the same, stamped @t_us (lab_now_us() of when it happened, not of when it is written) */
+void lab_run_note_at(struct lab_run *run, int64_t t_us, const char *who, const char *call,
+		     const char *detail);
 int lab_run_states(struct lab_run *run, enum lab_host host, struct lab_socks *out);
 int64_t lab_run_counter(const struct lab_run *run, enum lab_host host, const char *name);
 int64_t lab_run_protocol_us(const struct lab_run *run);
