@@ -50,14 +50,17 @@ void lab_run_state_events(struct lab_run *run)
 		snprintf(ev.who, sizeof(ev.who), "%s", at_client ? "client" : "server");
 		snprintf(ev.call, sizeof(ev.call), "tcp_state");
 		/*
-		 * tcp_time_wait() hands the connection to a TIME_WAIT mini-socket and closes the
-		 * full one (tcp_done()): the tracepoint sees only the latter
+		 * tcp_time_wait() hands the connection to a timewait mini-socket (TIME_WAIT, or
+		 * an orphan's FIN_WAIT2) and closes the full one (tcp_done()): the tracepoint sees
+		 * only the latter. The same change is an abort as often (tcp_reset(), data after
+		 * close(), tcp_max_tw_buckets reached: no timewait socket at all), and the
+		 * tracepoint cannot tell them apart: say "if any"
 		 */
 		snprintf(ev.detail, sizeof(ev.detail), "%s -> %s%s %s:%u-%s:%u",
 			 lab_tcp_state_name(c->oldstate), lab_tcp_state_name(c->newstate),
 			 c->newstate == 7 && (c->oldstate == 4 || c->oldstate == 5 ||
 					      c->oldstate == 11) ?
-				 " (a TIME_WAIT socket is not traced)" :
+				 " (a timewait socket taking over, if any, is not traced)" :
 			 c->oldstate == 10 && c->newstate == 3 ?
 				 " (a new socket, cloned from the listener)" :
 				 "",

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "run.h"
 
@@ -35,6 +36,33 @@ void lab_may_die(struct lab_run *run, int who, int sig)
 		return;
 	}
 	p->story_sig = sig;
+}
+
+/*
+ * A stop is not at once: kill() queues SIGSTOP, and the program stops only when it next runs.
+ * Until then a program asleep in recv() can still be woken by data the story sends next and
+ * read it (seen on a loaded machine: hung-app's request read, Recv-Q 0). Wait for the stop
+ * (WNOWAIT: the exit is still reaped where it always was).
+ */
+static void wait_stopped(struct lab_run *run, struct lab_proc *p, const char *name)
+{
+	struct timespec tick = { .tv_nsec = 1000000 };
+	siginfo_t si;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PIDFD, (id_t)p->pidfd, &si, WSTOPPED | WNOHANG | WNOWAIT) < 0) {
+			lab_run_error(run, -errno, "waitid(%s, WSTOPPED)", name);
+			return;
+		}
+		if (si.si_pid && si.si_code == CLD_STOPPED)
+			return;
+		if (lab_mono_us() >= run->deadline_us) {
+			lab_run_error(run, -ETIMEDOUT, "%s did not stop on SIGSTOP", name);
+			return;
+		}
+		nanosleep(&tick, NULL); /* a polling interval, not a guess at when it is done */
+	}
 }
 
 void lab_signal(struct lab_run *run, int who, int sig)
@@ -65,6 +93,9 @@ void lab_signal(struct lab_run *run, int who, int sig)
 	/* a crash: reaped before the story goes on, so its kernel has closed its sockets */
 	if (sig == SIGKILL)
 		lab_proc_wait(p, run->deadline_us);
+	/* a hang: stopped before the story goes on */
+	if (sig == SIGSTOP)
+		wait_stopped(run, p, name);
 }
 
 const char *lab_ending(const struct lab_run *run, int who, char *buf, size_t len)

@@ -119,8 +119,11 @@ LAB_SCENARIO(
 		   "server finally writes on such a socket, the client's host answers RST.",
 	.mechanism = "The client's FIN moves the server's socket to CLOSE_WAIT (tcp_fin()): it "
 		     "now waits for its own application's close(), and the kernel has no timer "
-		     "for that state at all: only close() (or shutdown(SHUT_WR)) sends the "
-		     "server's FIN. recv() returns 0 to say so; a server that ignores it keeps "
+		     "of its own for that state: only close() (or shutdown(SHUT_WR)) sends the "
+		     "server's FIN. SO_KEEPALIVE, if set, goes on probing a CLOSE_WAIT socket "
+		     "(tcp_keepalive_timer() skips only CLOSE and SYN_SENT) and a reset then "
+		     "closes the connection, but not the descriptor: the leak stays until "
+		     "close(). recv() returns 0 to say so; a server that ignores it keeps "
 		     "the socket and its descriptor. The client's orphan, meanwhile, moved to "
 		     "FIN_WAIT2 when its FIN was ACKed and became a timewait socket "
 		     "(tcp_time_wait(sk, TCP_FIN_WAIT2, tcp_fin_time(sk))) that expires after "

@@ -20,9 +20,10 @@ static const struct variant variants[] = {
 	    "partition with data in flight: retransmissions back off until tcp_retries2, recv() "
 	    "= ETIMEDOUT, the next send() = EPIPE",
 	    "The handshake [S] [S.] [.], the client's request [P.], then the same [P.] "
-	    "retransmitted (a loss probe ~204 ms later, then RTO timeouts 0.4, 0.8, 1.6 s "
-	    "apart), all in the client's capture only; no reset at the abort. The server's "
-	    "capture ends with the handshake." },
+	    "retransmitted (a loss probe ~205 ms later, then the retransmission timer's, the "
+	    "RTO doubling: 0.2, 0.4 and 0.8 s apart with tcp_retries2 2), all in the client's "
+	    "capture only; nothing at the abort (the next timeout, 1.7 s after the last "
+	    "retransmission): no reset. The server's capture ends with the handshake." },
 	  "blackhole,dir=both",
 	  false,
 	  false,

@@ -19,8 +19,11 @@ static const struct variant variants[] = {
 	    "the peer does not read: each blocking send() waits SO_SNDTIMEO; short counts while "
 	    "anything fits, then EAGAIN",
 	    "The handshake [S] [S.] [.]; the client's data [.] and [P.] until the server's ACKs "
-	    "[.] advertise a zero window; then the client's window probes [.] (its persist "
-	    "timer, while send() waits) and the server's zero-window answers [.]." },
+	    "[.] advertise a zero window (the segment that fills it is ACKed only by the "
+	    "delayed-ACK timer, so the client's tail loss probe re-sends it first: a [.] "
+	    "marked retransmission, D-SACKed by the zero-window ACK); then the client's "
+	    "window probes [.] (its persist timer, while send() waits) and the server's zero-window "
+	    "answers [.]." },
 	  BLOCKING,
 	  false },
 	/* a non-blocking writer: short counts and EAGAIN at once; at last EPOLLOUT never comes */
@@ -28,8 +31,11 @@ static const struct variant variants[] = {
 	    "the peer does not read: send(MSG_DONTWAIT) returns short counts, then EAGAIN at "
 	    "once; EPOLLOUT while ACKs free room, then epoll_wait() times out",
 	    "The handshake [S] [S.] [.]; the client's data [.] and [P.] until the server's ACKs "
-	    "[.] advertise a zero window; then the client's window probes [.] (its persist "
-	    "timer, while it waits for EPOLLOUT) and the server's zero-window answers [.]." },
+	    "[.] advertise a zero window (the segment that fills it is ACKed only by the "
+	    "delayed-ACK timer, so the client's tail loss probe re-sends it first: a [.] "
+	    "marked retransmission, D-SACKed by the zero-window ACK); then the client's "
+	    "window probes [.] (its persist timer, while it waits for EPOLLOUT) and the server's zero-window "
+	    "answers [.]." },
 	  NONBLOCKING,
 	  false },
 	/* the remedy: the reader drains, the blocking send() completes */

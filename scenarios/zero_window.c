@@ -12,15 +12,20 @@ static const struct variant variants[] = {
 	{ { "default",
 	    "the reader never reads: zero window, persist probes with backoff, Send-Q full",
 	    "The handshake [S] [S.] [.]; the client's data [.] and [P.] until the server's "
-	    "ACKs [.] advertise a zero window; then the client's window probes [.] (no payload, "
-	    "one below the next sequence number: what Wireshark calls Keep-Alive), each "
-	    "answered by [.] with a zero window, twice as far apart each time." },
+	    "ACKs [.] advertise a zero window (the segment that fills it is ACKed only by the "
+	    "delayed-ACK timer, ~40 ms later, so the client's tail loss probe re-sends it first: "
+	    "a [.] marked retransmission, D-SACKed by the zero-window ACK); then the client's "
+	    "window probes [.] (no payload, one below the next sequence number: what Wireshark "
+	    "calls Keep-Alive), twice as far apart each time, answered by [.] with a zero "
+	    "window except the second (tcp_invalid_ratelimit)." },
 	  false },
 	/* the reader resumes: a window update, and the data flows to its end */
 	{ { "resume",
 	    "the reader resumes once the window is closed: window update, the transfer completes",
 	    "The handshake [S] [S.] [.]; the client's data [.] and [P.] until the server's "
-	    "ACKs [.] advertise a zero window; then the server's window update [.] (same ACK "
+	    "ACKs [.] advertise a zero window (after the tail loss probe's spurious "
+	    "retransmission [.] of the segment that fills it, as in default); then the "
+	    "server's window update [.] (same ACK "
 	    "number, window open again), the rest of the data [.] and [P.] with its ACKs, the "
 	    "server's [F.] once it has read every byte, the client's [F.] and the last [.]." },
 	  true },
@@ -275,7 +280,14 @@ LAB_SCENARIO(
 	.mechanism =
 		"The receiver's application does not read: its receive queue fills up to its "
 		"SO_RCVBUF and tcp_select_window() advertises a zero window "
-		"(TcpExtTCPToZeroWindowAdv). The sender may not send into it; with data queued and "
+		"(TcpExtTCPToZeroWindowAdv). It does so late: __tcp_ack_snd_check() ACKs at once "
+		"only while the window it would offer keeps up with the one it offered (or in "
+		"quick-ACK mode, spent by then), so the segment that fills the window waits for the "
+		"delayed-ACK timer (TcpExtDelayedACKs, ~40 ms), and the sender's tail loss probe "
+		"(tcp_schedule_loss_probe(): PTO 2 SRTT + 2 ms with several segments in flight; "
+		"TcpExtTCPLossProbes 1) re-sends that segment before the zero-window ACK comes "
+		"back with a D-SACK for it (TcpExtTCPDSACKRecv). The sender may not send into a "
+		"zero window; with data queued and "
 		"nothing in flight (tcpi_unacked 0) it arms the persist timer, ICSK_TIME_PROBE0 "
 		"(inet_diag timer 4, `ss`: persist). tcp_probe_timer() calls tcp_send_probe0(), "
 		"whose tcp_write_wakeup() finds no room in the window and sends "
