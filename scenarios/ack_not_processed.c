@@ -62,6 +62,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	s = lab_socks_find(&socks, LAB_PORT, TCP_ESTABLISHED);
 	obs->server_rqueue = s ? (int64_t)s->rqueue : -1;
 	lab_socks_free(&socks);
+	lab_pause(run, "before-kill",
+		  "the server's kernel has ACKed the request but the server has not read it (ss: "
+		  "Recv-Q); the client's send() returned long ago; the server is killed next");
 	/* kill -9 (a crash, the OOM killer): the kernel closes the socket for the process */
 	lab_signal(run, LAB_PROG_SERVER, SIGKILL);
 	if (v->reply)

@@ -118,6 +118,10 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_client(run, "wait"); /* connected, then silent: its host is about to vanish */
 	lab_wait_state(run, LAB_SERVER, TCP_ESTABLISHED);
 	lab_arm(run, obs->blackhole, true);
+	lab_pause(run, "host-gone",
+		  "the client's host is gone (the blackhole drops both ways); the server's "
+		  "connection is ESTABLISHED, idle, with no timer (ss -o); its options and its "
+		  "recv() come next: nothing will tell it the peer is gone");
 	lab_go(run, LAB_PROG_SERVER);
 	/* the server's recv() has returned, one way or another: what does its kernel hold? */
 	lab_wait_calls(run, LAB_PROG_SERVER, "recv", 1);

@@ -100,6 +100,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_wait_state(run, LAB_SERVER, TCP_ESTABLISHED);
 	if (v->hung) /* a deadlock, a GC pause, a debugger: the process runs no more */
 		lab_signal(run, LAB_PROG_SERVER, SIGSTOP);
+	/* with a deadline no probe may go before the reply: the client's keepalive runs on */
+	if (v->hung && !v->deadline)
+		lab_pause(run, "server-stopped",
+			  "the server process is stopped (SIGSTOP; ps: state T) but its kernel "
+			  "still answers: the connection is ESTABLISHED; the client's keepalive "
+			  "probes go on, each answered, while you look; its request comes next");
 	lab_go(run, LAB_PROG_CLIENT);
 	if (v->deadline) {
 		lab_wait_calls(run, LAB_PROG_CLIENT, "recv", 1);

@@ -61,6 +61,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_wait_for(run, LAB_CLIENT, lab_socks_queued, &acked, "the first request acknowledged");
 	if (v->partition)
 		lab_arm(run, obs->blackhole, true);
+	lab_pause(run, "before-crash",
+		  v->partition ? "the request is ACKed and waits unread in the server's receive "
+				 "queue (ss: Recv-Q); the network is partitioned (the blackhole "
+				 "drops both ways); the server is killed next (kill -9)" :
+				 "the request is ACKed and waits unread in the server's receive "
+				 "queue (ss: Recv-Q); the server is killed next (kill -9)");
 	/* kill -9: the kernel closes the socket for the dead process (tcp_close()) */
 	lab_signal(run, LAB_PROG_SERVER, SIGKILL);
 	lab_states(run, LAB_SERVER, &socks);
@@ -71,6 +77,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	else /* the crash's RST has closed the client's socket before it writes */
 		lab_wait_for(run, LAB_CLIENT, lab_socks_lack_state, &open,
 			     "the client's socket reset");
+	lab_pause(run, "after-crash",
+		  v->partition ? "the crash's RST was swallowed by the partition, which is gone "
+				 "now: the client still holds an ESTABLISHED connection the "
+				 "server's host no longer knows; its next send() comes next" :
+				 "the crash's RST reached the client: its socket is closed before "
+				 "it writes; its next send() comes next");
 	lab_go(run, LAB_PROG_CLIENT);
 	lab_finish(run, LAB_PROG_CLIENT);
 	return lab_status(run);
