@@ -95,7 +95,7 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	 */
 	if (!v->orphan)
 		lab_pause(
-			run, "fin-wait-2",
+			run, "fin-wait-2-owned",
 			"the client shut down its sending side and the server ACKed its FIN: "
 			"the client's socket sits in FIN_WAIT2, still owned by the process (ss: "
 			"no timer): tcp_fin_timeout does not apply, it waits for the server's FIN "
