@@ -78,6 +78,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	static const char *const calls[] = { "send", "recv", NULL };
 	char want[160];
 
+	lab_params_of(run, LAB_PROG_CLIENT, "request_bytes");
 	snprintf(want, sizeof(want), "send=%ld recv=%s recv=0", p->request_bytes,
 		 expect->linger0 ? "ECONNRESET" : "0");
 	lab_expect_calls(run, LAB_PROG_CLIENT, calls, want);

@@ -102,6 +102,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	else
 		snprintf(want, sizeof(want), "send=%d", LATE_WRITE);
 	lab_expect_calls(run, LAB_PROG_SERVER, calls, want);
+	lab_params_of(run, LAB_PROG_CLIENT, "request_bytes");
 	lab_expect_state(run, "server sockets in CLOSE_WAIT (inet_diag)", !expect->closes,
 			 obs->server_close_wait);
 	lab_expect_state(run, "client sockets left then (inet_diag: TIME_WAIT)", expect->closes,

@@ -70,6 +70,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	char want[160], ending[64];
 
 	if (expect->unread)
+		lab_params_of(run, LAB_PROG_CLIENT, "request_bytes");
+	if (expect->unread)
 		snprintf(want, sizeof(want), "send=%ld recv=ECONNRESET recv=0", p->request_bytes);
 	else
 		snprintf(want, sizeof(want), "recv=0 recv=0");

@@ -136,6 +136,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	struct lab_window w = lab_timer_window(run, p->linger_s * 1000000);
 	char want[64];
 
+	lab_params_of(run, LAB_PROG_CLIENT, "linger_s, request_bytes");
 	if (!lab_needs(run, LAB_PROG_CLIENT, "how long close() blocked"))
 		return;
 	snprintf(want, sizeof(want), "send=%ld %sclose=0", p->request_bytes,

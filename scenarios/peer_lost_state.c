@@ -47,8 +47,10 @@ struct obs {
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
-	/* the request arrived and waits unread; all the client sent was acknowledged */
-	const struct lab_socks_queue unread = { LAB_PORT, (uint32_t)p->request, UINT32_MAX };
+	/* the request arrived and waits unread (a user's client: what it sent, not request) */
+	const struct lab_socks_queue unread = {
+		LAB_PORT, lab_ours(run, LAB_PROG_CLIENT) ? (uint32_t)p->request : 1, UINT32_MAX
+	};
 	const struct lab_socks_queue acked = { LAB_PORT, 0, 0 };
 	const struct lab_socks_state open = { LAB_PORT, TCP_ESTABLISHED };
 	struct lab_socks socks = LAB_SOCKS_INIT;
@@ -110,6 +112,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	char want[96];
 
 	snprintf(want, sizeof(want), expect->calls, p->request, p->request);
+	lab_params_of(run, LAB_PROG_CLIENT, "request");
 	lab_expect_calls(run, LAB_PROG_CLIENT, calls, want);
 	/* the server's view: the crash closed with unread data (a RST), and nothing is left */
 	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPAbortOnClose", LAB_EQ, 1);

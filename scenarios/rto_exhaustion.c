@@ -278,6 +278,11 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 				 LAB_GE, 1, lab_packets(run, LAB_SERVER, LAB_CLIENT, LAB_TH_PSH));
 		return;
 	}
+	if (expect->user_timeout && !lab_params_of(run, LAB_PROG_CLIENT, "user_timeout")) {
+		lab_not_applicable(run, "retransmissions and recv()'s time from user_timeout",
+				   "your client sets its own TCP_USER_TIMEOUT, or none");
+		return;
+	}
 	if (expect->user_timeout) {
 		rtos = user_timeout_rtos(run, p->user_timeout, &last);
 		/* the clamped timer fires at the user timeout, late by its own granule only */

@@ -183,6 +183,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	const char *calls[] = { "send", "epoll_wait", NULL };
 	char want[64];
 
+	lab_params_of(run, LAB_PROG_SERVER, "rcvbuf");
+	lab_params_of(run, LAB_PROG_CLIENT, "sndbuf, bytes, sndtimeo_ms");
 	if (!lab_needs(run, LAB_PROG_CLIENT, "the client's send() calls"))
 		return;
 	last = n_sends ? lab_call(run, LAB_PROG_CLIENT, "send", n_sends - 1) : NULL;

@@ -114,6 +114,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 		snprintf(want, sizeof(want), "shutdown=0 recv=%ld recv=0 recv=%ld", p->first_bytes,
 			 p->second_bytes);
 	lab_expect_calls(run, LAB_PROG_SERVER, calls, want);
+	lab_params_of(run, LAB_PROG_CLIENT, "first_bytes, second_bytes");
 	lab_expect_state(run, "server ESTABLISHED after shutdown() (inet_diag)", !expect->rdwr,
 			 obs->established_after_shutdown);
 	if (lab_needs(run, LAB_PROG_SERVER, "FIN from the server before its close()"))

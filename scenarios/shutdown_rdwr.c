@@ -109,6 +109,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	snprintf(want, sizeof(want), "recv=%ld shutdown=0 recv=%s", p->request_bytes,
 		 expect->quiet ? "0" : "ECONNRESET");
 	lab_expect_calls(run, LAB_PROG_SERVER, server_calls, want);
+	lab_params_of(run, LAB_PROG_CLIENT, "request_bytes, more_bytes");
 	lab_expect_count(run, "FIN from the server (client-side pcap)", LAB_EQ, 1,
 			 lab_packets_once(run, LAB_CLIENT, LAB_SERVER, LAB_TH_FIN, 0));
 	lab_expect_count(run, "RST from the server (client-side pcap)", LAB_EQ, !expect->quiet,

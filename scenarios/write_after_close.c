@@ -96,6 +96,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	static const char *const calls[] = { "send", "recv", NULL };
 	char want[160], ending[64];
 
+	if (!expect->reset)
+		lab_params_of(run, LAB_PROG_CLIENT, "write_bytes");
 	if (expect->nosignal)
 		snprintf(want, sizeof(want), "send=%ld send=EPIPE recv=0", p->write_bytes);
 	else if (expect->reset)
