@@ -61,6 +61,13 @@ case_ na-request-held-unread 0 "ACK of every byte it held unread.* 1 *1$" 12 ack
 case_ na-half-close-client 0 "n/a *parameter request_bytes (--set)" 10 half-close \
 	--set request_bytes=5000 \
 	--client-cmd "exec $client --connect {server} --ops send:100,shutdown:wr,drain,close" &
+# half-open with a user's server that sets its own keepalive (4 probes, not count=2): the
+# parameters n/a, no probe count derived from them; the network judges it like keepalive
+case_ na-half-open-server 0 "behaves like: keepalive" 12 half-open --variant keepalive \
+	--server-cmd "exec $server --listen 0.0.0.0:{port} --ops accept,keepalive:1:1:4,recv" &
+case_ na-half-open-params 0 "n/a *parameters idle, interval, count, user_timeout, rcvtimeo" 12 \
+	half-open --variant keepalive \
+	--server-cmd "exec $server --listen 0.0.0.0:{port} --ops accept,keepalive:1:1:4,recv" &
 if command -v socat >/dev/null; then
 	# a server that accepts at once: the queue never fills; answered when the client is done
 	case_ socat-accepts 1 "precondition (the story stopped there)" 12 accept-overflow \
