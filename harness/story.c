@@ -149,6 +149,22 @@ bool lab_needs_at(struct lab_run *run, int key, int who, const char *what)
 	return false;
 }
 
+bool lab_params_of_at(struct lab_run *run, int key, int who, const char *names)
+{
+	char what[128], why[96];
+	const char *side = who == LAB_PROG_SERVER ? "server" : "client";
+
+	if (lab_ours(run, who))
+		return true;
+	snprintf(what, sizeof(what), "parameter%s %s (--set)", strchr(names, ',') ? "s" : "",
+		 names);
+	snprintf(why, sizeof(why), "--%s-cmd runs instead of tcplab-%s: they configure ours only",
+		 side, side);
+	lab_expect_na(&run->ex, what, why);
+	lab_run_key_last(run, key);
+	return false;
+}
+
 void lab_not_applicable_at(struct lab_run *run, int key, const char *what, const char *why)
 {
 	lab_expect_na(&run->ex, what, why);

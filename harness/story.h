@@ -153,6 +153,14 @@ bool lab_ours(const struct lab_run *run, int who);
 /* lab_needs() - lab_ours(), else an "n/a" expectation named @what (the judge skips it) */
 #define lab_needs(run, who, what) lab_needs_at(run, __LINE__, who, what)
 bool lab_needs_at(struct lab_run *run, int key, int who, const char *what);
+/*
+ * lab_params_of() - parameters @names ("a, b") configure program @who only (the bytes it sends
+ * or reads, the socket options it sets, its steps' counts): lab_ours(), else an "n/a" row naming
+ * them (a user's program does what it does), so that the judge leaves out what it derives from
+ * them. Parameters of the network or the kernel (sysctls, the wire) apply to any program.
+ */
+#define lab_params_of(run, who, names) lab_params_of_at(run, __LINE__, who, names)
+bool lab_params_of_at(struct lab_run *run, int key, int who, const char *names);
 
 /* ---- the lab ------------------------------------------------------------------------------ */
 

@@ -46,11 +46,26 @@ struct obs {
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
+	/* the server stops just before close() (mark: its steps before are done) */
+	const char *hold = lab_hold(run, LAB_PROG_SERVER, "before-close");
+
 	/* the whole request is in the receive queue before the server reads it, or not */
-	lab_server(run, NULL, "accept,%s:%ld,%sclose", v->unread ? "queued" : "drain",
-		   p->request_bytes, v->linger0 ? "linger:0," : "");
+	lab_server(run, NULL, "accept,%s:%ld,%s%s%sclose", v->unread ? "queued" : "drain",
+		   p->request_bytes, v->linger0 ? "linger:0," : "", *hold ? "mark," : "", hold);
 	lab_client(run, "send:%ld,recv,recv,close", p->request_bytes);
+	lab_moment(run, LAB_PROG_SERVER, "note", 1, "before-close",
+		   v->unread ? "SO_LINGER {1, 0} is set and the request waits unread (ss: Recv-Q): "
+			       "close() comes next and sends RST" :
+		   v->linger0 ? "the server read the whole request (Recv-Q 0) and set SO_LINGER "
+				"{1, 0}: close() comes next and sends RST all the same" :
+				"the server read the whole request (Recv-Q 0), no SO_LINGER: "
+				"close() comes next and sends FIN");
 	lab_finish_all(run);
+	lab_pause(run, "after-close",
+		  v->linger0 ? "the server's close() sent RST: the client's recv() got "
+			       "ECONNRESET, no TIME_WAIT on the server" :
+			       "the server's close() sent FIN: the client read EOF and closed, the "
+			       "server waits in TIME_WAIT (60 s)");
 	/* both programs are gone; wait for the closing handshake (if any) to complete */
 	lab_wait_settled(run, LAB_SERVER);
 	obs->server_time_wait = lab_states_count(run, LAB_SERVER, TCP_TIME_WAIT);
@@ -63,6 +78,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	static const char *const calls[] = { "send", "recv", NULL };
 	char want[160];
 
+	lab_params_of(run, LAB_PROG_CLIENT, "request_bytes");
 	snprintf(want, sizeof(want), "send=%ld recv=%s recv=0", p->request_bytes,
 		 expect->linger0 ? "ECONNRESET" : "0");
 	lab_expect_calls(run, LAB_PROG_CLIENT, calls, want);

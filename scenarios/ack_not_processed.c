@@ -45,8 +45,10 @@ struct obs {
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
-	/* the request arrived and waits unread; all the client sent was acknowledged */
-	const struct lab_socks_queue unread = { LAB_PORT, (uint32_t)p->request, UINT32_MAX };
+	/* the request arrived and waits unread (a user's client: what it sent, not request) */
+	const struct lab_socks_queue unread = {
+		LAB_PORT, lab_ours(run, LAB_PROG_CLIENT) ? (uint32_t)p->request : 1, UINT32_MAX
+	};
 	const struct lab_socks_queue acked = { LAB_PORT, 0, 0 };
 	const struct lab_socks_state open = { LAB_PORT, TCP_ESTABLISHED };
 	struct lab_socks socks = LAB_SOCKS_INIT;
@@ -62,6 +64,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	s = lab_socks_find(&socks, LAB_PORT, TCP_ESTABLISHED);
 	obs->server_rqueue = s ? (int64_t)s->rqueue : -1;
 	lab_socks_free(&socks);
+	lab_pause(run, "before-kill",
+		  "the server's kernel has ACKed the request but the server has not read it (ss: "
+		  "Recv-Q); the client's send() returned long ago; the server is killed next");
 	/* kill -9 (a crash, the OOM killer): the kernel closes the socket for the process */
 	lab_signal(run, LAB_PROG_SERVER, SIGKILL);
 	if (v->reply)
@@ -100,10 +105,20 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	snprintf(want, sizeof(want), expect->calls, p->request);
 	lab_expect_calls(run, LAB_PROG_CLIENT, calls, want);
 	/* TCP's part was done: every byte acknowledged, then queued in the server's socket */
-	lab_expect_count(run, "server ACK of every request byte before the RST (client-side pcap)",
-			 LAB_EQ, 1, acked_before_reset(lab_capture(run, LAB_CLIENT), p->request));
-	lab_expect_count(run, "request bytes unread in the server's socket (inet_diag Recv-Q)",
-			 LAB_EQ, p->request, obs->server_rqueue);
+	if (lab_params_of(run, LAB_PROG_CLIENT, "request")) {
+		lab_expect_count(
+			run, "server ACK of every request byte before the RST (client-side pcap)",
+			LAB_EQ, 1, acked_before_reset(lab_capture(run, LAB_CLIENT), p->request));
+		lab_expect_count(run,
+				 "request bytes unread in the server's socket (inet_diag Recv-Q)",
+				 LAB_EQ, p->request, obs->server_rqueue);
+	} else { /* what a user's client sent: what the server's socket held unread */
+		lab_expect_count(
+			run,
+			"server ACK of every byte it held unread, before the RST (client pcap)",
+			LAB_EQ, 1,
+			acked_before_reset(lab_capture(run, LAB_CLIENT), (long)obs->server_rqueue));
+	}
 	if (lab_needs(run, LAB_PROG_SERVER, "server recv() calls"))
 		lab_expect_count(run, "server recv() calls (the application never read it)", LAB_EQ,
 				 0, (int64_t)lab_count_calls(run, LAB_PROG_SERVER, "recv", NULL));

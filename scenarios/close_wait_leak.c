@@ -69,6 +69,14 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	}
 	obs->client_left = lab_states_count(run, LAB_CLIENT, -1);
 	obs->server_close_wait = lab_states_count(run, LAB_SERVER, TCP_CLOSE_WAIT);
+	lab_pause(run, v->closes ? "closed" : "close-wait",
+		  v->closes ?
+			  "the server read the end of the stream and closed: no CLOSE_WAIT "
+			  "left on either side" :
+			  "the server read the end of the stream (recv() = 0) and never "
+			  "closed: its socket sits in CLOSE_WAIT (ss: CLOSE-WAIT) with no "
+			  "timer, while the client's orphan timed out of FIN_WAIT2 and is gone; "
+			  "the server's late write comes next and meets a RST");
 	if (!v->closes) {
 		/* the application finally writes: the client's kernel no longer knows the socket */
 		lab_go(run, LAB_PROG_SERVER);
@@ -94,6 +102,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	else
 		snprintf(want, sizeof(want), "send=%d", LATE_WRITE);
 	lab_expect_calls(run, LAB_PROG_SERVER, calls, want);
+	lab_params_of(run, LAB_PROG_CLIENT, "request_bytes");
 	lab_expect_state(run, "server sockets in CLOSE_WAIT (inet_diag)", !expect->closes,
 			 obs->server_close_wait);
 	lab_expect_state(run, "client sockets left then (inet_diag: TIME_WAIT)", expect->closes,

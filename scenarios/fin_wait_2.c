@@ -89,6 +89,17 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	/* the server's ACK of the FIN has arrived: FIN_WAIT2 */
 	lab_wait_state(run, LAB_CLIENT, TCP_FIN_WAIT2);
 	sample_fw2(run, obs);
+	/*
+	 * An orphan's FIN_WAIT2 is a timer (tcp_fin_timeout) that runs on while a class looks: a
+	 * pause there would decide what the story measures, so only the full socket has one
+	 */
+	if (!v->orphan)
+		lab_pause(
+			run, "fin-wait-2-owned",
+			"the client shut down its sending side and the server ACKed its FIN: "
+			"the client's socket sits in FIN_WAIT2, still owned by the process (ss: "
+			"no timer): tcp_fin_timeout does not apply, it waits for the server's FIN "
+			"as long as it takes");
 	if (!v->late)
 		lab_go(run, LAB_PROG_SERVER);
 	/* past the timeout: the orphan's timer fires within its granule, plus the tolerance */
@@ -99,6 +110,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	obs->fw2_at_deadline = (int64_t)lab_socks_count(&socks, LAB_PORT, TCP_FIN_WAIT2);
 	obs->gone_at_us = obs->fw2_at_deadline ? 0 : lab_now_us();
 	lab_socks_free(&socks);
+	if (v->orphan && v->late)
+		lab_pause(run, "orphan-gone",
+			  "the orphan's tcp_fin_timeout expired: the client's kernel dropped the "
+			  "connection without a packet (ss shows nothing on the port), while "
+			  "the server still sits in CLOSE_WAIT; its close() comes next and its FIN "
+			  "will meet a RST");
 	if (v->late)
 		lab_go(run, LAB_PROG_SERVER);
 	lab_finish_all(run);
@@ -107,6 +124,11 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_states(run, LAB_CLIENT, &socks);
 	obs->client_time_wait = (int64_t)lab_socks_count(&socks, LAB_PORT, TCP_TIME_WAIT);
 	lab_socks_free(&socks);
+	if (!v->late)
+		lab_pause(run, "time-wait",
+			  "the server's FIN came within tcp_fin_timeout: the orphan took it and "
+			  "the client waits in TIME_WAIT (60 s, TCP_TIMEWAIT_LEN, whatever "
+			  "tcp_fin_timeout says)");
 	return lab_status(run);
 }
 

@@ -71,6 +71,14 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_wait_calls(run, LAB_PROG_SERVER, "send", 1);
 	lab_wait_for(run, LAB_SERVER, response_settled, NULL,
 		     "the server's first response was acknowledged or reset");
+	lab_pause(run, "half-closed",
+		  v->close ? "the client close()d: the server's first response met a RST from "
+			     "it (the client can no longer read), and the server's socket is gone; "
+			     "its second send() comes next" :
+			     "the client shut down its sending side only: its FIN is ACKed (ss: "
+			     "FIN-WAIT-2, still owned by the client, so no tcp_fin_timeout runs), "
+			     "the server in CLOSE_WAIT sent its first response and the client took "
+			     "it; the second send() comes next");
 	lab_go(run, LAB_PROG_SERVER);
 	lab_finish_all(run);
 	lab_wait_settled(run, LAB_CLIENT);
@@ -111,7 +119,9 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 		snprintf(want, sizeof(want), "send=%ld send=%ld", p->response_bytes,
 			 p->response_bytes);
 	lab_expect_calls(run, LAB_PROG_SERVER, server_sends, want);
-	if (lab_needs(run, LAB_PROG_CLIENT, "bytes the client read after its FIN"))
+	lab_params_of(run, LAB_PROG_CLIENT, "request_bytes");
+	if (lab_needs(run, LAB_PROG_CLIENT, "bytes the client read after its FIN") &&
+	    lab_params_of(run, LAB_PROG_SERVER, "response_bytes"))
 		lab_expect_count(run, "bytes the client read after its FIN (recv() total)", LAB_EQ,
 				 expect->close ? 0 : 2 * p->response_bytes,
 				 lab_bytes_read(run, LAB_PROG_CLIENT));

@@ -48,6 +48,13 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		lab_client(run, "recv,recv,close");
 	}
 	lab_wait_calls(run, LAB_PROG_SERVER, "note", 1);
+	lab_pause(run, "before-kill",
+		  v->unread ?
+			  "the client's request waits unread in the server's receive queue (ss: "
+			  "Recv-Q); kill -9 comes next: the kernel closes the socket for the "
+			  "dead process, with unread data (RST)" :
+			  "the server holds the connection with nothing unread; kill -9 comes "
+			  "next: the kernel closes the socket for the dead process (FIN)");
 	lab_signal(run, LAB_PROG_SERVER, SIGKILL);
 	lab_finish(run, LAB_PROG_SERVER);
 	lab_finish(run, LAB_PROG_CLIENT);
@@ -62,6 +69,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	static const char *const calls[] = { "send", "recv", NULL };
 	char want[160], ending[64];
 
+	if (expect->unread)
+		lab_params_of(run, LAB_PROG_CLIENT, "request_bytes");
 	if (expect->unread)
 		snprintf(want, sizeof(want), "send=%ld recv=ECONNRESET recv=0", p->request_bytes);
 	else

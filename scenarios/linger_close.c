@@ -92,6 +92,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_finish(run, LAB_PROG_CLIENT);
 	/* the process is gone: what the kernel holds for it now, and that it keeps trying */
 	obs->client_fin_wait1 = lab_states_count(run, LAB_CLIENT, TCP_FIN_WAIT1);
+	lab_pause(run, "closed",
+		  v->stuck ? "the client's close() has returned and its process is gone; its data "
+			     "and FIN are unACKed (the wire drops them), and the orphan sits in "
+			     "FIN_WAIT1 retransmitting (ss -o: timer:(on,...)) while you look" :
+			     "the client's close() returned once its data and FIN were ACKed; "
+			     "the server reads to the end and closes next");
 	if (v->stuck) {
 		lab_wait_for(run, LAB_CLIENT, orphan_retried, NULL,
 			     "the client's orphan has retransmitted after a timeout");
@@ -130,6 +136,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	struct lab_window w = lab_timer_window(run, p->linger_s * 1000000);
 	char want[64];
 
+	lab_params_of(run, LAB_PROG_CLIENT, "linger_s, request_bytes");
 	if (!lab_needs(run, LAB_PROG_CLIENT, "how long close() blocked"))
 		return;
 	snprintf(want, sizeof(want), "send=%ld %sclose=0", p->request_bytes,

@@ -47,8 +47,10 @@ struct obs {
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
-	/* the request arrived and waits unread; all the client sent was acknowledged */
-	const struct lab_socks_queue unread = { LAB_PORT, (uint32_t)p->request, UINT32_MAX };
+	/* the request arrived and waits unread (a user's client: what it sent, not request) */
+	const struct lab_socks_queue unread = {
+		LAB_PORT, lab_ours(run, LAB_PROG_CLIENT) ? (uint32_t)p->request : 1, UINT32_MAX
+	};
 	const struct lab_socks_queue acked = { LAB_PORT, 0, 0 };
 	const struct lab_socks_state open = { LAB_PORT, TCP_ESTABLISHED };
 	struct lab_socks socks = LAB_SOCKS_INIT;
@@ -61,6 +63,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_wait_for(run, LAB_CLIENT, lab_socks_queued, &acked, "the first request acknowledged");
 	if (v->partition)
 		lab_arm(run, obs->blackhole, true);
+	lab_pause(run, "before-crash",
+		  v->partition ? "the request is ACKed and waits unread in the server's receive "
+				 "queue (ss: Recv-Q); the network is partitioned (the blackhole "
+				 "drops both ways); the server is killed next (kill -9)" :
+				 "the request is ACKed and waits unread in the server's receive "
+				 "queue (ss: Recv-Q); the server is killed next (kill -9)");
 	/* kill -9: the kernel closes the socket for the dead process (tcp_close()) */
 	lab_signal(run, LAB_PROG_SERVER, SIGKILL);
 	lab_states(run, LAB_SERVER, &socks);
@@ -71,6 +79,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	else /* the crash's RST has closed the client's socket before it writes */
 		lab_wait_for(run, LAB_CLIENT, lab_socks_lack_state, &open,
 			     "the client's socket reset");
+	lab_pause(run, "after-crash",
+		  v->partition ? "the crash's RST was swallowed by the partition, which is gone "
+				 "now: the client still holds an ESTABLISHED connection the "
+				 "server's host no longer knows; its next send() comes next" :
+				 "the crash's RST reached the client: its socket is closed before "
+				 "it writes; its next send() comes next");
 	lab_go(run, LAB_PROG_CLIENT);
 	lab_finish(run, LAB_PROG_CLIENT);
 	return lab_status(run);
@@ -98,6 +112,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	char want[96];
 
 	snprintf(want, sizeof(want), expect->calls, p->request, p->request);
+	lab_params_of(run, LAB_PROG_CLIENT, "request");
 	lab_expect_calls(run, LAB_PROG_CLIENT, calls, want);
 	/* the server's view: the crash closed with unread data (a RST), and nothing is left */
 	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPAbortOnClose", LAB_EQ, 1);

@@ -188,8 +188,20 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_wait_state(run, LAB_SERVER, TCP_ESTABLISHED);
 	/* the partition: from now on nothing gets through (or a router answers) */
 	lab_arm(run, obs->partition, true);
+	lab_pause(run, "partitioned",
+		  "the path is cut (nft list ruleset: the partition's rule); the connection is "
+		  "ESTABLISHED and idle, nothing in flight, so no timer runs; the client's request "
+		  "comes next");
 	lab_go(run, LAB_PROG_CLIENT);
 	if (!v->heal) {
+		/* a user's client may send nothing: then nothing is retransmitted */
+		if (lab_moment_wanted(run, "retransmitting") && lab_ours(run, LAB_PROG_CLIENT))
+			lab_wait_counter(run, LAB_CLIENT, "TcpExtTCPTimeouts", 1);
+		lab_pause(run, "retransmitting",
+			  "the request went unanswered: the loss probe and the first "
+			  "retransmission timeout have fired (nstat: TcpExtTCPTimeouts; ss -o: "
+			  "timer:(on,...)); the kernel goes on retransmitting, and gives up, while "
+			  "you look");
 		lab_finish(run, LAB_PROG_CLIENT);
 		return lab_status(run);
 	}
@@ -269,6 +281,11 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 				 (int64_t)d.n_rtx);
 		lab_expect_count(run, "the request reached the server (server-side pcap data)",
 				 LAB_GE, 1, lab_packets(run, LAB_SERVER, LAB_CLIENT, LAB_TH_PSH));
+		return;
+	}
+	if (expect->user_timeout && !lab_params_of(run, LAB_PROG_CLIENT, "user_timeout")) {
+		lab_not_applicable(run, "retransmissions and recv()'s time from user_timeout",
+				   "your client sets its own TCP_USER_TIMEOUT, or none");
 		return;
 	}
 	if (expect->user_timeout) {

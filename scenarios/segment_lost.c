@@ -87,6 +87,8 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		struct obs *obs)
 {
 	long tail = (p->bytes + 4) % 1448, full = (p->bytes + 4) / 1448;
+	/* the reader stops once it has the whole message, before its answer (mark: it has) */
+	const char *hold = lab_hold(run, LAB_PROG_SERVER, "reassembled");
 
 	obs->drop = -1;
 	if (v->drop == MIDDLE)
@@ -96,8 +98,22 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	else if (v->drop == TAIL)
 		obs->drop = lab_impair(run, "drop,dir=c2s,len=1448,nth=%ld", full);
 	/* the reader checks the length and every byte; it answers and closes first */
-	lab_server(run, NULL, "accept,framed:1,send:1,close");
+	lab_server(run, NULL, "accept,framed:1,%s%ssend:1,close", *hold ? "mark," : "", hold);
 	lab_client(run, "fmsgs:1:%ld,recv,recv,close", p->bytes);
+	lab_moment(run, LAB_PROG_SERVER, "note", 1, "reassembled",
+		   v->drop == NONE ?
+			   "the reader has the whole message, every byte in order, "
+			   "nothing lost; its one-byte answer comes next" :
+		   v->drop == TAIL ?
+			   "the reader has the whole message, every byte in order: the "
+			   "lost last segment was re-sent by the tail loss probe "
+			   "(TcpExtTCPLossProbes) and the reader's recv() never saw the hole; "
+			   "its one-byte answer comes next" :
+			   "the reader has the whole message, every byte in order: the "
+			   "segments after the hole waited out of order (TcpExtTCPOFOQueue, "
+			   "SACKed) until the fast retransmission (TcpExtTCPFastRetrans) "
+			   "re-sent the lost one, and its recv() never saw the hole; its "
+			   "one-byte answer comes next");
 	lab_finish_all(run);
 	lab_wait_settled(run, LAB_CLIENT);
 	return lab_status(run);
@@ -138,7 +154,9 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 
 	lab_expect_count(run, "data segments dropped (nftables counter)", LAB_EQ, lost,
 			 dropped < 0 ? 0 : dropped);
-	if (lab_needs(run, LAB_PROG_SERVER, "the reader's message"))
+	/* the reader checks the length prefix and the bytes our client sends */
+	if (lab_needs(run, LAB_PROG_SERVER, "the reader's message") &&
+	    lab_params_of(run, LAB_PROG_CLIENT, "bytes"))
 		lab_expect_count(run, "whole, in-order messages the reader got (length, bytes)",
 				 LAB_EQ, 1,
 				 (int64_t)lab_count_calls(run, LAB_PROG_SERVER, "msg", "whole"));

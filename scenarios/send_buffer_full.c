@@ -117,6 +117,9 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 			   p->sndtimeo_ms, p->bytes);
 	if (v->reader) {
 		lab_finish_all(run);
+		lab_pause(run, "drained",
+			  "the reader read every byte and closed: the blocking send() returned "
+			  "the whole count, the send queue emptied as the window opened");
 		lab_wait_settled(run, LAB_SERVER);
 		return lab_status(run);
 	}
@@ -129,6 +132,15 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_wait_calls(run, LAB_PROG_CLIENT, "note", 1);
 	sample(run, LAB_CLIENT, &obs->sender, &obs->sampled);
 	sample(run, LAB_SERVER, &obs->receiver, &obs->sampled);
+	lab_pause(
+		run, "queues-full",
+		v->writer == NONBLOCKING ?
+			"the writer gave up: send() said EAGAIN at once and EPOLLOUT never "
+			"came; the client's Send-Q holds what the server's zero window cannot take, "
+			"the server's Recv-Q is full (ss); window probes go on while you look" :
+			"the writer gave up: its send() blocked SO_SNDTIMEO and said EAGAIN; the "
+			"client's Send-Q holds what the server's zero window cannot take, the "
+			"server's Recv-Q is full (ss); window probes go on while you look");
 	return lab_status(run);
 }
 
@@ -177,6 +189,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	const char *calls[] = { "send", "epoll_wait", NULL };
 	char want[64];
 
+	lab_params_of(run, LAB_PROG_SERVER, "rcvbuf");
+	lab_params_of(run, LAB_PROG_CLIENT, "sndbuf, bytes, sndtimeo_ms");
 	if (!lab_needs(run, LAB_PROG_CLIENT, "the client's send() calls"))
 		return;
 	last = n_sends ? lab_call(run, LAB_PROG_CLIENT, "send", n_sends - 1) : NULL;

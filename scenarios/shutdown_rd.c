@@ -70,9 +70,22 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	obs->established_after_shutdown =
 		(int64_t)lab_socks_count(&socks, LAB_PORT, TCP_ESTABLISHED);
 	lab_socks_free(&socks);
+	lab_pause(run, "after-shutdown",
+		  v->rdwr ? "the server called shutdown(SHUT_RDWR): its FIN went out at once (the "
+			    "client is in CLOSE_WAIT), its recv() on the empty queue returned 0; "
+			    "the client's second part comes next and will meet a RST" :
+			    "the server called shutdown(SHUT_RD): nothing went on the wire (the "
+			    "capture so far has no FIN), its recv() on the empty queue returned 0, "
+			    "its socket is still ESTABLISHED; the client's second part comes next");
 	lab_go(run, LAB_PROG_CLIENT);
 	lab_wait_for(run, LAB_SERVER, queued_or_gone, &p->second_bytes,
 		     "the server held the second part unread, or was reset");
+	lab_pause(run, "second-part",
+		  v->rdwr ? "the client's second part met a RST (TcpExtTCPAbortOnData): the "
+			    "server's connection is reset; its recv() comes next (ECONNRESET)" :
+			    "the client's second part was ACKed and waits in the server's receive "
+			    "queue (ss: Recv-Q) although it shut down reading; its recv() comes "
+			    "next and reads it");
 	lab_go(run, LAB_PROG_SERVER);
 	lab_finish_all(run);
 	lab_wait_settled(run, LAB_SERVER);
@@ -101,6 +114,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 		snprintf(want, sizeof(want), "shutdown=0 recv=%ld recv=0 recv=%ld", p->first_bytes,
 			 p->second_bytes);
 	lab_expect_calls(run, LAB_PROG_SERVER, calls, want);
+	lab_params_of(run, LAB_PROG_CLIENT, "first_bytes, second_bytes");
 	lab_expect_state(run, "server ESTABLISHED after shutdown() (inet_diag)", !expect->rdwr,
 			 obs->established_after_shutdown);
 	if (lab_needs(run, LAB_PROG_SERVER, "FIN from the server before its close()"))

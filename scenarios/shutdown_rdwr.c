@@ -52,19 +52,34 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		struct obs *obs)
 {
 	struct lab_socks socks = LAB_SOCKS_INIT;
+	/* the client has read the server's FIN (recv() = 0), before it sends again or closes */
+	const char *hold = lab_hold(run, LAB_PROG_CLIENT, "after-fin");
 
 	lab_server(run, NULL, "accept,queued:%ld,recv:%ld,shutdown:rdwr,wait,recv,close",
 		   p->request_bytes, p->request_bytes);
 	if (v->quiet)
-		lab_client(run, "send:%ld,recv,close", p->request_bytes);
+		lab_client(run, "send:%ld,recv,%sclose", p->request_bytes, hold);
 	else
-		lab_client(run, "send:%ld,recv,send:%ld,wait,send:%ld,close", p->request_bytes,
-			   p->more_bytes, p->more_bytes);
+		lab_client(run, "send:%ld,recv,%ssend:%ld,wait,send:%ld,close", p->request_bytes,
+			   hold, p->more_bytes, p->more_bytes);
+	lab_moment(run, LAB_PROG_CLIENT, "recv", 1, "after-fin",
+		   v->quiet ? "the server shut down both directions: its FIN reached the client, "
+			      "whose recv() returned 0 (CLOSE_WAIT); the server's socket waits in "
+			      "FIN_WAIT2, its descriptor still open (no tcp_fin_timeout); the "
+			      "client's close() comes next" :
+			      "the server shut down both directions: its FIN reached the client, "
+			      "whose recv() returned 0 (CLOSE_WAIT); the server's socket waits in "
+			      "FIN_WAIT2, its descriptor still open (no tcp_fin_timeout); the "
+			      "client's further data comes next and will meet a RST");
 	if (!v->quiet) {
 		/* the client's data after the FIN has left; the next send() once the RST is in */
 		lab_wait_calls(run, LAB_PROG_CLIENT, "send", 2);
 		lab_wait_for(run, LAB_CLIENT, not_close_wait, NULL,
 			     "the client's connection left CLOSE_WAIT (reset)");
+		lab_pause(run, "reset",
+			  "the client's data after the server's FIN met a RST "
+			  "(TcpExtTCPAbortOnData on the server): the client's socket is closed; "
+			  "its next send() comes next (EPIPE)");
 		lab_go(run, LAB_PROG_CLIENT);
 	}
 	lab_finish(run, LAB_PROG_CLIENT);
@@ -94,6 +109,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	snprintf(want, sizeof(want), "recv=%ld shutdown=0 recv=%s", p->request_bytes,
 		 expect->quiet ? "0" : "ECONNRESET");
 	lab_expect_calls(run, LAB_PROG_SERVER, server_calls, want);
+	lab_params_of(run, LAB_PROG_CLIENT, "request_bytes, more_bytes");
 	lab_expect_count(run, "FIN from the server (client-side pcap)", LAB_EQ, 1,
 			 lab_packets_once(run, LAB_CLIENT, LAB_SERVER, LAB_TH_FIN, 0));
 	lab_expect_count(run, "RST from the server (client-side pcap)", LAB_EQ, !expect->quiet,

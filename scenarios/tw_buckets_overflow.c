@@ -69,6 +69,14 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_finish(run, LAB_PROG_SERVER);
 	lab_wait_for(run, LAB_SERVER, closes_acked, NULL, "every close of the server is ACKed");
 	obs->fin_wait2 = lab_states_count(run, LAB_SERVER, TCP_FIN_WAIT2);
+	lab_pause(run, "server-closed",
+		  v->enough ? "the server closed every connection first and its FINs are ACKed: "
+			      "each orphan got a timewait socket in FIN_WAIT2 (ss -o: "
+			      "timer:(timewait,...)); the client closes its ends next" :
+			      "the server closed every connection first and its FINs are ACKed: "
+			      "only tcp_max_tw_buckets orphans got a timewait socket in FIN_WAIT2, "
+			      "the others were dropped (TcpExtTCPTimeWaitOverflow); the client "
+			      "closes its ends next, and the dropped ones answer with RST");
 	lab_go(run, LAB_PROG_CLIENT); /* the client closes its ends: FINs to the server */
 	lab_finish(run, LAB_PROG_CLIENT);
 	lab_wait_settled(run, LAB_CLIENT);
@@ -81,6 +89,13 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 {
 	long kept = expect->enough ? p->connections : p->buckets;
 
+	/* how many connections: our server's closes, our client's connects */
+	if (!lab_params_of(run, LAB_PROG_SERVER, "connections") ||
+	    !lab_params_of(run, LAB_PROG_CLIENT, "connections")) {
+		lab_not_applicable(run, "FIN_WAIT2, TIME_WAIT, overflows and RSTs from connections",
+				   "your program makes as many connections as it makes");
+		return;
+	}
 	lab_expect_state(run, "server FIN_WAIT2 once its FINs were ACKed (inet_diag)", kept,
 			 obs->fin_wait2);
 	lab_expect_state(run, "server TIME_WAIT after the clients' FINs (inet_diag)", kept,

@@ -68,10 +68,23 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 		lab_wait_state(run, LAB_SERVER, TCP_FIN_WAIT2);
 	}
 	lab_finish(run, LAB_PROG_SERVER);
+	lab_pause(run, "after-fin",
+		  v->reset ?
+			  "the server closed with SO_LINGER {1, 0}: its RST has closed the "
+			  "client's socket before it wrote anything; the first write comes next" :
+			  "the server closed: its FIN reached the client (CLOSE_WAIT), which read "
+			  "nothing and goes on writing; the server's orphan waits in FIN_WAIT2 "
+			  "(its tcp_fin_timeout, 60 s, runs on while you look); the first write "
+			  "comes next and will meet a RST");
 	lab_may_die(run, LAB_PROG_CLIENT, SIGPIPE);
 	lab_go(run, LAB_PROG_CLIENT); /* the first write */
 	if (!v->reset)
 		lab_wait_for(run, LAB_CLIENT, reset, NULL, what);
+	lab_pause(run, "after-rst",
+		  v->nosignal ? "the RST has closed the client's socket; the second write comes "
+				"next, with MSG_NOSIGNAL: EPIPE, no signal" :
+				"the RST has closed the client's socket; the second write comes "
+				"next: EPIPE, and SIGPIPE kills the client");
 	lab_go(run, LAB_PROG_CLIENT); /* the second write, on a socket the RST closed */
 	lab_finish(run, LAB_PROG_CLIENT);
 	return lab_status(run);
@@ -83,6 +96,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	static const char *const calls[] = { "send", "recv", NULL };
 	char want[160], ending[64];
 
+	if (!expect->reset)
+		lab_params_of(run, LAB_PROG_CLIENT, "write_bytes");
 	if (expect->nosignal)
 		snprintf(want, sizeof(want), "send=%ld send=EPIPE recv=0", p->write_bytes);
 	else if (expect->reset)

@@ -68,6 +68,9 @@ struct obs {
 	struct lab_sock sender, receiver; /* inet_diag, at the end of the stall */
 	struct lab_sock closed_receiver; /* ... and when the window had just closed */
 	bool sampled;
+	/* default: when the stall's last sample was taken; a pause after it let the probes on */
+	int64_t stall_end_us;
+	bool paused;
 };
 
 /*
@@ -98,14 +101,21 @@ static void sample(struct lab_run *run, enum lab_host host, struct lab_sock *out
 static int play(struct lab_run *run, const struct variant *v, const struct params *p,
 		struct obs *obs)
 {
+	/* the client stops before its send() (mark: its SO_SNDBUF is set) */
+	const char *hold = lab_hold(run, LAB_PROG_CLIENT, "before-send");
+
 	/* the reader closes first, once it has every byte: no FIN rides on the client's data */
 	/* the receiver answers a probe at most once per tcp_invalid_ratelimit: its default */
 	lab_sysctl(run, LAB_SERVER, "net.ipv4.tcp_invalid_ratelimit", 500);
 	lab_server(run, LAB_KNOBS(.rcvbuf = p->rcvbuf), "accept,wait,drain:%ld,close", p->bytes);
-	lab_client(run, "sndbuf:%ld,send:%ld,recv,close", p->sndbuf, p->bytes);
+	lab_client(run, "sndbuf:%ld,%s%ssend:%ld,recv,close", p->sndbuf, *hold ? "mark," : "", hold,
+		   p->bytes);
+	lab_moment(run, LAB_PROG_CLIENT, "note", 1, "before-send",
+		   "the connection is up and idle; the server reads nothing yet (its application "
+		   "waits), its receive buffer is SO_RCVBUF; the client's one large send() comes "
+		   "next and will fill the server's window");
 	/* tcp_select_window(): the receiver's first zero window (TcpExtTCPToZeroWindowAdv) */
 	lab_wait_counter(run, LAB_SERVER, "TcpExtTCPToZeroWindowAdv", 1);
-	lab_pause(run, "window closed", "the server advertised a zero window");
 	obs->sampled = true;
 	if (!v->resume) {
 		/* the queues over time: now, and once the probes have gone on */
@@ -121,6 +131,14 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 			     "the last window probe's answer");
 		sample(run, LAB_CLIENT, &obs->sender, &obs->sampled);
 		sample(run, LAB_SERVER, &obs->receiver, &obs->sampled);
+		/* the stall is judged up to here: the persist timer goes on during a pause */
+		obs->stall_end_us = lab_now_us();
+		obs->paused = lab_moment_wanted(run, "window-closed");
+		lab_pause(run, "window-closed",
+			  "the window is zero: the client's data waits in its Send-Q, the "
+			  "server's Recv-Q is full and unread; the persist timer has probed with "
+			  "backoff (ss -o: timer:(persist,...); nstat: TcpExtTCPWinProbe) and "
+			  "goes on probing, each gap twice the last, while you look");
 		return lab_status(run);
 	}
 	sample(run, LAB_CLIENT, &obs->sender, &obs->sampled);
@@ -139,10 +157,10 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
  * RTO, 2 RTO, 4 RTO ..., each rounded up by the timer wheel. Returns how many gaps were in
  * their window; *@last gets the last gap, in microseconds.
  */
-static long probe_gaps(struct lab_run *run, const struct lab_trace *t, int64_t rto_us,
+static long probe_gaps(struct lab_run *run, const struct lab_trace *t, int64_t rto_us, int64_t end,
 		       int64_t *last)
 {
-	int64_t end = lab_story_end_us(run), floor = lab_timer_us(run, LAB_TCP_RTO_MIN);
+	int64_t floor = lab_timer_us(run, LAB_TCP_RTO_MIN);
 	long k = 0, held = 0;
 	size_t i;
 
@@ -196,8 +214,11 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	const struct lab_trace *cs = lab_capture(run, LAB_CLIENT);
 	struct in_addr client = lab_host_addr(LAB_CLIENT), server = lab_host_addr(LAB_SERVER);
 	int64_t end = lab_story_end_us(run), last = -1;
+	/* the stall as sampled; a class that looked after it let the kernel probe on */
+	int64_t stall = obs->stall_end_us ? obs->stall_end_us : end;
 	const struct lab_event *send = lab_call(run, LAB_PROG_CLIENT, "send", 0);
-	int64_t probes = (int64_t)lab_trace_count_analysis(cs, client, LAB_AN_WINDOW_PROBE, end);
+	int64_t probes = (int64_t)lab_trace_count_analysis(cs, client, LAB_AN_WINDOW_PROBE, stall);
+	int64_t all = (int64_t)lab_trace_count_analysis(cs, client, LAB_AN_WINDOW_PROBE, end);
 	int64_t rto = obs->sender.has_info ? obs->sender.info.tcpi_rto : 0;
 	const char *calls[] = { "send", NULL };
 	int64_t floor = lab_timer_us(run, LAB_TCP_RTO_MIN);
@@ -205,13 +226,17 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	char want[64];
 	long held;
 
+	lab_params_of(run, LAB_PROG_SERVER, "rcvbuf");
+	lab_params_of(run, LAB_PROG_CLIENT, "sndbuf, bytes");
 	/* the receiver closed its window: the counter and the packets */
 	lab_expect_counter(run, LAB_SERVER, "TcpExtTCPToZeroWindowAdv", LAB_GE, 1);
 	lab_expect_count(run, "zero-window ACKs from the server (client-side pcap)", LAB_GE, 1,
 			 (int64_t)lab_trace_count_analysis(cs, server, LAB_AN_ZERO_WINDOW, end));
 	if (!expect->resume) {
-		held = probe_gaps(run, cs, rto, &last);
-		lab_expect_counter(run, LAB_CLIENT, "TcpExtTCPWinProbe", LAB_EQ, p->probes);
+		held = probe_gaps(run, cs, rto, stall, &last);
+		/* the counter over the whole story: the probes in the capture, pause or not */
+		lab_expect_counter(run, LAB_CLIENT, "TcpExtTCPWinProbe", LAB_EQ,
+				   obs->paused ? all : p->probes);
 		lab_expect_count(run, "window probes from the client (client-side pcap)", LAB_EQ,
 				 p->probes, probes);
 		lab_expect_text(run, "client's timer (inet_diag)", "persist",
@@ -242,7 +267,7 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 		 * answer): each probe either has its zero-window ACK or is counted as skipped
 		 */
 		lab_expect_count(run, "probes answered + server's TcpExtTCPACKSkippedSeq", LAB_EQ,
-				 p->probes,
+				 obs->paused ? all : p->probes,
 				 probe_answers(cs, end) +
 					 lab_counter(run, LAB_SERVER, "TcpExtTCPACKSkippedSeq"));
 		lab_expect_count(
@@ -261,7 +286,8 @@ static void judge(struct lab_run *run, const struct variant *expect, const struc
 	/* the reader resumed before the first probe was due (~200 ms): a count a load can move */
 	lab_expect_counter(run, LAB_CLIENT, "TcpExtTCPWinProbe", LAB_EQ, 0);
 	lab_expect_timed(run);
-	if (lab_needs(run, LAB_PROG_SERVER, "bytes the server read"))
+	if (lab_needs(run, LAB_PROG_SERVER, "bytes the server read") &&
+	    lab_needs(run, LAB_PROG_CLIENT, "bytes the server read (the client's bytes)"))
 		lab_expect_count(run, "bytes the server read (its recv() calls)", LAB_EQ, p->bytes,
 				 read_bytes(run));
 }

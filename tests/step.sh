@@ -52,7 +52,11 @@ cases="rst-on-close:default:before-close rst-on-close:default:after-close
 rst-on-close:drain:before-close lost-final-ack:default:last-ack
 lost-final-ack:no-timewait:last-ack lost-handshake-ack:default:syn-recv
 keepalive-expiry:default:blackhole-armed keepalive-expiry:default:first-probe
-nonblocking-connect:timeout:in-progress sticky-packets:default:all-queued"
+nonblocking-connect:timeout:in-progress sticky-packets:default:all-queued
+shutdown-rd:default:after-shutdown shutdown-rdwr:default:after-fin
+fin-wait-2:shutdown:fin-wait-2-owned zero-window:default:window-closed
+write-after-close:default:after-fin kill-9:default:before-kill
+rto-exhaustion:default:retransmitting segment-lost:default:reassembled"
 for c in $cases; do
 	IFS=: read -r sc v m <<EOC
 $c

@@ -48,6 +48,26 @@ case_ our-server-as-user-cmd 0 "as documented" 10 rst-on-close \
 client=$(dirname "$server")/../clients/tcplab-client
 case_ data-first-client 1 "behaves like: data-first" 12 lost-handshake-ack \
 	--client-cmd "exec $client --connect {server} --ops send:16,recv:16" &
+# parameters that configure only our programs do not apply to a user's: marked n/a, and what
+# the judge derives from them left out or taken from what the program did. Our client, given
+# as a user's command, sends 200 bytes whatever request=5000 says: the story waits for what it
+# sent, the server's kernel ACKs those 200 and holds them unread (without the marking: an
+# ERROR waiting for 5000 bytes)
+case_ na-request-ack-not-processed 0 "n/a *parameter request (--set)" 12 ack-not-processed \
+	--set request=5000 --client-cmd "exec $client --connect {server} --ops send:200,recv" &
+case_ na-request-held-unread 0 "ACK of every byte it held unread.* 1 *1$" 12 ack-not-processed \
+	--set request=5000 --client-cmd "exec $client --connect {server} --ops send:200,recv" &
+# half-close with a user's client: its request is its own, the server's responses still ours
+case_ na-half-close-client 0 "n/a *parameter request_bytes (--set)" 10 half-close \
+	--set request_bytes=5000 \
+	--client-cmd "exec $client --connect {server} --ops send:100,shutdown:wr,drain,close" &
+# half-open with a user's server that sets its own keepalive (4 probes, not count=2): the
+# parameters n/a, no probe count derived from them; the network judges it like keepalive
+case_ na-half-open-server 0 "behaves like: keepalive" 12 half-open --variant keepalive \
+	--server-cmd "exec $server --listen 0.0.0.0:{port} --ops accept,keepalive:1:1:4,recv" &
+case_ na-half-open-params 0 "n/a *parameters idle, interval, count, user_timeout, rcvtimeo" 12 \
+	half-open --variant keepalive \
+	--server-cmd "exec $server --listen 0.0.0.0:{port} --ops accept,keepalive:1:1:4,recv" &
 if command -v socat >/dev/null; then
 	# a server that accepts at once: the queue never fills; answered when the client is done
 	case_ socat-accepts 1 "precondition (the story stopped there)" 12 accept-overflow \
