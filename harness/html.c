@@ -204,6 +204,12 @@ static void story(FILE *f, const struct lab_run *run)
 		lab_report_esc(f, texts[i] ? texts[i] : "");
 		fprintf(f, "</p>\n");
 	}
+	if (sc->seen_on) {
+		fprintf(f,
+			"<p class='text'>Seen on (kernels where every variant ran as documented): ");
+		lab_report_esc(f, sc->seen_on);
+		fprintf(f, "</p>\n");
+	}
 	fprintf(f, "<h3>By hand (what this run started, in namespaces you make)</h3><pre>");
 	lab_report_esc(f, run->by_hand ? run->by_hand : "");
 	fprintf(f, "</pre>\n");

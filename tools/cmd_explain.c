@@ -62,6 +62,9 @@ int cmd_explain(int argc, char **argv)
 	cli_wrap(sc->symptom, 2);
 	printf("\nMECHANISM\n");
 	cli_wrap(sc->mechanism, 2);
+	if (sc->seen_on)
+		printf("\nSEEN ON (kernels where every variant ran as documented)\n  %s\n",
+		       sc->seen_on);
 	printf("\nIN THE CAPTURE (both captures end where the story ends)\n");
 	if (sc->capture)
 		cli_wrap(sc->capture, 2);
