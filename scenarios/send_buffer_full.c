@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* send-buffer-full: the peer does not read; send() blocks or fails (prose in the definition). */
+#include "buffers.h"
 #include "story.h"
 
 enum writer {
@@ -63,20 +64,11 @@ static const struct lab_param params[] = {
 		  "waits as long for EPOLLOUT"),
 };
 
-/*
- * The story needs more bytes than the buffers can take: both are doubled by the kernel, and a
- * receive buffer's window and a send queue hold about that much again in overhead
- */
+/* the story needs more bytes than the buffers can take (buffers.h) */
 static bool precondition(const struct lab_run *run, const struct variant *v, const struct params *p,
 			 char *why, size_t len)
 {
-	if (p->bytes > 4 * (p->rcvbuf + p->sndbuf))
-		return true;
-	snprintf(why, len,
-		 "bytes=%ld may all fit in the buffers (rcvbuf=%ld and sndbuf=%ld, doubled by the "
-		 "kernel): the writer would never wait (use bytes > 4 * (rcvbuf + sndbuf) = %ld)",
-		 p->bytes, p->rcvbuf, p->sndbuf, 4 * (p->rcvbuf + p->sndbuf));
-	return false;
+	return buffers_overflow(p->bytes, p->rcvbuf, p->sndbuf, why, len);
 }
 
 struct obs {
