@@ -344,7 +344,7 @@ START_TEST(trace_names_flow_control_segments)
 		v[i].sack_left = rows[i].sack;
 		v[i].sack_right = rows[i].sack + 1000;
 	}
-	lab_trace_annotate(&t);
+	ck_assert_int_eq(lab_trace_annotate(&t), 0);
 	for (i = 0; i < t.n; i++)
 		ck_assert_msg(v[i].analysis == rows[i].want, "row %zu: analysis %#x, want %#x", i,
 			      v[i].analysis, rows[i].want);
@@ -353,6 +353,7 @@ START_TEST(trace_names_flow_control_segments)
 			 "dup ACK, SACK 2001-3001");
 	ck_assert_int_eq(lab_trace_count_analysis(&t, c, LAB_AN_WINDOW_PROBE, INT64_MAX), 1);
 	ck_assert_int_eq(lab_trace_count_analysis(&t, sv, LAB_AN_ZERO_WINDOW, INT64_MAX), 2);
+	free(t.conns); /* the packets are this test's own */
 }
 END_TEST
 
