@@ -1,12 +1,12 @@
 #!/bin/sh
 # Isolation under load: every variant of every registered scenario at once, each on its own lab.
 # Every run must reach its documented verdict on its outcome expectations (--outcomes-only:
-# timing windows are not promised with ~30 labs on a 2-core machine), show the packet-level facts
+# timing windows are not promised with ~120 labs on a 2-core machine), show the packet-level facts
 # of its reference capture (pcaps/SCENARIO/VARIANT/facts.txt: no SYN lost to a link that was not
 # up yet, no cross-talk), and no frame other than IPv4/TCP in either capture (no ARP: neighbours
 # are static). Labs use the same addresses, so cross-talk would show as packets, counters or
 # states that the expectations and the facts count exactly. One allowance: a FIN may be sent
-# more often than in the reference. With ~30 labs (and maybe another suite) on 2 cores, a peer's
+# more often than in the reference. With ~120 labs (and maybe another suite) on 2 cores, a peer's
 # program can wait for a CPU longer than the tail loss probe's timeout (2 ticks, 8 ms at
 # HZ=250, with more than one segment in flight: tcp_schedule_loss_probe()), and the FIN is
 # re-sent: TCP doing its job, not a lab fault (seen in nagle-delayed-ack's variants).
@@ -17,10 +17,13 @@ tcplab=$1 pcaps=$2
 # without root, tcplab uses an unprivileged user namespace; if it cannot, every run says 77
 "$tcplab" run rst-on-close --results /dev/null --quiet >/dev/null 2>&1
 [ $? = 77 ] && { echo "cannot build labs here (no root, no user namespaces): skipped"; exit 77; }
-# facts_match REF RUN: the same facts, but the FIN counts of RUN may exceed REF's
+# facts_match REF RUN: the same facts, but the FIN counts of RUN may exceed REF's; the
+# flow-control line (zero window, window probe, SACK: whether a reader ever lagged, whether a
+# spurious loss probe drew a D-SACK) is timing, which ~120 labs on 2 cores do not promise
+# (the reference test, one lab at a time per CPU, still compares it)
 facts_match() {
-	sed 's/FIN [0-9]*/FIN _/' "$1" >"$2.ref"
-	sed 's/FIN [0-9]*/FIN _/' "$2" >"$2.run"
+	sed '/: zero window [a-z]* window probe/d; s/FIN [0-9]*/FIN _/' "$1" >"$2.ref"
+	sed '/: zero window [a-z]* window probe/d; s/FIN [0-9]*/FIN _/' "$2" >"$2.run"
 	cmp -s "$2.ref" "$2.run" && awk '$6 != "FIN" { next } NR == FNR { fin[FNR] = $7; next }
 		$7 < fin[FNR] { bad = 1 } END { exit bad }' "$1" "$2"
 }
