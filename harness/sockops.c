@@ -78,13 +78,13 @@ int sockops_parse_addr(const char *text, struct sockaddr_in *sin, char *why, siz
  * Every socket call goes through LAB_EVENT_CALL() (event.h): stamped on entry and on return, so
  * that the ladder can draw it before the packets it sends and after those that woke it.
  */
-static long do_recv(FILE *ev, int fd, void *buf, long len)
+long sockops_recv(FILE *ev, int fd, void *buf, long len)
 {
 	return LAB_EVENT_CALL(ev, "recv", recv(fd, buf, (size_t)len, 0), NULL);
 }
 
 /* accept4(), reported as 0 or -1: the descriptor's number says nothing about TCP */
-static int do_accept(FILE *ev, int listener)
+int sockops_accept(FILE *ev, int listener)
 {
 	int64_t t0 = lab_now_us();
 	int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
@@ -147,7 +147,7 @@ static bool read_exactly(FILE *ev, int fd, unsigned char *buf, long len, bool qu
 	long have = 0, n;
 
 	while (have < len) {
-		n = do_recv(ev, fd, buf + have, len - have);
+		n = sockops_recv(ev, fd, buf + have, len - have);
 		if (n <= 0)
 			return false;
 		if (quickack) /* the kernel clears it again: re-arm after every read */
@@ -161,7 +161,7 @@ static bool read_exactly(FILE *ev, int fd, unsigned char *buf, long len, bool qu
 
 static int op_accept(struct sockop_ctx *c, const long *arg, int nargs)
 {
-	int conn = do_accept(c->events, c->fd);
+	int conn = sockops_accept(c->events, c->fd);
 
 	if (conn < 0)
 		return 1;
@@ -177,7 +177,7 @@ static int op_recv(struct sockop_ctx *c, const long *arg, int nargs)
 
 	if (!buf)
 		return 1;
-	do_recv(c->events, c->fd, buf, len);
+	sockops_recv(c->events, c->fd, buf, len);
 	free(buf);
 	return 0;
 }
@@ -206,7 +206,7 @@ static int op_drain(struct sockop_ctx *c, const long *arg, int nargs)
 	if (!buf)
 		return 1;
 	do {
-		got = do_recv(c->events, c->fd, buf, 65536);
+		got = sockops_recv(c->events, c->fd, buf, 65536);
 		if (got > 0)
 			total += got;
 	} while (got > 0 && (!arg[0] || total < arg[0]));
@@ -280,7 +280,7 @@ static int op_naive(struct sockop_ctx *c, const long *arg, int nargs)
 	if (!buf)
 		return 1;
 	while (total < count * size) {
-		n = do_recv(c->events, c->fd, buf, bufsize);
+		n = sockops_recv(c->events, c->fd, buf, bufsize);
 		if (n <= 0)
 			break;
 		emit_message(c->events, buf, n, size, index++);
@@ -325,7 +325,7 @@ static int op_framed(struct sockop_ctx *c, const long *arg, int nargs)
 			buf = bigger;
 			cap = need;
 		}
-		n = do_recv(c->events, c->fd, buf + have, (long)(cap - have));
+		n = sockops_recv(c->events, c->fd, buf + have, (long)(cap - have));
 		if (n <= 0)
 			break;
 		have += (size_t)n;
@@ -826,10 +826,10 @@ static int op_accepts(struct sockop_ctx *c, const long *arg, int nargs)
 	if (reply > (long)sizeof(buf))
 		reply = sizeof(buf);
 	for (i = 0; i < count; i++) {
-		conn = do_accept(c->events, c->fd);
+		conn = sockops_accept(c->events, c->fd);
 		if (conn < 0)
 			return 1;
-		if (do_recv(c->events, conn, buf, sizeof(buf)) > 0)
+		if (sockops_recv(c->events, conn, buf, sizeof(buf)) > 0)
 			LAB_EVENT_CALL(c->events, "send",
 				       send(conn, buf, (size_t)reply, MSG_NOSIGNAL), NULL);
 		/* kept open until the program ends: no FIN races the client's recv() */

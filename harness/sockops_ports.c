@@ -19,23 +19,6 @@
 #include "event.h"
 #include "sockops_priv.h"
 
-/* every socket call goes through LAB_EVENT_CALL() (event.h): stamped on entry and on return */
-static long do_recv(FILE *ev, int fd, void *buf, long len)
-{
-	return LAB_EVENT_CALL(ev, "recv", recv(fd, buf, (size_t)len, 0), NULL);
-}
-
-/* accept4(), reported as 0 or -1: the descriptor's number says nothing about TCP */
-static int do_accept(FILE *ev, int listener)
-{
-	int64_t t0 = lab_now_us();
-	int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-	int err = conn < 0 ? errno : 0;
-
-	lab_event_emit_call(ev, "accept", t0, lab_now_us(), conn < 0 ? -1 : 0, err, NULL);
-	return conn;
-}
-
 #define PORT_REUSEADDR 1 /* OPTS bits of bindto and relisten */
 #define PORT_REUSEPORT 2
 #define PORT_LISTEN 4
@@ -203,11 +186,11 @@ int sockops_op_drains(struct sockop_ctx *c, const long *arg, int nargs)
 	int conn;
 
 	for (i = 0; i < arg[0]; i++) {
-		conn = do_accept(c->events, c->fd);
+		conn = sockops_accept(c->events, c->fd);
 		if (conn < 0)
 			return 1;
 		do
-			got = do_recv(c->events, conn, buf, sizeof(buf));
+			got = sockops_recv(c->events, conn, buf, sizeof(buf));
 		while (got > 0);
 		LAB_EVENT_CALL(c->events, "close", close(conn), NULL);
 	}
@@ -223,7 +206,7 @@ int sockops_op_closes(struct sockop_ctx *c, const long *arg, int nargs)
 	if (!conns)
 		return 1;
 	while (n < arg[0]) {
-		conns[n] = do_accept(c->events, c->fd);
+		conns[n] = sockops_accept(c->events, c->fd);
 		if (conns[n] < 0)
 			break;
 		n++;

@@ -24,6 +24,10 @@ struct sockop_ctx {
 	int n_kept;
 };
 
+/* recv() and accept4() as events, stamped on entry and return (sockops.c, shared with the verbs) */
+long sockops_recv(FILE *ev, int fd, void *buf, long len);
+int sockops_accept(FILE *ev, int listener);
+
 /* the port verbs (sockops_ports.c): rows of the table in sockops.c */
 int sockops_op_connects(struct sockop_ctx *c, const long *arg, int nargs);
 int sockops_op_idle(struct sockop_ctx *c, const long *arg, int nargs);
