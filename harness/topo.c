@@ -2,9 +2,16 @@
 /* The three-namespace lab, built in-process over rtnetlink. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "event.h"
@@ -53,7 +60,7 @@ const char *lab_host_name(enum lab_host host)
 	return host < LAB_NHOSTS ? names[host] : "?";
 }
 
-static void record(struct lab_topo *t, enum lab_host host, const char *key)
+static void record_value(struct lab_topo *t, enum lab_host host, const char *key, const char *value)
 {
 	struct lab_sysctl_rec *rec = NULL;
 	size_t i;
@@ -68,8 +75,17 @@ static void record(struct lab_topo *t, enum lab_host host, const char *key)
 		return;
 	snprintf(rec->host, sizeof(rec->host), "%s", lab_host_name(host));
 	snprintf(rec->key, sizeof(rec->key), "%s", key);
-	if (lab_sysctl_get(key, rec->value, sizeof(rec->value)) < 0)
-		snprintf(rec->value, sizeof(rec->value), "unavailable");
+	snprintf(rec->value, sizeof(rec->value), "%s", value);
+}
+
+/* a sysctl as read back from the namespace this thread is in */
+static void record(struct lab_topo *t, enum lab_host host, const char *key)
+{
+	char value[64];
+
+	if (lab_sysctl_get(key, value, sizeof(value)) < 0)
+		snprintf(value, sizeof(value), "unavailable");
+	record_value(t, host, key, value);
 }
 
 /* IPv6 off before any link appears: no autoconf or MLD noise in the captures */
@@ -80,6 +96,53 @@ static int no_ipv6(void)
 	if (!err)
 		err = lab_sysctl_set("net.ipv6.conf.all.disable_ipv6", "1");
 	return err == -ENOENT ? 0 : err;
+}
+
+/*
+ * One receive backlog per flow. A veth hands each packet to netif_rx(), which queues it on the
+ * backlog of the CPU that sent it (enqueue_to_backlog(smp_processor_id()) without RPS). A TCP
+ * sender transmits from its process (send()) and from the softirq that takes in ACKs, on either
+ * CPU; when one CPU's backlog waits (its ksoftirqd not yet run on a loaded machine), segments
+ * queued later on the other CPU overtake it, and the receiver sees a reordering that no wire
+ * made: segment-lost's no-loss variant saw out-of-order queueing, SACKs and spurious fast
+ * retransmissions that way under the parallel suite. With RPS on every lab link,
+ * get_rps_cpu() picks the backlog by the flow's hash: one flow, one queue, in order.
+ * net.core.rps_default_mask (per namespace since 6.4) sets it for links made after it, so it is
+ * written in each namespace before its links appear. Older kernels have only the host's, which
+ * is left alone: there each link's rps_cpus is written through a sysfs of the lab's own
+ * (rps_by_sysfs()).
+ */
+static void rps_mask(char *buf, size_t len)
+{
+	cpu_set_t set;
+	int top, chunk, off = 0;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) || !CPU_COUNT(&set))
+		CPU_SET(0, &set);
+	for (top = CPU_SETSIZE - 1; top > 0 && !CPU_ISSET(top, &set); top--)
+		;
+	/* 32-bit chunks in hex, most significant first, separated by commas (bitmap_parse()) */
+	for (chunk = top / 32; chunk >= 0 && off + 10 < (int)len; chunk--) {
+		unsigned int bits = 0, b;
+
+		for (b = 0; b < 32; b++)
+			if (CPU_ISSET(chunk * 32 + (int)b, &set))
+				bits |= 1u << b;
+		off += snprintf(buf + off, len - (size_t)off, chunk ? "%08x," : "%08x", bits);
+	}
+}
+
+/* in this namespace, for the links made after it; false before 6.4 (no such sysctl here) */
+static bool rps_default(struct lab_topo *t, enum lab_host host)
+{
+	char mask[320];
+
+	rps_mask(mask, sizeof(mask));
+	if (lab_sysctl_set("net.core.rps_default_mask", mask))
+		return false;
+	record(t, host, "net.core.rps_default_mask");
+	return true;
 }
 
 static int set_profile(struct lab_topo *t, enum lab_host host)
@@ -161,6 +224,8 @@ static int build_endpoint(struct lab_topo *t, const struct end *e)
 		return err;
 	err = no_ipv6();
 	if (!err)
+		rps_default(t, e->host); /* the wire's answer decides (lab_topo_new()) */
+	if (!err)
 		err = set_profile(t, e->host);
 	if (!err)
 		err = lab_rtnl_open(&rtnl);
@@ -237,11 +302,57 @@ static int connect_end(struct lab_topo *t, const struct end *e, int64_t deadline
 	return err;
 }
 
+/*
+ * Before 6.4: each link's rps_cpus, written by a child in a mount namespace of its own, through
+ * a sysfs mounted after entering each lab namespace (sysfs shows its mounter's links). Recorded
+ * in the profile as set or not: without it a loaded machine may reorder the lab's packets.
+ */
+static void rps_by_sysfs(struct lab_topo *t)
+{
+	char mask[320], path[96], why[64] = "";
+	int status = 0, i, fd, err = 0;
+	pid_t pid;
+
+	rps_mask(mask, sizeof(mask));
+	pid = fork();
+	if (!pid) {
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+			_exit(errno);
+		for (i = 0; i < N_ENDS; i++) {
+			snprintf(path, sizeof(path), "/sys/class/net/%s/queues/rx-0/rps_cpus",
+				 ends[i].veth.name);
+			if (setns(t->ns[ends[i].host].fd, CLONE_NEWNET))
+				_exit(errno);
+			umount2("/sys", MNT_DETACH); /* as ip netns exec does; none in a chroot */
+			if (mount("sysfs", "/sys", "sysfs", 0, NULL))
+				_exit(errno);
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, mask, strlen(mask)) < 0)
+				_exit(errno);
+			close(fd);
+		}
+		_exit(0);
+	}
+	if (pid < 0)
+		err = errno;
+	else if (waitpid(pid, &status, 0) < 0)
+		err = errno;
+	else if (!WIFEXITED(status) || WEXITSTATUS(status))
+		err = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+	if (err)
+		snprintf(why, sizeof(why), "not set: %s", strerror(err));
+	for (i = 0; i < N_ENDS; i++) {
+		snprintf(path, sizeof(path), "rps_cpus of %s", ends[i].veth.name);
+		record_value(t, ends[i].host, path, err ? why : mask);
+	}
+}
+
 int lab_topo_new(struct lab_topo *t, unsigned int mtu)
 {
 	int saved = -1, err = 0, i;
 	int64_t deadline_us;
 	enum lab_host h;
+	bool rps;
 
 	t->mtu = mtu;
 	for (h = 0; h < LAB_NHOSTS && !err; h++)
@@ -253,6 +364,7 @@ int lab_topo_new(struct lab_topo *t, unsigned int mtu)
 	if (err)
 		goto fail;
 	err = no_ipv6();
+	rps = rps_default(t, LAB_WIRE);
 	lab_netns_leave(&saved);
 	if (!err)
 		err = build_endpoint(t, &ends[END_CLIENT]);
@@ -263,6 +375,8 @@ int lab_topo_new(struct lab_topo *t, unsigned int mtu)
 	deadline_us = lab_mono_us() + LINK_READY_US;
 	for (i = 0; i < N_ENDS && !err; i++)
 		err = connect_end(t, &ends[i], deadline_us);
+	if (!err && !rps)
+		rps_by_sysfs(t);
 	if (!err)
 		return 0;
 fail:
