@@ -11,7 +11,8 @@
 /*
  * Packets read back from a capture (ours or anyone's): IPv4 or IPv6 TCP facts per packet, the
  * connection each belongs to, plus per-direction annotations (relative sequence numbers,
- * retransmissions).
+ * retransmissions). One frame is decoded in frame.c, a capture read in trace.c, its connections
+ * split in conn.c, its packets annotated in annotate.c, counted and summed up in trace_facts.c.
  */
 #define LAB_TH_FIN 0x01
 #define LAB_TH_SYN 0x02
