@@ -54,6 +54,7 @@ int lab_netns_new(struct lab_netns *ns, const char *name)
 	int saved, err = 0;
 
 	snprintf(ns->name, sizeof(ns->name), "%s", name);
+	ns->cpu = -1;
 	saved = open_current();
 	if (saved < 0)
 		return lab_fail(-errno, "open current netns");

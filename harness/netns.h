@@ -9,11 +9,12 @@
 struct lab_netns {
 	char name[16];
 	int fd;
+	int cpu; /* the lab's CPU: programs started in it run there (topo.c), or -1 */
 };
 
-#define LAB_NETNS_INIT               \
-	{                            \
-		.name = "", .fd = -1 \
+#define LAB_NETNS_INIT                          \
+	{                                       \
+		.name = "", .fd = -1, .cpu = -1 \
 	}
 
 /* lab_netns_new() - create an anonymous namespace without leaving the current one */

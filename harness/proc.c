@@ -31,6 +31,13 @@ static void child(const struct lab_netns *ns, char *const argv[], char *const en
 		_exit(127);
 	if (setns(ns->fd, CLONE_NEWNET) < 0)
 		_exit(126);
+	if (ns->cpu >= 0) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(ns->cpu, &one);
+		sched_setaffinity(0, sizeof(one), &one); /* best effort: order holds without it */
+	}
 	dup2(in[0], STDIN_FILENO);
 	dup2(out[1], STDOUT_FILENO);
 	dup2(err[1], STDERR_FILENO);

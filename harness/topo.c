@@ -99,38 +99,32 @@ static int no_ipv6(void)
 }
 
 /*
- * One receive backlog per flow. A veth hands each packet to netif_rx(), which queues it on the
- * backlog of the CPU that sent it (enqueue_to_backlog(smp_processor_id()) without RPS). A TCP
- * sender transmits from its process (send()) and from the softirq that takes in ACKs, on either
- * CPU; when one CPU's backlog waits (its ksoftirqd not yet run on a loaded machine), segments
- * queued later on the other CPU overtake it, and the receiver sees a reordering that no wire
- * made: segment-lost's no-loss variant saw out-of-order queueing, SACKs and spurious fast
- * retransmissions that way under the parallel suite. With RPS on every lab link,
- * get_rps_cpu() picks the backlog by the flow's hash: one flow, one queue, in order.
- * net.core.rps_default_mask (per namespace since 6.4) sets it for links made after it, so it is
- * written in each namespace before its links appear. Older kernels have only the host's, which
- * is left alone: there each link's rps_cpus is written through a sysfs of the lab's own
- * (rps_by_sysfs()).
+ * One CPU per lab, as one cable. A veth hands each packet to netif_rx(), which queues it on the
+ * backlog of the CPU that sent it (enqueue_to_backlog(smp_processor_id()) without RPS), and the
+ * softirq that empties that backlog carries it through the wire and into the peer, often before
+ * the sending syscall returns. A TCP sender transmits from its process and from the softirq
+ * that takes in ACKs; with those on two CPUs, a segment queued on one backlog could overtake
+ * one still waiting on the other (its ksoftirqd not yet run on a loaded machine), and the
+ * receiver saw a reordering no wire made: segment-lost's no-loss variant met out-of-order
+ * queueing, SACKs and spurious fast retransmissions that way under a parallel suite.
+ * So every lab has one CPU (where the harness runs as it builds it): receive packet steering
+ * on every link sends all its packets to that CPU's backlog, in order whoever sent them, and
+ * the programs started in the lab run on that CPU (proc.c), so a packet is still carried
+ * through at once rather than by another CPU a moment later (steering to all CPUs did that:
+ * shutdown-rd's rdwr client then closed before the RST came back, in 11 runs of 20).
+ * net.core.rps_default_mask (per namespace since 6.4) sets the steering for links made after
+ * it, so it is written in each namespace before its links appear. Older kernels have only the
+ * host's, which is left alone: there each link's rps_cpus is written through a sysfs of the
+ * lab's own (rps_by_sysfs()).
  */
-static void rps_mask(char *buf, size_t len)
+static void rps_mask(int cpu, char *buf, size_t len)
 {
-	cpu_set_t set;
-	int top, chunk, off = 0;
+	int chunk, off = 0;
 
-	CPU_ZERO(&set);
-	if (sched_getaffinity(0, sizeof(set), &set) || !CPU_COUNT(&set))
-		CPU_SET(0, &set);
-	for (top = CPU_SETSIZE - 1; top > 0 && !CPU_ISSET(top, &set); top--)
-		;
 	/* 32-bit chunks in hex, most significant first, separated by commas (bitmap_parse()) */
-	for (chunk = top / 32; chunk >= 0 && off + 10 < (int)len; chunk--) {
-		unsigned int bits = 0, b;
-
-		for (b = 0; b < 32; b++)
-			if (CPU_ISSET(chunk * 32 + (int)b, &set))
-				bits |= 1u << b;
-		off += snprintf(buf + off, len - (size_t)off, chunk ? "%08x," : "%08x", bits);
-	}
+	for (chunk = cpu / 32; chunk >= 0 && off + 10 < (int)len; chunk--)
+		off += snprintf(buf + off, len - (size_t)off, chunk ? "%08x," : "%08x",
+				chunk == cpu / 32 ? 1u << (cpu % 32) : 0u);
 }
 
 /* in this namespace, for the links made after it; false before 6.4 (no such sysctl here) */
@@ -138,7 +132,7 @@ static bool rps_default(struct lab_topo *t, enum lab_host host)
 {
 	char mask[320];
 
-	rps_mask(mask, sizeof(mask));
+	rps_mask(t->ns[host].cpu, mask, sizeof(mask));
 	if (lab_sysctl_set("net.core.rps_default_mask", mask))
 		return false;
 	record(t, host, "net.core.rps_default_mask");
@@ -313,7 +307,7 @@ static void rps_by_sysfs(struct lab_topo *t)
 	int status = 0, i, fd, err = 0;
 	pid_t pid;
 
-	rps_mask(mask, sizeof(mask));
+	rps_mask(t->ns[LAB_WIRE].cpu, mask, sizeof(mask));
 	pid = fork();
 	if (!pid) {
 		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
@@ -353,12 +347,16 @@ int lab_topo_new(struct lab_topo *t, unsigned int mtu)
 	int64_t deadline_us;
 	enum lab_host h;
 	bool rps;
+	int cpu;
 
 	t->mtu = mtu;
 	for (h = 0; h < LAB_NHOSTS && !err; h++)
 		err = lab_netns_new(&t->ns[h], lab_host_name(h));
 	if (err)
 		goto fail;
+	cpu = sched_getcpu();
+	for (h = 0; h < LAB_NHOSTS; h++)
+		t->ns[h].cpu = cpu < 0 ? 0 : cpu;
 	/* the wire must refuse IPv6 before the veth peers arrive in it */
 	err = lab_netns_enter(&t->ns[LAB_WIRE], &saved);
 	if (err)

@@ -61,6 +61,12 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 	lab_client(run, "wait,sigsend:%ld,wait,%s:%ld%s", p->write_bytes,
 		   v->nosignal ? "send" : "sigsend", p->write_bytes, v->nosignal ? ",recv" : "");
 	if (v->reset) {
+		/*
+		 * the RST has met the client's ESTABLISHED socket (tcp_set_state(): ESTABLISHED
+		 * -> CLOSE counts TcpEstabResets), and the socket is gone. No socket alone is
+		 * also what a client not yet connected shows
+		 */
+		lab_wait_counter(run, LAB_CLIENT, "TcpEstabResets", 1);
 		lab_wait_for(run, LAB_CLIENT, reset, NULL, what);
 	} else {
 		/* the server's FIN has arrived and been ACKed: its orphan waits in FIN_WAIT2 */
