@@ -57,10 +57,20 @@ static int play(struct lab_run *run, const struct variant *v, const struct param
 {
 	const char *what = "the server's RST has closed the client's socket";
 
-	lab_server(run, NULL, "accept,%sclose", v->reset ? "linger:0," : "");
+	lab_server(run, NULL, "accept,%sclose", v->reset ? "wait,linger:0," : "");
 	lab_client(run, "wait,sigsend:%ld,wait,%s:%ld%s", p->write_bytes,
 		   v->nosignal ? "send" : "sigsend", p->write_bytes, v->nosignal ? ",recv" : "");
 	if (v->reset) {
+		/*
+		 * the server resets once the client's connect() has returned: a RST that came
+		 * first would be connect()'s ECONNRESET (the socket closed before its caller
+		 * woke up), not the first write's
+		 */
+		if (lab_ours(run, LAB_PROG_CLIENT))
+			lab_wait_calls(run, LAB_PROG_CLIENT, "connect", 1);
+		else
+			lab_wait_state(run, LAB_CLIENT, TCP_ESTABLISHED);
+		lab_go(run, LAB_PROG_SERVER);
 		/*
 		 * the RST has met the client's ESTABLISHED socket (tcp_set_state(): ESTABLISHED
 		 * -> CLOSE counts TcpEstabResets), and the socket is gone. No socket alone is
