@@ -75,28 +75,28 @@ int sockops_op_drain(struct sockop_ctx *c, const long *arg, int nargs)
 	return 0;
 }
 
-int sockops_op_send(struct sockop_ctx *c, const long *arg, int nargs)
+/* one send() of @len zero bytes with @flags */
+static int send_once(struct sockop_ctx *c, long len, int flags, const char *detail)
 {
-	unsigned char *buf = calloc(1, (size_t)arg[0] + 1);
+	unsigned char *buf = calloc(1, (size_t)len + 1);
 
 	if (!buf)
 		return 1;
-	/* MSG_NOSIGNAL: a send() on a reset connection reports EPIPE instead of killing us */
-	LAB_EVENT_CALL(c->events, "send", send(c->fd, buf, (size_t)arg[0], MSG_NOSIGNAL), NULL);
+	LAB_EVENT_CALL(c->events, "send", send(c->fd, buf, (size_t)len, flags), detail);
 	free(buf);
 	return 0;
+}
+
+/* MSG_NOSIGNAL: a send() on a reset connection reports EPIPE instead of killing us */
+int sockops_op_send(struct sockop_ctx *c, const long *arg, int nargs)
+{
+	return send_once(c, arg[0], MSG_NOSIGNAL, NULL);
 }
 
 /* no MSG_NOSIGNAL: on a dead connection the kernel sends SIGPIPE (sk_stream_error()) */
 int sockops_op_sigsend(struct sockop_ctx *c, const long *arg, int nargs)
 {
-	unsigned char *buf = calloc(1, (size_t)arg[0] + 1);
-
-	if (!buf)
-		return 1;
-	LAB_EVENT_CALL(c->events, "send", send(c->fd, buf, (size_t)arg[0], 0), "no MSG_NOSIGNAL");
-	free(buf);
-	return 0;
+	return send_once(c, arg[0], 0, "no MSG_NOSIGNAL");
 }
 
 int sockops_op_close(struct sockop_ctx *c, const long *arg, int nargs)
