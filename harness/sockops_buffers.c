@@ -16,7 +16,7 @@
 #include "event.h"
 #include "sockops_priv.h"
 
-/* a SOL_SOCKET option of int @value, reported with @detail */
+/* a SOL_SOCKET option of int @value, reported as the event @name with @value and @unit */
 static int set_sol(struct sockop_ctx *c, int opt, const char *name, int value, const char *unit)
 {
 	char detail[32];
