@@ -2,7 +2,8 @@
 /*
  * The step verbs about ports (Catalogue I): more sockets than the program's own, bind() with
  * and without SO_REUSEADDR / SO_REUSEPORT, ephemeral ports taken by connect() or bind(),
- * servers that close first and restart. Each is a row of the verb table in sockops.c.
+ * servers that close first and restart, listen() and a new backlog. Each is a row of the verb
+ * table in sockops.c.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -219,10 +220,20 @@ int sockops_op_closes(struct sockop_ctx *c, const long *arg, int nargs)
 	return n < arg[0];
 }
 
-/* listen() on the program's socket, bound by tcplab-server --bind-only */
+/*
+ * listen: listen() on the program's socket, bound by tcplab-server --bind-only. listen:N -
+ * listen() again with backlog N: on a LISTEN socket only the backlog changes (inet_listen()).
+ */
 int sockops_op_listen(struct sockop_ctx *c, const long *arg, int nargs)
 {
-	do_listen(c->events, c->fd);
+	char detail[32];
+
+	if (!nargs) {
+		do_listen(c->events, c->fd);
+		return 0;
+	}
+	snprintf(detail, sizeof(detail), "backlog %ld", arg[0]);
+	LAB_EVENT_CALL(c->events, "listen", listen(c->fd, (int)arg[0]), detail);
 	return 0;
 }
 
