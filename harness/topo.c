@@ -112,10 +112,11 @@ static int no_ipv6(void)
  * the programs started in the lab run on that CPU (proc.c), so a packet is still carried
  * through at once rather than by another CPU a moment later (steering to all CPUs did that:
  * shutdown-rd's rdwr client then closed before the RST came back, in 11 runs of 20).
- * net.core.rps_default_mask (per namespace since 6.4) sets the steering for links made after
- * it, so it is written in each namespace before its links appear. Older kernels have only the
- * host's, which is left alone: there each link's rps_cpus is written through a sysfs of the
- * lab's own (rps_by_sysfs()).
+ * net.core.rps_default_mask (6.3, per namespace from the start: 50bcfe8df7c7) sets the
+ * steering for links made after it, so it is written in each namespace before its links
+ * appear; the host's is left alone. Older kernels have no such sysctl: there each link's
+ * rps_cpus is written through a sysfs of the lab's own (rps_by_sysfs()), as root only
+ * (store_rps_map() checks capable(CAP_NET_ADMIN)); an unprivileged run records "not set".
  */
 static void rps_mask(int cpu, char *buf, size_t len)
 {
@@ -127,7 +128,7 @@ static void rps_mask(int cpu, char *buf, size_t len)
 				chunk == cpu / 32 ? 1u << (cpu % 32) : 0u);
 }
 
-/* in this namespace, for the links made after it; false before 6.4 (no such sysctl here) */
+/* in this namespace, for the links made after it; false before 6.3 (no such sysctl) */
 static bool rps_default(struct lab_topo *t, enum lab_host host)
 {
 	char mask[320];
@@ -297,7 +298,7 @@ static int connect_end(struct lab_topo *t, const struct end *e, int64_t deadline
 }
 
 /*
- * Before 6.4: each link's rps_cpus, written by a child in a mount namespace of its own, through
+ * Before 6.3: each link's rps_cpus, written by a child in a mount namespace of its own, through
  * a sysfs mounted after entering each lab namespace (sysfs shows its mounter's links). Recorded
  * in the profile as set or not: without it a loaded machine may reorder the lab's packets.
  */
