@@ -79,20 +79,34 @@ void lab_netns_close(struct lab_netns *ns)
 	ns->fd = -1;
 }
 
-int lab_netns_probe(void)
+int lab_netns_in_child(int (*fn)(void *arg), void *arg, bool own_mounts)
 {
 	int status;
 	pid_t pid = fork();
 
 	if (pid < 0)
 		return -errno;
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWNET) < 0 ? errno : 0);
+	if (pid == 0) {
+		if (own_mounts &&
+		    (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)))
+			_exit(errno);
+		_exit(-fn(arg));
+	}
 	if (waitpid(pid, &status, 0) < 0)
 		return -errno;
 	if (!WIFEXITED(status))
 		return -ECHILD;
 	return -WEXITSTATUS(status);
+}
+
+static int try_new_netns(void *arg)
+{
+	return unshare(CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+int lab_netns_probe(void)
+{
+	return lab_netns_in_child(try_new_netns, NULL, false);
 }
 
 static int write_file(const char *path, const char *text)

@@ -2,6 +2,8 @@
 #ifndef LAB_NETNS_H
 #define LAB_NETNS_H
 
+#include <stdbool.h>
+
 /*
  * Network namespaces held as file descriptors. Anonymous by default: a namespace lives as long
  * as its fd or a process inside it, so nothing outlives the run, even after kill -9.
@@ -49,5 +51,14 @@ int lab_netns_unpin(const char *name);
 
 /* lab_netns_probe() - 0 if this process may create namespaces, else -errno (no side effects) */
 int lab_netns_probe(void);
+
+/*
+ * lab_netns_in_child() - run @fn(@arg) in a forked child and wait for it: @fn's result (0 or
+ * -errno), -ECHILD if the child did not exit. With @own_mounts the child first gets a mount
+ * namespace of its own with every mount private: what @fn mounts never reaches the host and is
+ * gone when the child exits. @fn runs after fork(): system calls only, and its writes to memory
+ * stay in the child.
+ */
+int lab_netns_in_child(int (*fn)(void *arg), void *arg, bool own_mounts);
 
 #endif

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +12,11 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "event.h"
+#include "netns.h"
 #include "tcpstate.h"
 
 #define EVENT_DIR "/sys/kernel/tracing/events/sock/inet_sock_set_state"
@@ -43,46 +42,40 @@ static ssize_t read_event_files(char *buf, size_t len)
 	return (ssize_t)o;
 }
 
+/* in a child with mounts of its own: tracefs mounted there, the files read into shared memory */
+struct event_text {
+	char *buf; /* MAP_SHARED: what the child writes, the parent reads */
+	size_t len;
+};
+
+static int read_in_own_tracefs(void *arg)
+{
+	const struct event_text *e = arg;
+
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return -errno;
+	return read_event_files(e->buf, e->len) > 0 ? 0 : -ENOENT;
+}
+
 /*
  * The tracepoint's id and format: from tracefs where the host has it mounted; else a child
- * mounts it in a mount namespace of its own (gone when it exits) and sends the text back
+ * mounts it in a mount namespace of its own (gone when it exits) and hands the text back
  */
 static int event_files(char *buf, size_t len)
 {
-	int pipefd[2], status;
-	ssize_t got = read_event_files(buf, len), r;
-	size_t o = 0;
-	pid_t pid;
+	struct event_text e = { .len = len };
+	int err;
 
-	if (got > 0)
+	if (read_event_files(buf, len) > 0)
 		return 0;
-	if (pipe2(pipefd, O_CLOEXEC))
+	e.buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (e.buf == MAP_FAILED)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -errno;
-	}
-	if (!pid) {
-		ssize_t n = -1;
-
-		close(pipefd[0]);
-		if (!unshare(CLONE_NEWNS) && !mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) &&
-		    !mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
-			n = read_event_files(buf, len);
-		if (n > 0 && write(pipefd[1], buf, (size_t)n) != n)
-			_exit(1);
-		_exit(n > 0 ? 0 : 1);
-	}
-	close(pipefd[1]);
-	while (o + 1 < len && (r = read(pipefd[0], buf + o, len - o - 1)) > 0)
-		o += (size_t)r;
-	buf[o] = '\0';
-	close(pipefd[0]);
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) || !o)
-		return -ENOENT;
-	return 0;
+	err = lab_netns_in_child(read_in_own_tracefs, &e, true);
+	if (!err)
+		memcpy(buf, e.buf, len);
+	munmap(e.buf, len);
+	return err ? -ENOENT : 0;
 }
 
 /* a field's offset in the record: "field:int oldstate;\toffset:16;" */

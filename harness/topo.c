@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -297,48 +296,51 @@ static int connect_end(struct lab_topo *t, const struct end *e, int64_t deadline
 	return err;
 }
 
+/* each link's rps_cpus, through a sysfs mounted after entering the link's namespace */
+struct rps_links {
+	const struct lab_topo *t;
+	const char *mask;
+};
+
+static int write_rps_cpus(void *arg)
+{
+	const struct rps_links *r = arg;
+	char path[96];
+	int i, fd;
+
+	for (i = 0; i < N_ENDS; i++) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s/queues/rx-0/rps_cpus",
+			 ends[i].veth.name);
+		if (setns(r->t->ns[ends[i].host].fd, CLONE_NEWNET))
+			return -errno;
+		umount2("/sys", MNT_DETACH); /* as ip netns exec does; none in a chroot */
+		if (mount("sysfs", "/sys", "sysfs", 0, NULL))
+			return -errno;
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, r->mask, strlen(r->mask)) < 0)
+			return -errno;
+		close(fd);
+	}
+	return 0;
+}
+
 /*
- * Before 6.3: each link's rps_cpus, written by a child in a mount namespace of its own, through
- * a sysfs mounted after entering each lab namespace (sysfs shows its mounter's links). Recorded
- * in the profile as set or not: without it a loaded machine may reorder the lab's packets.
+ * Before 6.3: each link's rps_cpus, written by a child in a mount namespace of its own (sysfs
+ * shows its mounter's links). Recorded in the profile as set or not: without it a loaded
+ * machine may reorder the lab's packets.
  */
 static void rps_by_sysfs(struct lab_topo *t)
 {
-	char mask[320], path[96], why[64] = "";
-	int status = 0, i, fd, err = 0;
-	pid_t pid;
+	char mask[320], what[32], why[64];
+	struct rps_links r = { t, mask };
+	int err, i;
 
 	rps_mask(t->ns[LAB_WIRE].cpu, mask, sizeof(mask));
-	pid = fork();
-	if (!pid) {
-		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-			_exit(errno);
-		for (i = 0; i < N_ENDS; i++) {
-			snprintf(path, sizeof(path), "/sys/class/net/%s/queues/rx-0/rps_cpus",
-				 ends[i].veth.name);
-			if (setns(t->ns[ends[i].host].fd, CLONE_NEWNET))
-				_exit(errno);
-			umount2("/sys", MNT_DETACH); /* as ip netns exec does; none in a chroot */
-			if (mount("sysfs", "/sys", "sysfs", 0, NULL))
-				_exit(errno);
-			fd = open(path, O_WRONLY | O_CLOEXEC);
-			if (fd < 0 || write(fd, mask, strlen(mask)) < 0)
-				_exit(errno);
-			close(fd);
-		}
-		_exit(0);
-	}
-	if (pid < 0)
-		err = errno;
-	else if (waitpid(pid, &status, 0) < 0)
-		err = errno;
-	else if (!WIFEXITED(status) || WEXITSTATUS(status))
-		err = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
-	if (err)
-		snprintf(why, sizeof(why), "not set: %s", strerror(err));
+	err = lab_netns_in_child(write_rps_cpus, &r, true);
+	snprintf(why, sizeof(why), "not set: %s", strerror(-err));
 	for (i = 0; i < N_ENDS; i++) {
-		snprintf(path, sizeof(path), "rps_cpus of %s", ends[i].veth.name);
-		record_value(t, ends[i].host, path, err ? why : mask);
+		snprintf(what, sizeof(what), "rps_cpus of %s", ends[i].veth.name);
+		record_value(t, ends[i].host, what, err ? why : mask);
 	}
 }
 
